@@ -1,0 +1,1 @@
+"""The `asr` command line: one entry, one thin module per subcommand."""

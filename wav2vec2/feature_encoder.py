@@ -1,0 +1,143 @@
+"""The convolutional feature encoder: raw audio → one 512-d vector per 20 ms frame."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from wav2vec2.activations import get_activation
+from wav2vec2.config import Wav2Vec2Config
+from wav2vec2.lengths import conv_output_length
+
+
+class MaskedChannelNorm(keras.layers.Layer):
+    """GroupNorm with one group per channel (HF's conv block 0 in "group" mode), statistics over valid frames only.
+
+    PyTorch's GroupNorm(512, 512) takes each channel's mean and biased variance over time, padding included;
+    taking them over the valid frames alone is what makes a padded batch equal to one call per utterance.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        channels = int(input_shape[-1])
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
+
+    def call(self, x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tf.Tensor:
+        # x: [batch, frames, channels]; frame_mask: [batch, frames] bool
+        compute_dtype = x.dtype
+        x = tf.cast(x, tf.float32)
+        if frame_mask is None:
+            mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)
+        else:
+            weights = tf.cast(frame_mask, tf.float32)[:, :, None]
+            count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
+            mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
+            variance = tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
+        normalized = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+        out = normalized * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
+        return tf.cast(out, compute_dtype)
+
+    def get_config(self) -> dict[str, object]:
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class ConvBlock(keras.layers.Layer):
+    """conv → norm (none, per-channel group norm, or layer norm over channels) → activation."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int,
+        stride: int,
+        use_bias: bool,
+        norm: str | None,
+        activation: str = "gelu",
+        epsilon: float = 1e-5,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        if norm not in (None, "group", "layer"):
+            raise ValueError(f"norm={norm!r} is not one of (None, 'group', 'layer')")
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.use_bias = use_bias
+        self.norm = norm
+        self.activation = activation
+        self.epsilon = epsilon
+        self.conv = keras.layers.Conv1D(filters, kernel_size, strides=stride, use_bias=use_bias, name="conv")
+        if norm == "group":
+            self.layer_norm = MaskedChannelNorm(epsilon=epsilon, name="layer_norm")
+        elif norm == "layer":
+            self.layer_norm = keras.layers.LayerNormalization(epsilon=epsilon, name="layer_norm")
+        else:
+            self.layer_norm = None
+        self.activation_fn = get_activation(activation)
+
+    def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None) -> tf.Tensor:
+        x = self.conv(x)
+        if self.norm == "group":
+            frame_mask = None
+            if output_lengths is not None:
+                frame_mask = tf.sequence_mask(output_lengths, maxlen=tf.shape(x)[1])
+            x = self.layer_norm(x, frame_mask=frame_mask)
+        elif self.norm == "layer":
+            x = self.layer_norm(x)
+        return self.activation_fn(x)
+
+    def get_config(self) -> dict[str, object]:
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "use_bias": self.use_bias,
+            "norm": self.norm,
+            "activation": self.activation,
+            "epsilon": self.epsilon,
+        }
+
+
+class FeatureEncoder(keras.layers.Layer):
+    """Seven strided conv blocks (base: 320 samples per frame, 400-sample receptive field)."""
+
+    def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.conv_layers = []
+        for index, (filters, kernel, stride) in enumerate(
+            zip(config.conv_dim, config.conv_kernel, config.conv_stride, strict=True)
+        ):
+            if config.feat_extract_norm == "layer":
+                norm = "layer"
+            else:
+                norm = "group" if index == 0 else None
+            self.conv_layers.append(
+                ConvBlock(
+                    filters,
+                    kernel,
+                    stride,
+                    use_bias=config.conv_bias,
+                    norm=norm,
+                    activation=config.feat_extract_activation,
+                    epsilon=config.layer_norm_eps,
+                    name=f"conv_layers_{index}",
+                )
+            )
+
+    def call(self, audio: tf.Tensor, sample_lengths: tf.Tensor | None = None) -> tf.Tensor:
+        # audio: [batch, samples] → [batch, frames, conv_dim[-1]]
+        x = audio[:, :, None]
+        lengths = sample_lengths
+        for block in self.conv_layers:
+            if lengths is not None:
+                lengths = conv_output_length(lengths, block.kernel_size, block.stride)
+            x = block(x, output_lengths=lengths)
+        return x
+
+    def get_config(self) -> dict[str, object]:
+        return {**super().get_config(), "config": self.config.to_dict()}

@@ -1,0 +1,88 @@
+"""Audio in the form the model wants: 16 kHz float32, normalised over the valid samples, zero-padded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from wav2vec2.normalize import normalize_audio
+
+SAMPLE_RATE_HZ = 16_000
+
+
+@dataclass(frozen=True)
+class AudioBatch:
+    """A zero-padded batch: `audio` `[batch, samples]` float32 and `audio_length` `[batch]` int32."""
+
+    audio: np.ndarray
+    audio_length: np.ndarray
+
+
+class Wav2Vec2FeatureExtractor:
+    """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio."""
+
+    def __init__(
+        self,
+        sampling_rate: int = SAMPLE_RATE_HZ,
+        do_normalize: bool = True,
+        padding_value: float = 0.0,
+        return_attention_mask: bool = False,
+    ) -> None:
+        self.sampling_rate = sampling_rate
+        self.do_normalize = do_normalize
+        self.padding_value = padding_value
+        self.return_attention_mask = return_attention_mask
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> Wav2Vec2FeatureExtractor:
+        path = Path(directory) / "preprocessor_config.json"
+        if not path.exists():
+            return cls()
+        values = json.loads(path.read_text())
+        return cls(
+            sampling_rate=int(values.get("sampling_rate", SAMPLE_RATE_HZ)),
+            do_normalize=bool(values.get("do_normalize", True)),
+            padding_value=float(values.get("padding_value", 0.0)),
+            return_attention_mask=bool(values.get("return_attention_mask", False)),
+        )
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        values = {
+            "feature_extractor_type": "Wav2Vec2FeatureExtractor",
+            "feature_size": 1,
+            "sampling_rate": self.sampling_rate,
+            "do_normalize": self.do_normalize,
+            "padding_side": "right",
+            "padding_value": self.padding_value,
+            "return_attention_mask": self.return_attention_mask,
+        }
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / "preprocessor_config.json").write_text(json.dumps(values, indent=2) + "\n")
+
+    def pad(self, speech: Sequence[np.ndarray]) -> AudioBatch:
+        """Normalises each utterance over its own samples and pads the batch with zeros."""
+        if len(speech) == 0:
+            raise ValueError("empty batch: pass at least one utterance")
+        arrays = [np.asarray(s, dtype=np.float32).reshape(-1) for s in speech]
+        lengths = np.array([a.shape[0] for a in arrays], dtype=np.int32)
+        audio = np.full((len(arrays), int(lengths.max())), self.padding_value, dtype=np.float32)
+        for row, array in enumerate(arrays):
+            audio[row, : array.shape[0]] = array
+        if self.do_normalize:
+            audio = normalize_audio(tf.constant(audio), tf.constant(lengths)).numpy()
+        return AudioBatch(audio=audio, audio_length=lengths)
+
+    def __call__(self, speech: np.ndarray) -> np.ndarray:
+        """One utterance `[samples]` or an unpadded batch `[batch, samples]`, normalised, same shape."""
+        array = np.asarray(speech, dtype=np.float32)
+        if array.ndim not in (1, 2):
+            raise ValueError(f"expected audio of shape [samples] or [batch, samples], got shape {array.shape}")
+        if not self.do_normalize:
+            return array
+        batch = array.reshape(1, -1) if array.ndim == 1 else array
+        return normalize_audio(tf.constant(batch)).numpy().reshape(array.shape)

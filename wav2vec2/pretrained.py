@@ -1,0 +1,99 @@
+"""Loading and saving `Wav2Vec2ForCTC` weights in Hugging Face's checkpoint layout."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wav2vec2.config import Wav2Vec2Config
+from wav2vec2.errors import CheckpointMismatchError, CheckpointNotFoundError
+from wav2vec2.hub import resolve_checkpoint_dir
+from wav2vec2.weight_map import canonical_name, to_keras, to_torch_layout, weight_entries
+
+logger = logging.getLogger(__name__)
+
+
+def read_state_dict(directory: Path) -> dict[str, np.ndarray]:
+    """All tensors of a checkpoint as float32 NumPy arrays, keyed by canonical HF name.
+
+    safetensors loads without torch; a `pytorch_model.bin` needs torch, at conversion time only.
+    """
+    safetensors_path = directory / "model.safetensors"
+    bin_path = directory / "pytorch_model.bin"
+    if safetensors_path.exists():
+        from safetensors.numpy import load_file
+
+        tensors = load_file(str(safetensors_path))
+    elif bin_path.exists():
+        try:
+            import torch
+        except ImportError as error:
+            raise CheckpointNotFoundError(
+                f"{bin_path} is a PyTorch pickle and reading it needs torch (pip install torch); "
+                "convert it once with `asr convert` and use the safetensors result without torch"
+            ) from error
+        state = torch.load(str(bin_path), map_location="cpu", weights_only=True)
+        tensors = {name: value.float().numpy() for name, value in state.items()}
+    else:
+        raise CheckpointNotFoundError(f"{directory} has neither model.safetensors nor pytorch_model.bin")
+    return {canonical_name(name): np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+
+
+def load_weights_from_state_dict(model: Any, state: dict[str, np.ndarray]) -> None:
+    """Assigns every mapped tensor, checking shapes; reports what the checkpoint lacks or has in excess."""
+    model.build_weights()
+    used: set[str] = set()
+    for entry in weight_entries(model):
+        if entry.hf_name not in state:
+            if entry.optional:
+                logger.info("%s not in the checkpoint: keeping its initial values", entry.hf_name)
+                continue
+            raise CheckpointMismatchError(f"checkpoint has no tensor {entry.hf_name!r}")
+        value = to_keras(state[entry.hf_name], entry.transform)
+        if tuple(value.shape) != tuple(entry.variable.shape):
+            if entry.optional:
+                logger.warning(
+                    "%s has shape %s in the checkpoint but %s here (new vocabulary?): keeping its initial values",
+                    entry.hf_name, value.shape, tuple(entry.variable.shape),
+                )  # fmt: skip
+                continue
+            raise CheckpointMismatchError(
+                f"{entry.hf_name}: checkpoint shape {value.shape} != model shape {tuple(entry.variable.shape)}"
+            )
+        entry.variable.assign(value)
+        used.add(entry.hf_name)
+    unused = sorted(set(state) - used)
+    if unused:
+        # Pretraining checkpoints carry a quantizer and projection heads that a CTC model does not use.
+        logger.info("ignored %d checkpoint tensors not used by Wav2Vec2ForCTC, e.g. %s", len(unused), unused[:3])
+
+
+def load_pretrained_model(cls: type, name_or_path: str | Path, **config_overrides: Any) -> Any:
+    directory = resolve_checkpoint_dir(name_or_path)
+    config = Wav2Vec2Config.from_json_file(directory / "config.json")
+    if config_overrides:
+        config = config.replace(**config_overrides)
+    model = cls(config)
+    load_weights_from_state_dict(model, read_state_dict(directory))
+    return model
+
+
+def model_state_dict(model: Any) -> dict[str, np.ndarray]:
+    """The model's weights under HF names and PyTorch layouts."""
+    model.build_weights()
+    return {
+        entry.hf_name: np.ascontiguousarray(to_torch_layout(np.asarray(entry.variable.numpy()), entry.transform))
+        for entry in weight_entries(model)
+    }
+
+
+def save_pretrained_model(model: Any, directory: str | Path) -> None:
+    from safetensors.numpy import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.config.to_json_file(directory / "config.json")
+    save_file(model_state_dict(model), str(directory / "model.safetensors"), metadata={"format": "pt"})
