@@ -10,6 +10,12 @@ import sys
 # Each module named here exposes `register(subparsers)`, which adds its subparser and sets `func`.
 SUBCOMMAND_MODULES = (
     "cli.convert",
+    "cli.export",
+    "cli.serve",
+    "cli.transcribe",
+    "cli.prepare",
+    "cli.train",
+    "cli.eval",
 )
 
 

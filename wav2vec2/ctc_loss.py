@@ -58,8 +58,14 @@ class CTCLoss(keras.losses.Loss):
             logits_time_major=False,
             blank_index=self.blank_id,
         )
-        if self.zero_infinity:
-            losses = tf.where(tf.math.is_finite(losses), losses, tf.zeros_like(losses))
+        # TF returns a large finite number where no alignment exists; PyTorch returns inf. An alignment needs
+        # one frame per label plus a blank between each pair of equal neighbours.
+        repeats = tf.reduce_sum(
+            tf.cast((labels[:, 1:] == labels[:, :-1]) & label_mask[:, 1:], tf.int32), axis=1
+        )
+        feasible = label_length + repeats <= tf.cast(logit_length, tf.int32)
+        impossible_value = 0.0 if self.zero_infinity else float("inf")
+        losses = tf.where(feasible, losses, tf.fill(tf.shape(losses), impossible_value))
         if self.reduction_mode == "mean":
             losses = losses / tf.cast(tf.maximum(label_length, 1), losses.dtype)
         return losses

@@ -20,12 +20,14 @@ CHECKPOINT_FILES = [
 ]
 
 
-def resolve_checkpoint_dir(name_or_path: str | Path, revision: str | None = None) -> Path:
+def resolve_checkpoint_dir(
+    name_or_path: str | Path, revision: str | None = None, required_file: str | None = "config.json"
+) -> Path:
     """A local directory holding the checkpoint's files, downloading a hub id (cached) if needed."""
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        if not (path / "config.json").exists():
-            raise CheckpointNotFoundError(f"{path} is a directory but has no config.json: not an HF checkpoint")
+        if required_file and not (path / required_file).exists():
+            raise CheckpointNotFoundError(f"{path} is a directory but has no {required_file}: not an HF checkpoint")
         return path
     if path.exists():
         raise CheckpointNotFoundError(f"{path} is a file; expected a checkpoint directory or a hub id")

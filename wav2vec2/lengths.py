@@ -1,4 +1,4 @@
-"""The conv feature encoder's output length: one formula, used by the model, the loss, the data pipeline and the export."""
+"""The conv feature encoder's output length: one formula for the model, the loss, the data pipeline and export."""
 
 from __future__ import annotations
 

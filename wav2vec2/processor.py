@@ -33,7 +33,7 @@ class Wav2Vec2Processor:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, is_tokenizer: bool = False) -> Wav2Vec2Processor:
-        directory = resolve_checkpoint_dir(name_or_path)
+        directory = resolve_checkpoint_dir(name_or_path, required_file=None)
         tokenizer = Wav2Vec2CTCTokenizer.from_pretrained(directory) if (directory / "vocab.json").exists() else None
         return cls(is_tokenizer, Wav2Vec2FeatureExtractor.from_pretrained(directory), tokenizer)
 
@@ -56,5 +56,7 @@ class Wav2Vec2Processor:
     def decode(self, ids: Sequence[int] | np.ndarray, skip_special_tokens: bool = False) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
 
-    def batch_decode(self, sequences: Sequence[Sequence[int]] | np.ndarray, skip_special_tokens: bool = False) -> list[str]:
+    def batch_decode(
+        self, sequences: Sequence[Sequence[int]] | np.ndarray, skip_special_tokens: bool = False
+    ) -> list[str]:
         return self.tokenizer.batch_decode(sequences, skip_special_tokens=skip_special_tokens)

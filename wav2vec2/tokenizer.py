@@ -111,7 +111,8 @@ class Wav2Vec2CTCTokenizer:
     def normalize_text(self, text: str) -> str:
         """The text as the vocabulary spells it: upper case when the vocab is, single spaces, stripped."""
         text = " ".join(text.split())
-        if self.do_lower_case or (any(t.isupper() for t in self.vocab) and not any(t.islower() for t in self.vocab)):
+        characters = [token for token in self.vocab if len(token) == 1]
+        if self.do_lower_case or (any(c.isupper() for c in characters) and not any(c.islower() for c in characters)):
             text = text.upper()
         return text
 
@@ -145,7 +146,11 @@ class Wav2Vec2CTCTokenizer:
     def batch_decode(
         self, sequences: Iterable[Sequence[int]] | np.ndarray, skip_special_tokens: bool = False
     ) -> list[str]:
-        """Texts for a batch of CTC id sequences (per-frame argmax ids or token ids)."""
+        """Texts for a batch of CTC id sequences (per-frame argmax ids or token ids).
+
+        `skip_special_tokens` drops `<s>`, `</s>`, `<unk>` after the CTC collapse. HF drops the blank before
+        collapsing, which merges letters a blank separated ("HELLO" → "HELO"); we do not copy that.
+        """
         rows = [list(map(int, row)) for row in sequences]
         if not rows:
             return []

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine and runs the whole test suite: the README's test command, and CI's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System tools the tests drive for real: a Compose implementation and shellcheck for the deployment files.
+# (kubectl with kustomize comes with the CI image; the kustomize tests say so plainly if it is missing.)
+APT_PACKAGES=(docker-compose shellcheck)
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+python3 -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -m pip install -q -e '.[dev]'
+python -m pytest "$@"

@@ -1,0 +1,26 @@
+"""`asr convert` turns a hub-style `.bin` checkpoint into safetensors that load to the same logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from support.hf_checkpoints import SMALL_BASE_STYLE, random_hf_model, save_hub_style_bin
+
+from cli.main import main
+from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
+
+
+def test_convert_bin_to_safetensors(tmp_path):
+    reference = random_hf_model(seed=3, **SMALL_BASE_STYLE)
+    source = save_hub_style_bin(reference, tmp_path / "src")
+    Wav2Vec2Processor().save_pretrained(source)
+
+    assert main(["convert", str(source), str(tmp_path / "dst")]) == 0
+
+    written = {p.name for p in (tmp_path / "dst").iterdir()}
+    assert {"config.json", "model.safetensors", "vocab.json", "preprocessor_config.json"} <= written
+    assert "pytorch_model.bin" not in written
+    audio = np.random.default_rng(0).normal(size=(1, 5000)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(audio)).logits.numpy()
+    np.testing.assert_allclose(Wav2Vec2ForCTC.from_pretrained(tmp_path / "dst")(audio).numpy(), expected, atol=1e-5)
