@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Exports a model into the TF Serving model directory unless that version is already there.
+#
+# compose.yaml runs it as the one-shot `export` service and k8s/ as the TF Serving pod's init container, so a
+# fresh clone or a fresh pod serves something without a manual step. It writes into a staging directory next
+# to the model directory and renames the finished version into place: TF Serving polls base_path every second
+# and must never see a half-written version.
+#
+# Environment (all optional):
+#   ASR_EXPORT_MODEL    what to export: "default" (the bundled demo model) or an HF hub id / checkpoint path,
+#                       e.g. facebook/wav2vec2-base-960h (needs network access to the hub)   [default]
+#   ASR_EXPORT_DIR      the directory mounted at TF Serving's /models                          [/models]
+#   ASR_MODEL_NAME      model name; must match models.config                                 [wav2vec2]
+#   ASR_EXPORT_VERSION  version number to write; export a higher one to swap models live            [1]
+#   ASR_CLI             how to call the CLI                                                        [asr]
+set -euo pipefail
+
+model="${ASR_EXPORT_MODEL:-default}"
+out_dir="${ASR_EXPORT_DIR:-/models}"
+name="${ASR_MODEL_NAME:-wav2vec2}"
+version="${ASR_EXPORT_VERSION:-1}"
+read -r -a cli <<<"${ASR_CLI:-asr}"
+
+if ! [[ "$version" =~ ^[1-9][0-9]*$ ]]; then
+    echo "export-once: ASR_EXPORT_VERSION must be a positive integer, got '${version}'" >&2
+    exit 2
+fi
+
+target="${out_dir}/${name}/${version}"
+if [[ -f "${target}/saved_model.pb" ]]; then
+    echo "export-once: ${target} already exists; nothing to do"
+    exit 0
+fi
+
+# Staging lives outside base_path (${out_dir}/${name}) so TF Serving never looks at it, but on the same
+# filesystem so the final mv is an atomic rename.
+mkdir -p "$out_dir"
+staging="$(mktemp -d "${out_dir}/.export-staging.XXXXXX")"
+trap 'rm -rf "$staging"' EXIT
+
+echo "export-once: exporting ${model} as ${name} version ${version} into ${out_dir}"
+"${cli[@]}" export --model "$model" --out "$staging" --name "$name" --version "$version"
+
+if [[ ! -f "${staging}/${name}/${version}/saved_model.pb" ]]; then
+    echo "export-once: '${cli[*]} export' finished but wrote no ${name}/${version}/saved_model.pb" >&2
+    exit 1
+fi
+mkdir -p "${out_dir}/${name}"
+mv "${staging}/${name}/${version}" "$target"
+echo "export-once: ${target} ready"

@@ -1,0 +1,123 @@
+"""compose.yaml, as a real Compose implementation reads it (`compose config`): every file it mounts or builds
+exists, the three services are wired to each other the way `docker compose up` needs, and TF Serving gets
+exactly the docker/ config files."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path, PurePosixPath
+
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
+from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
+
+
+def _mounts(service: dict) -> list[tuple[str, str, str]]:
+    """Gives (type, source, target) per volume; Compose v1 prints short syntax, the v2 plugin long syntax."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append((volume["type"], volume["source"], volume["target"]))
+            continue
+        source, target = volume.split(":")[:2]
+        kind = "bind" if source.startswith(("/", ".")) else "volume"
+        mounts.append((kind, source, target))
+    return mounts
+
+
+def _flags(service: dict) -> dict[str, str]:
+    """Gives the `--name=value` flags of a service's command as a dict."""
+    command = service.get("command", [])
+    return dict(arg[2:].partition("=")[::2] for arg in command if arg.startswith("--"))
+
+
+def test_compose_file_has_the_three_services(compose_config) -> None:
+    assert set(compose_config()["services"]) == {"export", "tfserving", "gateway"}
+
+
+def test_every_mounted_or_built_file_exists(compose_config) -> None:
+    services = compose_config()["services"]
+    for name, service in services.items():
+        for kind, source, _ in _mounts(service):
+            if kind == "bind":
+                assert Path(source).exists(), f"{name} mounts {source}, which does not exist"
+        if "build" in service:
+            context = Path(service["build"]["context"])
+            assert context.is_dir(), f"{name} builds from {context}, which does not exist"
+            assert (context / service["build"]["dockerfile"]).is_file()
+
+
+def test_tfserving_mounts_exactly_the_docker_config_files(compose_config) -> None:
+    tfserving = compose_config()["services"]["tfserving"]
+    binds = {Path(source): target for kind, source, target in _mounts(tfserving) if kind == "bind"}
+    assert binds == {
+        (DOCKER_DIR / name).resolve(): f"{TFSERVING_CONFIG_MOUNT}/{name}" for name in TFSERVING_CONFIG_FILES
+    }
+    flags = _flags(tfserving)
+    for flag, name in [
+        ("model_config_file", "models.config"),
+        ("batching_parameters_file", "batching_parameters.txt"),
+        ("monitoring_config_file", "monitoring.config"),
+    ]:
+        assert flags[flag] == f"{TFSERVING_CONFIG_MOUNT}/{name}"
+    assert flags["enable_batching"] == "true"
+    assert tfserving["healthcheck"]["test"] == ["CMD", "bash", f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh",
+                                                MODEL_NAME]
+
+
+def test_export_writes_where_models_config_reads(compose_config) -> None:
+    services = compose_config()["services"]
+    export_env = services["export"]["environment"]
+    export_volumes = {target: source for kind, source, target in _mounts(services["export"]) if kind == "volume"}
+    serving_volumes = {target: source for kind, source, target in _mounts(services["tfserving"])
+                       if kind == "volume"}
+    export_dir = export_env["ASR_EXPORT_DIR"]
+    # The export's output directory and TF Serving's /models are the same named volume.
+    assert export_volumes[export_dir] == serving_volumes["/models"]
+
+    config = text_format.Parse((DOCKER_DIR / "models.config").read_text(),
+                               model_server_config_pb2.ModelServerConfig())
+    (model,) = config.model_config_list.config
+    assert export_env["ASR_MODEL_NAME"] == model.name == MODEL_NAME
+    # export-once writes ASR_EXPORT_DIR/NAME/VERSION; Serving looks for versions under base_path, mounted at /models.
+    assert PurePosixPath(model.base_path) == PurePosixPath("/models") / model.name
+
+
+def test_gateway_calls_tfserving_over_grpc_once_it_is_healthy(compose_config) -> None:
+    services = compose_config()["services"]
+    gateway, tfserving = services["gateway"], services["tfserving"]
+    host, _, port = gateway["environment"]["ASR_TFSERVING_ADDRESS"].partition(":")
+    assert host == "tfserving"
+    assert port == _flags(tfserving)["port"] == "8500"
+    assert gateway["environment"]["ASR_MODEL_NAME"] == MODEL_NAME
+    assert gateway["depends_on"]["tfserving"]["condition"] == "service_healthy"
+    assert tfserving["depends_on"]["export"]["condition"] == "service_completed_successfully"
+    assert "healthcheck" in gateway
+
+
+def test_tfserving_image_matches_the_tensorflow_the_model_is_exported_with(compose_config) -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    (tensorflow_pin,) = [d for d in pyproject["project"]["dependencies"] if d.startswith("tensorflow==")]
+    tensorflow_minor = tensorflow_pin.removeprefix("tensorflow==").removesuffix(".*")  # e.g. "2.21"
+    image = compose_config()["services"]["tfserving"]["image"]
+    repository, _, tag = image.rpartition(":")
+    assert repository == "tensorflow/serving"
+    assert tag.startswith(f"{tensorflow_minor}."), f"{image} does not serve TensorFlow {tensorflow_minor}"
+
+
+def test_env_picks_the_model_to_export(compose_config) -> None:
+    default_env = compose_config()["services"]["export"]["environment"]
+    assert default_env["ASR_EXPORT_MODEL"] == "default"
+    assert str(default_env["ASR_EXPORT_VERSION"]) == "1"
+    swapped = compose_config({"ASR_EXPORT_MODEL": "facebook/wav2vec2-base-960h", "ASR_EXPORT_VERSION": "2"})
+    assert swapped["services"]["export"]["environment"]["ASR_EXPORT_MODEL"] == "facebook/wav2vec2-base-960h"
+    assert str(swapped["services"]["export"]["environment"]["ASR_EXPORT_VERSION"]) == "2"
+
+
+def test_tfserving_ports_are_published_on_loopback_only(compose_config) -> None:
+    """TF Serving has no authentication; only the gateway should be reachable from other hosts."""
+    ports = compose_config()["services"]["tfserving"]["ports"]
+    for port in ports:
+        host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
+        assert host_ip == "127.0.0.1", port
