@@ -1,0 +1,67 @@
+"""`asr serve`: the HTTP gateway under uvicorn, with the model in-process or in TensorFlow Serving."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
+  asr serve --model exports/wav2vec2 --port 8080
+  asr serve --tfserving localhost:8500 --model-name wav2vec2
+  curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
+
+Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
+ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ...); see docs/service.md.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the HTTP transcription gateway",
+        description="Serve POST /v1/transcribe (OpenAPI docs at /docs) over the embedded model or TF Serving.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
+    parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
+    parser.add_argument("--model-name", help="model name in TF Serving and in responses")
+    parser.add_argument("--host", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="bind port (default 8000)")
+    parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
+    parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service import Settings, create_app
+    from service.core.errors import ModelLoadError
+    from service.logs import configure_logging
+    from service.savedmodel import resolve_version_dir
+
+    flags = {
+        "model_path": args.model,
+        "tfserving_address": args.tfserving,
+        "model_name": args.model_name,
+        "host": args.host,
+        "port": args.port,
+        "batch_max_size": args.batch_max_size,
+        "batch_max_wait_ms": args.batch_max_wait_ms,
+    }
+    # Flags win over ASR_* environment variables, which win over the defaults.
+    settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+    configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
+    if not settings.tfserving_address:
+        try:
+            resolve_version_dir(settings.model_path)
+        except ModelLoadError as error:
+            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+            print(f"asr serve: {error}{hint if args.model is None else ''}", file=sys.stderr)
+            return 2
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    return 0

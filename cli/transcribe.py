@@ -1,0 +1,61 @@
+"""`asr transcribe FILE...`: transcripts of audio files, computed in-process with the embedded model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  asr transcribe speech.wav                       # with the bundled demo model
+  asr transcribe a.flac b.mp3 --model exports/wav2vec2
+  asr transcribe *.wav --json > transcripts.jsonl
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "transcribe",
+        help="transcribe audio files with a SavedModel, no server needed",
+        description="Decode (WAV, FLAC, OGG, MP3; any rate and channels), resample to 16 kHz, transcribe.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
+    parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_S)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per file instead of plain text")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from service.audio import decode_audio
+    from service.backends.embedded import SavedModelTranscriber
+    from service.core.config import Settings
+    from service.core.errors import ServiceError
+
+    settings = Settings(**{"model_path": args.model} if args.model else {})
+    max_duration_s = args.max_duration_s or settings.max_duration_s
+    try:
+        transcriber = SavedModelTranscriber(settings.model_path, settings.signature_name)
+    except ServiceError as error:
+        print(f"asr transcribe: {error.message}", file=sys.stderr)
+        return 2
+    failures = 0
+    for path in args.files:
+        try:
+            with path.open("rb") as file:
+                audio = decode_audio(file, max_duration_s)
+        except (OSError, ServiceError) as error:
+            print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
+            failures += 1
+            continue
+        [text] = transcriber.transcribe_batch([audio.samples])
+        if args.json:
+            print(json.dumps({"file": str(path), "text": text, "duration_s": round(audio.duration_s, 4)}))
+        elif len(args.files) > 1:
+            print(f"{path}\t{text}")
+        else:
+            print(text)
+    return 1 if failures else 0

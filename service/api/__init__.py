@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, dependencies, response schemas and the one error-to-status table."""

@@ -1,0 +1,23 @@
+"""`GET /v1/models`: what model answers, its signature, sample rate and vocabulary."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter
+
+from service.api.deps import BackendDep
+from service.api.schemas import ErrorBody, ModelCard, ModelList
+
+router = APIRouter(prefix="/v1", tags=["models"])
+
+
+@router.get(
+    "/models",
+    response_model=ModelList,
+    responses={503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+    summary="The served model",
+)
+async def list_models(backend: BackendDep) -> ModelList:
+    info = await backend.model_info()
+    return ModelList(models=[ModelCard(backend=backend.kind, **dataclasses.asdict(info))])

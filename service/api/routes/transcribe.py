@@ -1,0 +1,97 @@
+"""`POST /v1/transcribe`: an uploaded audio file in, its transcript out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import BackendDep, MetricsDep, SettingsDep
+from service.api.schemas import BatchTranscription, ErrorBody, Transcription
+from service.audio import decode_audio
+
+router = APIRouter(prefix="/v1", tags=["transcription"])
+
+ResponseFormat = Annotated[
+    Literal["json", "text"], Query(description="`json` (default) or `text` for the bare transcript.")
+]
+
+_ERRORS = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Empty upload.",
+        413: "Upload larger than ASR_MAX_UPLOAD_BYTES, or audio longer than ASR_MAX_DURATION_S.",
+        415: "Not audio in a supported format.",
+        422: "Corrupt, truncated, empty or NaN/inf audio; or a malformed request.",
+        502: "The model backend answered with an error.",
+        503: "Queue full or backend unavailable (with Retry-After).",
+        504: "The model backend timed out.",
+    }.items()
+}
+
+
+async def _transcribe_upload(
+    upload: UploadFile, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
+) -> Transcription:
+    started = time.perf_counter()
+    # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop.
+    audio = await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+    model_started = time.perf_counter()
+    text = await backend.transcribe(audio.samples)
+    finished = time.perf_counter()
+    metrics.model_latency.observe(finished - model_started)
+    metrics.audio_seconds.inc(audio.duration_s)
+    return Transcription(
+        text=text,
+        duration_s=round(audio.duration_s, 4),
+        model=settings.model_name,
+        processing_ms=round((finished - started) * 1000.0, 2),
+        source_sample_rate_hz=audio.source_sample_rate_hz,
+        source_channels=audio.source_channels,
+    )
+
+
+@router.post(
+    "/transcribe",
+    response_model=Transcription,
+    responses={200: {"content": {"text/plain": {}}}, **_ERRORS},
+    summary="Transcribe one audio file",
+)
+async def transcribe(
+    file: Annotated[UploadFile, File(description="WAV, FLAC, OGG/Vorbis/Opus or MP3; any rate, any channels.")],
+    settings: SettingsDep,
+    backend: BackendDep,
+    metrics: MetricsDep,
+    response_format: ResponseFormat = "json",
+):
+    """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript."""
+    result = await _transcribe_upload(file, settings, backend, metrics)
+    if response_format == "text":
+        return PlainTextResponse(result.text)
+    return result
+
+
+@router.post(
+    "/transcribe/batch",
+    response_model=BatchTranscription,
+    responses={200: {"content": {"text/plain": {}}}, **_ERRORS},
+    summary="Transcribe several audio files in one request",
+)
+async def transcribe_batch(
+    file: Annotated[list[UploadFile], File(description="Repeat the `file` field once per audio file.")],
+    settings: SettingsDep,
+    backend: BackendDep,
+    metrics: MetricsDep,
+    response_format: ResponseFormat = "json",
+):
+    """Transcribe every `file` part; they are submitted together, so they share micro-batches."""
+    results = await asyncio.gather(
+        *(_transcribe_upload(upload, settings, backend, metrics) for upload in file)
+    )
+    if response_format == "text":
+        return PlainTextResponse("\n".join(result.text for result in results))
+    return BatchTranscription(results=list(results))

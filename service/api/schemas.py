@@ -1,0 +1,51 @@
+"""Response bodies of the HTTP API (they are what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Transcription(BaseModel):
+    text: str = Field(description="The transcript.")
+    duration_s: float = Field(description="Audio duration in seconds.")
+    model: str = Field(description="Name of the model that transcribed it.")
+    processing_ms: float = Field(description="Server time for decoding and transcribing, upload excluded.")
+    source_sample_rate_hz: int = Field(description="Sample rate of the upload before resampling to 16 kHz.")
+    source_channels: int = Field(description="Channels of the upload before downmixing.")
+
+
+class BatchTranscription(BaseModel):
+    results: list[Transcription] = Field(description="One transcription per uploaded file, in upload order.")
+
+
+class TensorSpec(BaseModel):
+    dtype: str
+    shape: list[int | None] | None
+
+
+class ModelCard(BaseModel):
+    name: str
+    version: int | None
+    backend: str = Field(description="'embedded' (in-process SavedModel) or 'tfserving' (gRPC).")
+    signature_name: str
+    inputs: dict[str, TensorSpec]
+    outputs: dict[str, TensorSpec]
+    sample_rate_hz: int
+    vocab: list[str] | None = Field(description="CTC vocabulary in id order; null when the backend hides it.")
+
+
+class ModelList(BaseModel):
+    models: list[ModelCard]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str

@@ -1,0 +1,124 @@
+"""The embedded backend: the SavedModel runs in this process, fed by the micro-batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from service.batching import MicroBatcher
+from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
+from service.core.errors import BackendUnavailableError, ModelLoadError
+from service.savedmodel import (
+    ModelInfo,
+    describe_signature,
+    pad_batch,
+    read_signature_defs,
+    read_vocab,
+    resolve_version_dir,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class SavedModelTranscriber:
+    """A loaded SavedModel signature as a blocking `transcribe_batch` (no asyncio; used by the CLI too)."""
+
+    def __init__(self, model_path: Path, signature_name: str = "serving_default") -> None:
+        self.model_dir = resolve_version_dir(model_path)
+        self.signature_name = signature_name
+        signature_defs = read_signature_defs(self.model_dir.path)
+        if signature_name not in signature_defs:
+            raise ModelLoadError(
+                f"{self.model_dir.path} has no signature {signature_name!r}; it has {sorted(signature_defs)}"
+            )
+        self.inputs, self.outputs = describe_signature(signature_defs[signature_name])
+        self.vocab = read_vocab(self.model_dir.path)
+        try:
+            self._loaded = tf.saved_model.load(str(self.model_dir.path))
+        except (OSError, ValueError, tf.errors.OpError) as error:
+            raise ModelLoadError(f"cannot load the SavedModel at {self.model_dir.path}: {error}") from error
+        self._signature = self._loaded.signatures[signature_name]
+
+    def transcribe_batch(self, utterances: Sequence[np.ndarray]) -> list[str]:
+        """Return one transcript per utterance, computed in one padded model call."""
+        audio, audio_length = pad_batch(utterances)
+        outputs = self._signature(
+            audio=tf.constant(audio), audio_length=tf.constant(audio_length)
+        )
+        return [text.decode("utf-8") for text in outputs["transcript"].numpy()]
+
+
+class EmbeddedBackend:
+    """Runs the SavedModel in-process; concurrent requests are micro-batched into one call."""
+
+    kind = "embedded"
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_batch: Callable[[int], None] = lambda size: None,
+    ) -> None:
+        self._settings = settings
+        self._on_batch = on_batch
+        self._transcriber: SavedModelTranscriber | None = None
+        self._batcher: MicroBatcher | None = None
+
+    async def start(self) -> None:
+        # Loading takes seconds; off the loop so the process still answers /healthz meanwhile.
+        self._transcriber = await asyncio.to_thread(
+            SavedModelTranscriber, self._settings.model_path, self._settings.signature_name
+        )
+        # A warm-up call traces and allocates, so the first real request is not the slow one.
+        await asyncio.to_thread(
+            self._transcriber.transcribe_batch, [np.zeros(MODEL_SAMPLE_RATE_HZ, dtype=np.float32)]
+        )
+        self._batcher = MicroBatcher(
+            self._transcriber.transcribe_batch,
+            max_batch_size=self._settings.batch_max_size,
+            max_wait_ms=self._settings.batch_max_wait_ms,
+            max_queue_size=self._settings.queue_max_size,
+            on_batch=self._on_batch,
+        )
+        self._batcher.start()
+        logger.info(
+            "embedded model loaded",
+            extra={"model_dir": str(self._transcriber.model_dir.path), "version": self.version},
+        )
+
+    async def close(self) -> None:
+        if self._batcher is not None:
+            await self._batcher.stop()
+
+    @property
+    def version(self) -> int | None:
+        return self._transcriber.model_dir.version if self._transcriber else None
+
+    async def transcribe(self, samples: np.ndarray) -> str:
+        if self._batcher is None:
+            raise BackendUnavailableError("the model is still loading")
+        return await self._batcher.submit(samples)
+
+    async def is_ready(self) -> bool:
+        return self._batcher is not None
+
+    async def model_info(self) -> ModelInfo:
+        if self._transcriber is None:
+            raise BackendUnavailableError("the model is still loading")
+        return ModelInfo(
+            name=self._settings.model_name,
+            version=self._transcriber.model_dir.version,
+            signature_name=self._transcriber.signature_name,
+            inputs=self._transcriber.inputs,
+            outputs=self._transcriber.outputs,
+            sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
+            vocab=self._transcriber.vocab,
+        )
+
+    @property
+    def queue_depth(self) -> int:
+        return self._batcher.queue_depth if self._batcher else 0

@@ -1,0 +1,1 @@
+"""Settings and the typed errors every layer of the gateway raises."""

@@ -1,0 +1,63 @@
+"""The gateway's settings: one pydantic-settings model read from `ASR_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The demo SavedModel shipped with the project (issue 6) lives here, in TF Serving's `NAME/VERSION/` layout;
+# `asr serve` with no flags loads it.
+BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[2] / "demo_model" / "saved_model"
+
+# wav2vec 2.0 is trained on 16 kHz audio; the SavedModel contract takes exactly that.
+MODEL_SAMPLE_RATE_HZ = 16_000
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; each field is read from `ASR_<FIELD>` (e.g. `ASR_MODEL_PATH`)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASR_", frozen=True, protected_namespaces=())
+
+    model_path: Path = Field(
+        BUNDLED_MODEL_PATH,
+        description="SavedModel for the embedded backend: a version dir (with saved_model.pb) or a "
+        "TF Serving model dir holding numbered versions (the highest is loaded).",
+    )
+    tfserving_address: str | None = Field(
+        None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
+    )
+    model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
+    model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
+    signature_name: str = Field("serving_default", description="SavedModel signature to call.")
+
+    grpc_timeout_s: float = Field(30.0, gt=0, description="Deadline of one Predict call to TF Serving.")
+    grpc_max_message_bytes: int = Field(
+        64 * 1024 * 1024,
+        gt=0,
+        description="gRPC send/receive cap; the 4 MB default is below 60 s of float32 audio (3.84 MB).",
+    )
+
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024, gt=0, description="Request body cap, enforced while streaming (413 past it)."
+    )
+    max_duration_s: float = Field(60.0, gt=0, description="Longest accepted audio, in seconds (413 past it).")
+
+    batch_max_size: int = Field(8, ge=1, description="Most utterances per embedded-model call (1: no batching).")
+    batch_max_wait_ms: float = Field(
+        5.0, ge=0, description="How long the first queued request waits for others to join its batch."
+    )
+    queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
+    retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
+
+    host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
+    log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,192 @@
+"""A stand-in for TensorFlow Serving: a real gRPC server speaking TF Serving's own API over a SavedModel.
+
+This is NOT TensorFlow Serving. The `tensorflow_model_server` binary (and its Docker image) cannot be
+installed on these machines, so this module stands in for it wherever a test or a local topology needs
+one: it implements `tensorflow.serving.PredictionService` (`Predict`, `GetModelMetadata`) and
+`tensorflow.serving.ModelService` (`GetModelStatus`) from the official `tensorflow_serving.apis` protos,
+and runs the SavedModel with TensorFlow in this process. A client cannot tell it from the real server
+for those three RPCs; everything else (batching, version policies, config reloads, REST, other RPCs)
+is absent.
+
+Like the real server it takes a model base path holding numbered version directories and serves the
+highest one:
+
+    python -m service.tfserving_standin --model-base-path models/wav2vec2 --model-name wav2vec2 --port 8500
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from service.savedmodel import read_signature_defs, resolve_version_dir
+
+logger = logging.getLogger(__name__)
+
+_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+class _ServedModel:
+    """One loaded SavedModel version and its signatures, as TF Serving would hold it."""
+
+    def __init__(self, model_base_path: Path, model_name: str) -> None:
+        version_dir = resolve_version_dir(model_base_path)
+        self.name = model_name
+        self.version = version_dir.version
+        self.signature_defs = read_signature_defs(version_dir.path)
+        self.loaded = tf.saved_model.load(str(version_dir.path))
+
+    def check_spec(self, model_spec, context: grpc.ServicerContext) -> None:
+        """Abort the call the way TF Serving does when the request names another model or version."""
+        if model_spec.name != self.name:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({model_spec.name})")
+        if model_spec.HasField("version") and model_spec.version.value != self.version:
+            context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"Servable not found for request: Specific({model_spec.name}, {model_spec.version.value})",
+            )
+
+    def fill_spec(self, model_spec, signature_name: str = "") -> None:
+        model_spec.name = self.name
+        model_spec.version.value = self.version
+        if signature_name:
+            model_spec.signature_name = signature_name
+
+
+class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """`Predict` and `GetModelMetadata` over the served SavedModel."""
+
+    def __init__(self, model: _ServedModel) -> None:
+        self._model = model
+
+    def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext):  # noqa: N802
+        self._model.check_spec(request.model_spec, context)
+        signature_name = request.model_spec.signature_name or "serving_default"
+        if signature_name not in self._model.loaded.signatures:
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"Serving signature name: \"{signature_name}\" not found in signature def",
+            )
+        signature = self._model.loaded.signatures[signature_name]
+        expected = set(self._model.signature_defs[signature_name].inputs)
+        if set(request.inputs) != expected:
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input keys {sorted(request.inputs)} do not match signature inputs {sorted(expected)}",
+            )
+        inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
+        try:
+            outputs = signature(**inputs)
+        except (tf.errors.InvalidArgumentError, TypeError, ValueError) as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        wanted = set(request.output_filter) or set(outputs)
+        response = predict_pb2.PredictResponse()
+        self._model.fill_spec(response.model_spec, signature_name)
+        for name in wanted:
+            if name not in outputs:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"output tensor alias not found: {name}")
+            response.outputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(outputs[name].numpy())))
+        return response
+
+    def GetModelMetadata(self, request, context: grpc.ServicerContext):  # noqa: N802
+        self._model.check_spec(request.model_spec, context)
+        if list(request.metadata_field) != ["signature_def"]:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Metadata field signature_def is required")
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        self._model.fill_spec(response.model_spec)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for name, signature_def in self._model.signature_defs.items():
+            signature_map.signature_def[name].CopyFrom(signature_def)
+        response.metadata["signature_def"].Pack(signature_map)
+        return response
+
+
+class ModelStatusServicer(model_service_pb2_grpc.ModelServiceServicer):
+    """`GetModelStatus`: the served version is AVAILABLE from the moment the server listens."""
+
+    def __init__(self, model: _ServedModel) -> None:
+        self._model = model
+
+    def GetModelStatus(self, request, context: grpc.ServicerContext):  # noqa: N802
+        self._model.check_spec(request.model_spec, context)
+        return get_model_status_pb2.GetModelStatusResponse(
+            model_version_status=[
+                get_model_status_pb2.ModelVersionStatus(
+                    version=self._model.version,
+                    state=get_model_status_pb2.ModelVersionStatus.State.AVAILABLE,
+                )
+            ]
+        )
+
+
+class StandInServer:
+    """A running stand-in: `port` is the bound port (useful with port 0); `stop()` shuts it down."""
+
+    def __init__(self, model_base_path: Path, model_name: str, port: int = 0, host: str = "127.0.0.1") -> None:
+        model = _ServedModel(Path(model_base_path), model_name)
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="tfserving-standin"),
+            options=[
+                ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+            ],
+        )
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionServicer(model), self._server)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelStatusServicer(model), self._server)
+        self.port = self._server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise OSError(f"cannot bind {host}:{port}")
+        self.address = f"{host}:{self.port}"
+        self.model_version = model.version
+        self._server.start()
+        logger.info("TF Serving stand-in serving %s v%d on %s", model_name, model.version, self.address)
+
+    def stop(self, grace_s: float | None = None) -> None:
+        self._server.stop(grace_s).wait()
+
+    def wait(self) -> None:
+        self._server.wait_for_termination()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m service.tfserving_standin",
+        description="Stand-in for tensorflow_model_server (gRPC Predict, GetModelMetadata, GetModelStatus).",
+    )
+    parser.add_argument("--model-base-path", type=Path, required=True, help="dir with numbered versions")
+    parser.add_argument("--model-name", required=True)
+    parser.add_argument("--port", type=int, default=8500, help="gRPC port (TF Serving's default: 8500)")
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = StandInServer(args.model_base_path, args.model_name, args.port, args.host)
+    stopped = threading.Event()
+
+    def shut_down(signum, frame) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
+    stopped.wait()
+    server.stop(grace_s=2.0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

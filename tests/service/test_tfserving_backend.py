@@ -1,0 +1,76 @@
+"""The gRPC backend against a real gRPC server speaking TF Serving's API (our stand-in) on loopback."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service import create_app
+from service.tfserving_standin import StandInServer
+from tests.service.gateway_fixtures import encode, speechlike, upload
+
+CLIPS = [encode(speechlike(0.5 + 0.3 * i, 16_000, seed=200 + i), 16_000) for i in range(4)]
+
+
+def test_transcripts_equal_the_embedded_backend_and_survive_a_restart(model_base_path, make_settings, client):
+    embedded = [client.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+    server = StandInServer(model_base_path, "tiny", port=0)
+    port = server.port
+    try:
+        settings = make_settings(tfserving_address=server.address, grpc_timeout_s=10.0)
+        with TestClient(create_app(settings)) as gateway:
+            assert gateway.get("/readyz").json() == {"status": "ready"}
+            [model] = gateway.get("/v1/models").json()["models"]
+            assert (model["backend"], model["name"], model["version"]) == ("tfserving", "tiny", 1)
+            assert model["inputs"]["audio_length"] == {"dtype": "int32", "shape": [None]}
+            served = [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+            assert served == embedded
+
+            server.stop()
+            down = gateway.post("/v1/transcribe", files=upload(CLIPS[0]))
+            assert down.status_code == 503
+            assert down.json()["error"]["code"] == "backend_unavailable"
+            assert "TensorFlow Serving" in down.json()["error"]["message"]
+            assert down.headers["retry-after"] == "1"
+            assert gateway.get("/readyz").status_code == 503
+
+            server = StandInServer(model_base_path, "tiny", port=port)
+            # Same gateway, same channel: gRPC reconnects within its (capped, 1 s) reconnect backoff.
+            deadline = time.monotonic() + 10
+            while (back := gateway.post("/v1/transcribe", files=upload(CLIPS[1]))).status_code != 200:
+                assert time.monotonic() < deadline, back.text
+                time.sleep(0.2)
+            assert back.json()["text"] == embedded[1]
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def standin(model_base_path):
+    server = StandInServer(model_base_path, "tiny", port=0)
+    yield server
+    server.stop()
+
+
+def test_deadline_exceeded_is_a_504(standin, make_settings):
+    with TestClient(create_app(make_settings(tfserving_address=standin.address, grpc_timeout_s=0.001))) as gateway:
+        response = gateway.post("/v1/transcribe", files=upload(CLIPS[0]))
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "backend_timeout"
+
+
+def test_a_model_tf_serving_does_not_serve_is_unavailable(standin, make_settings):
+    with TestClient(create_app(make_settings(tfserving_address=standin.address, model_name="other"))) as gateway:
+        assert gateway.get("/readyz").status_code == 503
+        response = gateway.post("/v1/transcribe", files=upload(CLIPS[0]))
+    assert response.status_code == 503
+    assert "does not serve model 'other'" in response.json()["error"]["message"]
+
+
+def test_gateway_starts_before_tf_serving_and_reports_not_ready(make_settings):
+    with TestClient(create_app(make_settings(tfserving_address="127.0.0.1:1"))) as gateway:
+        assert gateway.get("/healthz").status_code == 200
+        assert gateway.get("/readyz").status_code == 503
+        assert gateway.post("/v1/transcribe", files=upload(CLIPS[0])).status_code == 503

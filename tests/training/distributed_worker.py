@@ -1,0 +1,43 @@
+"""Runs a few training steps under one strategy in its own process and saves the loss and final weights.
+
+A separate process because logical CPU devices and multi-worker collectives must be configured before
+TensorFlow starts, which a pytest process has long done. Usage:
+    python distributed_worker.py STRATEGY LOGICAL_CPUS PER_REPLICA_BATCH OUT.npz CORPUS_DIR
+(TF_CONFIG in the environment for `multiworker`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def main(strategy_name: str, logical_cpus: int, batch_size: int, out: str, corpus_dir: str) -> None:
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+    from training.config import TrainConfig
+    from training.strategy import get_strategy
+    from training.trainer import Trainer
+
+    strategy = get_strategy(strategy_name)
+    corpus = Path(corpus_dir)
+    config = TrainConfig(
+        out_dir=str(Path(out).parent / f"run-{Path(out).stem}"), train_data=str(corpus / "rec" / "*.tfrecord"),
+        model_config=str(corpus / "model.json"), vocab=str(corpus / "vocab.json"), steps=2, batch_size=batch_size,
+        learning_rate=1e-3, warmup_steps=0, decay="constant", weight_decay=0.0, bucket_boundaries_s=None,
+        shuffle_buffer=1, deterministic=True, seed=3, freeze_feature_extractor=False, precision="float32",
+        log_every=1, checkpoint_every=2, checkpoint_data_position=False,
+    )  # fmt: skip
+    trainer = Trainer(config, strategy=strategy)
+    losses = [float(trainer._train_step(trainer.iterator)[0]) for _ in range(config.steps)]
+    np.savez(out, losses=np.array(losses), replicas=strategy.num_replicas_in_sync,
+             **{f"w{i}": v.numpy() for i, v in enumerate(trainer.model.weights)})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])

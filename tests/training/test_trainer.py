@@ -1,0 +1,81 @@
+"""The training loop on a tiny model: it learns, it resumes where it stopped, it leaves frozen weights alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.config import TrainConfig
+from training.trainer import Trainer
+
+
+def config(corpus: dict[str, str], out: Path, **changes) -> TrainConfig:
+    values = dict(
+        out_dir=str(out), train_data=corpus["data"], model_config=corpus["model"], vocab=corpus["vocab"],
+        steps=6, batch_size=2, learning_rate=3e-3, warmup_steps=10, weight_decay=0.0, log_every=3,
+        checkpoint_every=3, eval_every=1000, shuffle_buffer=8, deterministic=True, seed=1, strategy="default",
+        freeze_feature_extractor=False, precision="float32",
+    )  # fmt: skip
+    return TrainConfig(**(values | changes))
+
+
+def weights(trainer: Trainer) -> list[np.ndarray]:
+    return [v.numpy() for v in trainer.model.weights]
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_to_exact_transcripts(tone_corpus: dict[str, str], tmp_path: Path) -> None:
+    trainer = Trainer(config(tone_corpus, tmp_path, steps=100, warmup_steps=10, log_every=50,
+                             eval_data=tone_corpus["data"], eval_every=100, checkpoint_every=100))
+    result = trainer.train(progress=False)
+
+    ((step, report),) = result.evaluations
+    assert step == 100
+    assert [(u.reference, u.hypothesis) for u in report.utterances if u.reference != u.hypothesis] == []
+    assert report.wer == 0.0 and len(report.utterances) == 4
+    assert (tmp_path / "best" / "model.safetensors").exists() and (tmp_path / "final" / "vocab.json").exists()
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_saved_step_and_data_position(tone_corpus: dict[str, str], tmp_path: Path) -> None:
+    # A constant learning rate, so that a run told to stop at step 3 trains exactly like the first half of 6.
+    constant = dict(warmup_steps=0, decay="constant")
+    straight = Trainer(config(tone_corpus, tmp_path / "straight", steps=6, **constant))
+    straight.train(progress=False)
+    first = Trainer(config(tone_corpus, tmp_path / "resumed", steps=3, **constant))
+    first.train(progress=False)  # "crashes" right after its checkpoint at step 3
+
+    second = Trainer(config(tone_corpus, tmp_path / "resumed", steps=6, **constant))
+    assert second.restore() == 3
+    for restored, saved in zip(weights(second), weights(first), strict=True):
+        np.testing.assert_array_equal(restored, saved)
+    result = second.train(progress=False)
+
+    assert result.step == 6
+    for resumed, uninterrupted in zip(weights(second), weights(straight), strict=True):
+        np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-4, atol=1e-6)
+
+
+def test_frozen_feature_extractor_does_not_move(tone_corpus: dict[str, str], tmp_path: Path) -> None:
+    trainer = Trainer(config(tone_corpus, tmp_path, steps=3, freeze_feature_extractor=True))
+    conv = trainer.model.wav2vec2.feature_extractor
+    frozen_before = [v.numpy() for v in conv.weights]
+    head_before = trainer.model.lm_head.kernel.numpy()
+
+    trainer.train(progress=False)
+
+    assert frozen_before
+    for before, variable in zip(frozen_before, conv.weights, strict=True):
+        np.testing.assert_array_equal(before, variable.numpy())
+    assert not np.allclose(head_before, trainer.model.lm_head.kernel.numpy())
+
+
+def test_bad_run_options_are_config_errors(tone_corpus: dict[str, str], tmp_path: Path) -> None:
+    from training.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="exactly one"):
+        config(tone_corpus, tmp_path, pretrained="x")
+    with pytest.raises(ConfigError, match="strategy"):
+        config(tone_corpus, tmp_path, strategy="horovod")

@@ -1,0 +1,1 @@
+"""CTC fine-tuning of wav2vec 2.0: TFRecord data, tf.data input, tf.distribute training loop, WER evaluation."""
