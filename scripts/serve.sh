@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and serves the bundled demo model on http://127.0.0.1:8080 (OpenAPI docs at /docs).
+# Sets up a fresh machine and serves the bundled demo model on http://127.0.0.1:8000 (OpenAPI docs at /docs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv

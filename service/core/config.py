@@ -8,9 +8,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The demo SavedModel shipped with the project (issue 6) lives here, in TF Serving's `NAME/VERSION/` layout;
-# `asr serve` with no flags loads it.
-BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[2] / "demo_model" / "saved_model"
+# The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
+# Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
+BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
 
 # wav2vec 2.0 is trained on 16 kHz audio; the SavedModel contract takes exactly that.
 MODEL_SAMPLE_RATE_HZ = 16_000

@@ -10,26 +10,8 @@ from pathlib import Path, PurePosixPath
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from .compose_file import command_flags, mounts
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
-
-
-def _mounts(service: dict) -> list[tuple[str, str, str]]:
-    """Gives (type, source, target) per volume; Compose v1 prints short syntax, the v2 plugin long syntax."""
-    mounts = []
-    for volume in service.get("volumes", []):
-        if isinstance(volume, dict):
-            mounts.append((volume["type"], volume["source"], volume["target"]))
-            continue
-        source, target = volume.split(":")[:2]
-        kind = "bind" if source.startswith(("/", ".")) else "volume"
-        mounts.append((kind, source, target))
-    return mounts
-
-
-def _flags(service: dict) -> dict[str, str]:
-    """Gives the `--name=value` flags of a service's command as a dict."""
-    command = service.get("command", [])
-    return dict(arg[2:].partition("=")[::2] for arg in command if arg.startswith("--"))
 
 
 def test_compose_file_has_the_three_services(compose_config) -> None:
@@ -39,7 +21,7 @@ def test_compose_file_has_the_three_services(compose_config) -> None:
 def test_every_mounted_or_built_file_exists(compose_config) -> None:
     services = compose_config()["services"]
     for name, service in services.items():
-        for kind, source, _ in _mounts(service):
+        for kind, source, _ in mounts(service):
             if kind == "bind":
                 assert Path(source).exists(), f"{name} mounts {source}, which does not exist"
         if "build" in service:
@@ -50,11 +32,11 @@ def test_every_mounted_or_built_file_exists(compose_config) -> None:
 
 def test_tfserving_mounts_exactly_the_docker_config_files(compose_config) -> None:
     tfserving = compose_config()["services"]["tfserving"]
-    binds = {Path(source): target for kind, source, target in _mounts(tfserving) if kind == "bind"}
+    binds = {Path(source): target for kind, source, target in mounts(tfserving) if kind == "bind"}
     assert binds == {
         (DOCKER_DIR / name).resolve(): f"{TFSERVING_CONFIG_MOUNT}/{name}" for name in TFSERVING_CONFIG_FILES
     }
-    flags = _flags(tfserving)
+    flags = command_flags(tfserving)
     for flag, name in [
         ("model_config_file", "models.config"),
         ("batching_parameters_file", "batching_parameters.txt"),
@@ -69,8 +51,8 @@ def test_tfserving_mounts_exactly_the_docker_config_files(compose_config) -> Non
 def test_export_writes_where_models_config_reads(compose_config) -> None:
     services = compose_config()["services"]
     export_env = services["export"]["environment"]
-    export_volumes = {target: source for kind, source, target in _mounts(services["export"]) if kind == "volume"}
-    serving_volumes = {target: source for kind, source, target in _mounts(services["tfserving"])
+    export_volumes = {target: source for kind, source, target in mounts(services["export"]) if kind == "volume"}
+    serving_volumes = {target: source for kind, source, target in mounts(services["tfserving"])
                        if kind == "volume"}
     export_dir = export_env["ASR_EXPORT_DIR"]
     # The export's output directory and TF Serving's /models are the same named volume.
@@ -89,7 +71,7 @@ def test_gateway_calls_tfserving_over_grpc_once_it_is_healthy(compose_config) ->
     gateway, tfserving = services["gateway"], services["tfserving"]
     host, _, port = gateway["environment"]["ASR_TFSERVING_ADDRESS"].partition(":")
     assert host == "tfserving"
-    assert port == _flags(tfserving)["port"] == "8500"
+    assert port == command_flags(tfserving)["port"] == "8500"
     assert gateway["environment"]["ASR_MODEL_NAME"] == MODEL_NAME
     assert gateway["depends_on"]["tfserving"]["condition"] == "service_healthy"
     assert tfserving["depends_on"]["export"]["condition"] == "service_completed_successfully"

@@ -9,6 +9,9 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
+from cli.main import build_parser
+from service.core.config import Settings
+
 from .layout import DOCKER_DIR, K8S_DIR, MODEL_NAME, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 
 # Every directory with a kustomization.yaml, except Components (only buildable from an overlay).
@@ -129,6 +132,11 @@ def test_gateway_reaches_tfserving_and_is_probed(render_kustomization, kustomiza
     service_ports = {p["name"]: p["port"] for p in _by_kind(objects, "Service")[host]["spec"]["ports"]}
     assert int(port) == service_ports["grpc"]
     assert env["ASR_MODEL_NAME"] == MODEL_NAME
+    # Every ASR_* variable is a gateway setting (a misspelt one would be ignored silently), with a valid value.
+    settings_env = {name: value for name, value in env.items() if name.startswith("ASR_")}
+    assert {name.removeprefix("ASR_").lower() for name in settings_env} <= set(Settings.model_fields)
+    settings = Settings(**{name.removeprefix("ASR_").lower(): value for name, value in settings_env.items()})
+    assert settings.tfserving_address == env["ASR_TFSERVING_ADDRESS"]
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
@@ -175,6 +183,8 @@ def test_training_job_uses_its_accelerator(render_kustomization, kustomization: 
     (job,) = _by_kind(render_kustomization(K8S_DIR / kustomization), "Job").values()
     (container,) = _pod_spec(job)["containers"]
     assert container["args"][0] == "train"
+    # The real `asr train` parser accepts the Job's command line (it exits 2 on an unknown or missing flag).
+    assert build_parser().parse_args(container["args"]).strategy == strategy
     assert f"--strategy={strategy}" in container["args"]
     assert [a for a in container["args"] if a.startswith("--strategy")] == [f"--strategy={strategy}"]
     assert container["resources"]["limits"][accelerator] >= 1
