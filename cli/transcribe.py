@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from service.backends.embedded import SavedModelTranscriber
     from service.core.config import Settings
     from service.core.errors import ServiceError
+    from wav2vec2.errors import AudioError
 
     settings = Settings(**{"model_path": args.model} if args.model else {})
     max_duration_s = args.max_duration_s or settings.max_duration_s
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             with path.open("rb") as file:
                 audio = decode_audio(file, max_duration_s)
-        except (OSError, ServiceError) as error:
+        except (OSError, ServiceError, AudioError) as error:
             print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
             failures += 1
             continue

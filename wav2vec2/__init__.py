@@ -8,7 +8,7 @@
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.ctc_decode import collapse_ctc_ids, ctc_greedy_ids
 from wav2vec2.ctc_loss import CTCLoss
-from wav2vec2.errors import CheckpointMismatchError, CheckpointNotFoundError, Wav2Vec2Error
+from wav2vec2.errors import AudioError, CheckpointMismatchError, CheckpointNotFoundError, Wav2Vec2Error
 from wav2vec2.feature_extractor import AudioBatch, Wav2Vec2FeatureExtractor
 from wav2vec2.lengths import frame_lengths
 from wav2vec2.model import Wav2Vec2ForCTC, Wav2Vec2Model
@@ -18,6 +18,7 @@ from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 __all__ = [
     "AudioBatch",
+    "AudioError",
     "CTCLoss",
     "CheckpointMismatchError",
     "CheckpointNotFoundError",

@@ -11,3 +11,31 @@ class CheckpointNotFoundError(Wav2Vec2Error, FileNotFoundError):
 
 class CheckpointMismatchError(Wav2Vec2Error, ValueError):
     """A checkpoint's tensors do not fit the model its config.json describes."""
+
+
+class AudioError(Wav2Vec2Error, ValueError):
+    """Audio that cannot become model input; the subclasses say why, so a caller can tell the user."""
+
+
+class UnsupportedAudioFormatError(AudioError):
+    """The bytes match no audio format libsndfile knows (text, images, JSON, ...)."""
+
+
+class AudioDecodeError(AudioError):
+    """A known audio format, but the stream is corrupt."""
+
+
+class TruncatedAudioError(AudioDecodeError):
+    """The header promises more audio than the stream holds."""
+
+
+class EmptyAudioError(AudioError):
+    """A valid header and no samples."""
+
+
+class NonFiniteAudioError(AudioError):
+    """The decoded samples hold NaN or infinity (float WAV/FLAC can carry them)."""
+
+
+class AudioTooLongError(AudioError):
+    """The audio lasts longer than the caller's `max_duration_s`."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,36 +12,53 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from service.core.errors import (
-    AudioDecodeError,
-    AudioTooLongError,
     BackendError,
     BackendTimeoutError,
     BackendUnavailableError,
-    EmptyAudioError,
     EmptyUploadError,
-    InvalidSamplesError,
     ModelLoadError,
     QueueFullError,
     ServiceError,
-    UnsupportedMediaError,
     UploadTooLargeError,
+)
+from wav2vec2.errors import (
+    AudioDecodeError,
+    AudioError,
+    AudioTooLongError,
+    EmptyAudioError,
+    NonFiniteAudioError,
+    UnsupportedAudioFormatError,
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-STATUS_BY_ERROR: dict[type[ServiceError], int] = {
+# Looked up along the error's class hierarchy (wav2vec2's TruncatedAudioError is an AudioDecodeError);
+# the AudioError row catches any audio error added to the library later.
+STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     EmptyUploadError: 400,
     AudioTooLongError: 413,
     UploadTooLargeError: 413,
-    UnsupportedMediaError: 415,
+    UnsupportedAudioFormatError: 415,
     AudioDecodeError: 422,
     EmptyAudioError: 422,
-    InvalidSamplesError: 422,
+    NonFiniteAudioError: 422,
+    AudioError: 422,
     BackendError: 502,
     QueueFullError: 503,
     BackendUnavailableError: 503,
     ModelLoadError: 503,
     BackendTimeoutError: 504,
+}
+
+# The audio library's errors carry no gateway code; these are the names clients know (docs/service.md).
+CODE_BY_AUDIO_ERROR: dict[type[AudioError], str] = {
+    AudioTooLongError: "audio_too_long",
+    UnsupportedAudioFormatError: "unsupported_media_type",
+    AudioDecodeError: "audio_decode_error",
+    EmptyAudioError: "empty_audio",
+    NonFiniteAudioError: "invalid_samples",
+    AudioError: "audio_decode_error",
 }
 
 # Starlette's own errors (unknown route, wrong method) get names in the same vocabulary.
@@ -55,19 +74,28 @@ def error_response(
     )
 
 
-def service_error_response(error: ServiceError, retry_after_s: int) -> JSONResponse:
+def service_error_response(error: ServiceError | AudioError, retry_after_s: int) -> JSONResponse:
     """Return the response for a typed error: its status from `STATUS_BY_ERROR`, Retry-After on 503."""
-    status_code = STATUS_BY_ERROR.get(type(error), 500)
+    status_code = _by_class(STATUS_BY_ERROR, error, default=500)
+    if isinstance(error, ServiceError):
+        code, message = error.code, error.message
+    else:
+        code, message = _by_class(CODE_BY_AUDIO_ERROR, error), str(error)
     headers = {"Retry-After": str(retry_after_s)} if status_code == 503 else None
     if status_code >= 500:
-        logger.warning("%s: %s", error.code, error.message)
-    return error_response(status_code, error.code, error.message, headers)
+        logger.warning("%s: %s", code, message)
+    return error_response(status_code, code, message, headers)
+
+
+def _by_class(table: Mapping[type, T], error: Exception, default: T | None = None) -> T:
+    """Return the entry for the error's class or its nearest listed base class (every AudioError has one)."""
+    return next((table[cls] for cls in type(error).__mro__ if cls in table), default)
 
 
 def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
-    async def service_error(request: Request, error: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, error: ServiceError | AudioError) -> JSONResponse:
         return service_error_response(error, retry_after_s)
 
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -85,6 +113,7 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
         return error_response(500, "internal_error", "internal server error")
 
     app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(AudioError, service_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

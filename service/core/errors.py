@@ -1,4 +1,7 @@
-"""The gateway's error types; `service.api.errors` maps each to an HTTP status in one table."""
+"""The gateway's own error types; `service.api.errors` maps each to an HTTP status in one table.
+
+Bad audio is not here: `wav2vec2.errors.AudioError` and its subclasses are mapped in the same table.
+"""
 
 from __future__ import annotations
 
@@ -21,32 +24,6 @@ class UploadTooLargeError(ServiceError):
     """The request body passed the byte cap; raised while it streams in, never after reading it all."""
 
     code = "upload_too_large"
-
-
-class UnsupportedMediaError(ServiceError):
-    """The bytes are not in any audio format the decoder knows."""
-
-    code = "unsupported_media_type"
-
-
-class AudioDecodeError(ServiceError):
-    """A known audio format, but the stream is corrupt or truncated."""
-
-    code = "audio_decode_error"
-
-
-class EmptyAudioError(ServiceError):
-    code = "empty_audio"
-
-
-class InvalidSamplesError(ServiceError):
-    """The decoded samples hold NaN or infinity."""
-
-    code = "invalid_samples"
-
-
-class AudioTooLongError(ServiceError):
-    code = "audio_too_long"
 
 
 class QueueFullError(ServiceError):

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from service.audio import decode_audio
-from service.core.errors import (
+from service.core.errors import EmptyUploadError
+from tests.service.gateway_fixtures import encode, speechlike
+from wav2vec2.errors import (
     AudioDecodeError,
     AudioTooLongError,
     EmptyAudioError,
-    EmptyUploadError,
-    InvalidSamplesError,
-    UnsupportedMediaError,
+    NonFiniteAudioError,
+    UnsupportedAudioFormatError,
 )
-from tests.service.gateway_fixtures import encode, speechlike
 
 
 def decode(data: bytes, max_duration_s: float = 30.0):
@@ -72,7 +72,7 @@ def test_empty_upload():
     ids=["text", "png", "json"],
 )
 def test_non_audio_is_unsupported_media(data):
-    with pytest.raises(UnsupportedMediaError):
+    with pytest.raises(UnsupportedAudioFormatError):
         decode(data)
 
 
@@ -95,7 +95,7 @@ def test_header_without_samples_is_empty_audio():
 def test_nan_or_infinite_samples_are_refused(bad_value):
     samples = speechlike(0.5, 16_000)
     samples[100] = bad_value
-    with pytest.raises(InvalidSamplesError):
+    with pytest.raises(NonFiniteAudioError):
         decode(encode(samples, 16_000, "WAV", "FLOAT"))
 
 

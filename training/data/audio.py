@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import soundfile
-import soxr
 
 from training.errors import AudioReadError
+from wav2vec2.audio import load_audio
+from wav2vec2.errors import AudioError
+from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
 
-TARGET_SAMPLE_RATE_HZ = 16_000
+TARGET_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
 
 
 def float_to_pcm16(audio: np.ndarray) -> np.ndarray:
@@ -24,17 +25,12 @@ def float_to_pcm16(audio: np.ndarray) -> np.ndarray:
 def load_pcm16(path: str | Path) -> np.ndarray:
     """Returns the file's audio as int16 `[samples]` at 16 kHz, mixed down to mono and resampled if needed.
 
-    Raises AudioReadError for anything soundfile cannot decode or an empty file, so a corpus writer can skip
-    and report the file instead of stopping a multi-hour preparation run.
+    Decoding is `wav2vec2.audio.load_audio`, the gateway's own, so train and serve audio match. Raises
+    AudioReadError for a missing, undecodable, truncated, empty or NaN-holding file, so a corpus writer can
+    skip and report the file instead of stopping a multi-hour preparation run.
     """
     try:
-        audio, sample_rate_hz = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
-        raise AudioReadError(f"cannot decode {path}: {error}") from error
-    if audio.shape[0] == 0:
-        raise AudioReadError(f"{path} holds no samples")
-    mono = audio.mean(axis=1)
-    if sample_rate_hz != TARGET_SAMPLE_RATE_HZ:
-        # soxr's "HQ" preset: the same quality the service uses for uploads, so train and serve audio match.
-        mono = soxr.resample(mono, sample_rate_hz, TARGET_SAMPLE_RATE_HZ, quality="HQ")
-    return float_to_pcm16(mono)
+        audio = load_audio(path, TARGET_SAMPLE_RATE_HZ)
+    except (AudioError, OSError) as error:
+        raise AudioReadError(f"cannot read {path}: {error}") from error
+    return float_to_pcm16(audio.samples)
