@@ -1,0 +1,54 @@
+"""`asr export`: writes a TF Serving SavedModel (`DIR/NAME/VERSION/`) with pre- and post-processing in the graph."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from model_export.errors import ExportError
+from model_export.export import export_saved_model, load_source
+from model_export.verify import verify_export
+
+logger = logging.getLogger(__name__)
+
+EXAMPLES = """examples:
+  asr export --model facebook/wav2vec2-base-960h --out models --name asr --version 1 --verify
+  asr export --model runs/finetune/checkpoint-best --out models --name asr --version 2
+  docker run -p 8500:8500 -v $PWD/models/asr:/models/asr -e MODEL_NAME=asr tensorflow/serving
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a SavedModel for TensorFlow Serving",
+        description="Export a wav2vec 2.0 CTC checkpoint as a SavedModel with the signatures serving_default "
+        "(audio -> transcript), transcribe_wav (WAV bytes -> transcript) and logits; see model_export/README.md.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="HF checkpoint directory, hub id, or save_pretrained dir")
+    parser.add_argument("--out", required=True, help="model base directory (TF Serving's base_path parent)")
+    parser.add_argument("--name", required=True, help="model name: the directory under --out and model_spec.name")
+    parser.add_argument("--version", required=True, type=int, help="version number (a new directory, >= 1)")
+    parser.add_argument(
+        "--verify", action="store_true", help="reload the SavedModel and check it against the Python model"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        model, processor = load_source(args.model)
+        export_dir = export_saved_model(model, processor, args.out, args.name, args.version)
+        if args.verify:
+            report = verify_export(export_dir, model, processor)
+            logger.info(
+                "verification passed: %d utterances, max relative logit difference %.1e, %d warmup records run",
+                report.num_utterances, report.max_relative_logit_diff, report.num_warmup_records,
+            )  # fmt: skip
+    except ExportError as error:
+        logger.error("%s", error)
+        return 1
+    logger.info("SavedModel ready at %s", export_dir)
+    return 0

@@ -1,0 +1,121 @@
+"""The `tf.Module` whose three signatures are the SavedModel's serving interface (see model_export/README.md).
+
+Everything a request needs runs in the graph: input checks, normalisation over the valid samples, the model
+(masked by `audio_length`, because TF Serving's batcher pads with each tensor's first element, not zero),
+greedy CTC and ids -> text. Each step is the `wav2vec2` library's own TF function, so the Python processor and
+the SavedModel cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from model_export.errors import (
+    MSG_EMPTY_BATCH,
+    MSG_LENGTH_BATCH_MISMATCH,
+    MSG_LENGTH_TOO_LONG,
+    MSG_NEGATIVE_LENGTH,
+    MSG_NOT_FINITE,
+)
+from model_export.wav_decode import decode_wav_batch
+from wav2vec2.ctc_decode import ctc_greedy_ids
+from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
+from wav2vec2.lengths import frame_lengths, receptive_field
+from wav2vec2.model import Wav2Vec2ForCTC
+from wav2vec2.normalize import normalize_audio, sample_mask
+from wav2vec2.processor import Wav2Vec2Processor
+
+AUDIO_SPEC = tf.TensorSpec([None, None], tf.float32, name="audio")
+AUDIO_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name="audio_length")
+WAV_SPEC = tf.TensorSpec([None], tf.string, name="wav")
+
+# Fills `token_ids` past each row's `token_count`: not a vocabulary id, so it cannot be mistaken for one.
+TOKEN_PAD_ID = -1
+
+
+def check_audio_batch(audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Returns `(audio, audio_length)` once they pass the request checks, else raises InvalidArgumentError."""
+    # audio: [batch, samples] float32; audio_length: [batch] int32
+    batch_size, num_samples = tf.shape(audio)[0], tf.shape(audio)[1]
+    checks = [
+        tf.debugging.assert_greater(batch_size, 0, message=MSG_EMPTY_BATCH),
+        tf.debugging.assert_equal(tf.shape(audio_length)[0], batch_size, message=MSG_LENGTH_BATCH_MISMATCH),
+        tf.debugging.assert_non_negative(audio_length, message=MSG_NEGATIVE_LENGTH),
+        tf.debugging.assert_less_equal(audio_length, num_samples, message=MSG_LENGTH_TOO_LONG),
+        tf.debugging.assert_all_finite(audio, message=MSG_NOT_FINITE),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(audio), tf.identity(audio_length)
+
+
+class ServingModule(tf.Module):
+    """Holds the model and builds the `serving_default`, `transcribe_wav` and `logits` signatures."""
+
+    def __init__(self, model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor) -> None:
+        super().__init__(name="wav2vec2_serving")
+        tokenizer = processor.tokenizer
+        if processor.sampling_rate != SAMPLE_RATE_HZ:
+            raise ValueError(f"the processor expects {processor.sampling_rate} Hz audio; the graph feeds 16 kHz")
+        if tokenizer.vocab_size != model.config.vocab_size:
+            raise ValueError(
+                f"the tokenizer has {tokenizer.vocab_size} tokens but the model's CTC head has "
+                f"{model.config.vocab_size} outputs"
+            )
+        self.model = model
+        self._tokenizer = tokenizer  # not trackable: its tables become graph constants when traced
+        self._do_normalize = processor.feature_extractor.do_normalize
+        # Rows shorter than the receptive field have 0 frames; the batch itself must still give one conv output.
+        self._min_samples = receptive_field(model.config)
+
+    def compute_logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns `(logits [batch, frames, vocab] float32, logit_length [batch] int32)` for checked audio."""
+        audio, audio_length = check_audio_batch(audio, audio_length)
+        audio = tf.pad(audio, [[0, 0], [0, tf.maximum(self._min_samples - tf.shape(audio)[1], 0)]])
+        if self._do_normalize:
+            audio = normalize_audio(audio, audio_length)  # also zeroes the padding
+        else:
+            audio = tf.where(sample_mask(audio_length, tf.shape(audio)[1]), audio, 0.0)
+        logits = self.model(audio, audio_length=audio_length, training=False)
+        return logits, frame_lengths(audio_length, self.model.config)
+
+    def transcribe(self, audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Returns the `serving_default` outputs: transcript, token ids, their count and a confidence."""
+        logits, logit_length = self.compute_logits(audio, audio_length)
+        ids = ctc_greedy_ids(logits, logit_length, self._tokenizer.pad_token_id)
+        # Confidence: geometric mean over valid frames of the greedy path's per-frame probability.
+        best_log_prob = tf.reduce_max(tf.nn.log_softmax(logits, axis=-1), axis=-1)
+        valid = tf.sequence_mask(logit_length, maxlen=tf.shape(logits)[1], dtype=tf.float32)
+        num_valid = tf.reduce_sum(valid, axis=1)
+        mean_log_prob = tf.reduce_sum(best_log_prob * valid, axis=1) / tf.maximum(num_valid, 1.0)
+        confidence = tf.where(num_valid > 0, tf.exp(mean_log_prob), 0.0)
+        return {
+            "transcript": self._tokenizer.ids_to_text_tf(ids),
+            "token_ids": ids.to_tensor(default_value=TOKEN_PAD_ID),
+            "token_count": tf.cast(ids.row_lengths(), tf.int32),
+            "confidence": confidence,
+            "logit_length": logit_length,
+        }
+
+    @tf.function(input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC])
+    def serving_default(self, audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
+        return self.transcribe(audio, audio_length)
+
+    @tf.function(input_signature=[WAV_SPEC])
+    def transcribe_wav(self, wav: tf.Tensor) -> dict[str, tf.Tensor]:
+        audio, audio_length = decode_wav_batch(wav)
+        outputs = self.transcribe(audio, audio_length)
+        outputs["audio_length"] = audio_length  # 16 kHz samples after resampling: lets a client get durations
+        return outputs
+
+    @tf.function(input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC])
+    def logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits, logit_length = self.compute_logits(audio, audio_length)
+        return {"logits": logits, "logit_length": logit_length}
+
+    def signatures(self) -> dict[str, tf.types.experimental.ConcreteFunction]:
+        """Returns the signature map for `tf.saved_model.save`."""
+        return {
+            "serving_default": self.serving_default.get_concrete_function(),
+            "transcribe_wav": self.transcribe_wav.get_concrete_function(),
+            "logits": self.logits.get_concrete_function(),
+        }

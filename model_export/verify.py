@@ -1,0 +1,115 @@
+"""Reloads an exported SavedModel and checks it against the Python model it came from (`asr export --verify`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from model_export.errors import VerificationError
+from model_export.warmup import WARMUP_DIR, WARMUP_FILENAME, read_warmup_file, request_inputs
+from wav2vec2.model import Wav2Vec2ForCTC
+from wav2vec2.processor import Wav2Vec2Processor
+
+logger = logging.getLogger(__name__)
+
+# Largest |SavedModel logit - Python logit| accepted, relative to the largest |logit| of the utterance. Both run
+# the same float32 ops; what differs is the batch shape (oneDNN picks other blockings, so other summation
+# orders: ~1e-6 relative measured) and TF Serving-style padding, which the masking must make irrelevant.
+# 1e-4 is two orders above that noise and far below what any masking bug gives (>1e-2).
+LOGIT_RTOL = 1e-4
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What `verify_export` compared: utterances, the worst relative logit difference, transcripts."""
+
+    num_utterances: int
+    max_relative_logit_diff: float
+    transcripts: tuple[str, ...]
+    num_warmup_records: int
+
+
+def sample_utterances(seed: int = 0) -> list[np.ndarray]:
+    """Returns deterministic 16 kHz test signals of very different lengths (0.1 s to 3 s): chirps in noise."""
+    rng = np.random.default_rng(seed)
+    utterances = []
+    for duration_s, gain in ((3.0, 0.5), (0.1, 0.05), (1.3, 1.0), (0.6, 0.2)):
+        t = np.arange(int(duration_s * 16000)) / 16000
+        chirp = np.sin(2 * np.pi * (200 + 1500 * t / duration_s) * t)
+        utterances.append((gain * (chirp + 0.3 * rng.standard_normal(t.shape))).astype(np.float32))
+    return utterances
+
+
+def reference_outputs(
+    model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, utterances: list[np.ndarray]
+) -> tuple[list[np.ndarray], list[str]]:
+    """Returns per-utterance logits and greedy transcripts from the Python model and processor, one call each."""
+    logits, transcripts = [], []
+    for utterance in utterances:
+        batch = processor.pad([utterance])
+        row = model(batch.audio, audio_length=batch.audio_length, training=False).numpy()[0]
+        logits.append(row)
+        transcripts.append(processor.batch_decode([row.argmax(axis=-1)])[0])
+    return logits, transcripts
+
+
+def pad_like_tf_serving(utterances: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Returns `(audio, audio_length)` padded as TF Serving's batcher pads: with the tensor's first element."""
+    lengths = np.array([len(u) for u in utterances], dtype=np.int32)
+    fill = utterances[0][0] if len(utterances[0]) else 0.0
+    audio = np.full((len(utterances), int(lengths.max())), fill, dtype=np.float32)
+    for row, utterance in enumerate(utterances):
+        audio[row, : len(utterance)] = utterance
+    return audio, lengths
+
+
+def verify_export(
+    export_dir: str | Path,
+    model: Wav2Vec2ForCTC,
+    processor: Wav2Vec2Processor,
+    utterances: list[np.ndarray] | None = None,
+) -> VerificationReport:
+    """Returns a report if the SavedModel matches the Python model on one padded batch; raises VerificationError.
+
+    Checks: `logits` within LOGIT_RTOL of one Python call per utterance, `serving_default` transcripts equal
+    to the processor's greedy decoding, and every warmup record runs.
+    """
+    utterances = sample_utterances() if utterances is None else utterances
+    loaded = tf.saved_model.load(str(export_dir))
+    audio, audio_length = pad_like_tf_serving(utterances)
+    ref_logits, ref_transcripts = reference_outputs(model, processor, utterances)
+    outputs = loaded.signatures["serving_default"](audio=tf.constant(audio), audio_length=tf.constant(audio_length))
+    logit_outputs = loaded.signatures["logits"](audio=tf.constant(audio), audio_length=tf.constant(audio_length))
+    transcripts = tuple(t.decode("utf-8") for t in outputs["transcript"].numpy())
+    problems = []
+    worst = 0.0
+    for row, expected in enumerate(ref_logits):
+        num_frames = int(logit_outputs["logit_length"][row])
+        if num_frames != expected.shape[0]:
+            problems.append(f"utterance {row}: {num_frames} frames, the Python model gives {expected.shape[0]}")
+            continue
+        got = logit_outputs["logits"].numpy()[row, :num_frames]
+        scale = max(float(np.abs(expected).max(initial=0.0)), 1e-6)
+        diff = float(np.abs(got - expected).max(initial=0.0)) / scale
+        worst = max(worst, diff)
+        if diff > LOGIT_RTOL:
+            problems.append(f"utterance {row}: logits differ by {diff:.2e} of their range (> {LOGIT_RTOL:.0e})")
+    for row, (got, expected) in enumerate(zip(transcripts, ref_transcripts, strict=True)):
+        if got != expected:
+            problems.append(f"utterance {row}: transcript {got!r} != Python's {expected!r}")
+    warmup = read_warmup_file(Path(export_dir) / WARMUP_DIR / WARMUP_FILENAME)
+    for index, record in enumerate(warmup):
+        signature, inputs = request_inputs(record)
+        try:
+            loaded.signatures[signature](**inputs)
+        except (KeyError, tf.errors.OpError) as error:
+            problems.append(f"warmup record {index} ({signature}) fails: {error}")
+    if problems:
+        raise VerificationError(f"{export_dir} does not match the Python model:\n  " + "\n  ".join(problems))
+    report = VerificationReport(len(utterances), worst, transcripts, len(warmup))
+    logger.info("verified %s: %d utterances, max relative logit diff %.2e", export_dir, len(utterances), worst)
+    return report
