@@ -17,7 +17,7 @@ from support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from model_export.export import export_saved_model
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
-FSDD = Path(__file__).resolve().parents[3] / "shared" / "data" / "fsdd" / "recordings"
+FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd"  # CC BY-SA 4.0: see its README
 
 
 def tiny_config(feat_extract_norm: str) -> Wav2Vec2Config:
