@@ -18,7 +18,7 @@ from model_export.errors import (
     MSG_NOT_FINITE,
 )
 from model_export.wav_decode import decode_wav_batch
-from wav2vec2.ctc_decode import ctc_greedy_ids
+from wav2vec2.ctc_decode import ctc_greedy_decode
 from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
 from wav2vec2.lengths import frame_lengths, receptive_field
 from wav2vec2.model import Wav2Vec2ForCTC
@@ -66,6 +66,7 @@ class ServingModule(tf.Module):
         self._do_normalize = processor.feature_extractor.do_normalize
         # Rows shorter than the receptive field have 0 frames; the batch itself must still give one conv output.
         self._min_samples = receptive_field(model.config)
+        self._frame_duration_s = float(model.config.total_stride) / SAMPLE_RATE_HZ
 
     def compute_logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns `(logits [batch, frames, vocab] float32, logit_length [batch] int32)` for checked audio."""
@@ -79,9 +80,9 @@ class ServingModule(tf.Module):
         return logits, frame_lengths(audio_length, self.model.config)
 
     def transcribe(self, audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Returns the `serving_default` outputs: transcript, token ids, their count and a confidence."""
+        """Returns the `serving_default` outputs: transcript, token ids, their start frames, count, confidence."""
         logits, logit_length = self.compute_logits(audio, audio_length)
-        ids = ctc_greedy_ids(logits, logit_length, self._tokenizer.pad_token_id)
+        ids, frames = ctc_greedy_decode(logits, logit_length, self._tokenizer.pad_token_id)
         # Confidence: geometric mean over valid frames of the greedy path's per-frame probability.
         best_log_prob = tf.reduce_max(tf.nn.log_softmax(logits, axis=-1), axis=-1)
         valid = tf.sequence_mask(logit_length, maxlen=tf.shape(logits)[1], dtype=tf.float32)
@@ -91,7 +92,10 @@ class ServingModule(tf.Module):
         return {
             "transcript": self._tokenizer.ids_to_text_tf(ids),
             "token_ids": ids.to_tensor(default_value=TOKEN_PAD_ID),
+            "token_frames": frames.to_tensor(default_value=TOKEN_PAD_ID),
             "token_count": tf.cast(ids.row_lengths(), tf.int32),
+            # Seconds per logit frame, so a client turns token_frames into timestamps without the config.
+            "frame_duration_s": tf.fill(tf.shape(logit_length), self._frame_duration_s),
             "confidence": confidence,
             "logit_length": logit_length,
         }

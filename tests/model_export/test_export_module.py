@@ -89,6 +89,13 @@ def test_token_ids_decode_to_the_transcript(exported_group, speech) -> None:
         pieces = [tokenizer.id_to_token[i] for i in ids[:count]]
         assert "".join(pieces).replace("|", " ").strip() == transcript
         assert 0.0 < outputs["confidence"][row] <= 1.0
+        # Token start frames: strictly increasing, inside the utterance, and each frame's argmax is the token.
+        frames = outputs["token_frames"][row]
+        assert (frames[count:] == TOKEN_PAD_ID).all()
+        assert (np.diff(frames[:count]) > 0).all() and (frames[:count] < outputs["logit_length"][row]).all()
+        logits = call(exported_group, "logits", audio, audio_length)["logits"][row]
+        assert (logits[frames[:count]].argmax(-1) == ids[:count]).all()
+        assert outputs["frame_duration_s"][row] == pytest.approx(20 / 16000)  # tiny config: stride 5·2·2 samples
 
 
 @pytest.mark.parametrize("architecture", ["group", "layer"])
