@@ -27,6 +27,7 @@ Filter design (why the constants are what they are):
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import tensorflow as tf
 
