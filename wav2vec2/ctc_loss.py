@@ -9,6 +9,16 @@ import tensorflow as tf
 LABEL_PAD_ID = -100
 
 
+def ctc_min_frames(labels: tf.Tensor) -> tf.Tensor:
+    """`[batch]` fewest frames a CTC alignment of each label row needs: one per token, plus a blank between
+    each pair of equal neighbours. Negative ids are padding."""
+    # labels: [batch, max_label] int
+    labels = tf.cast(labels, tf.int32)
+    label_mask = labels >= 0
+    repeats = tf.cast((labels[:, 1:] == labels[:, :-1]) & label_mask[:, 1:], tf.int32)
+    return tf.reduce_sum(tf.cast(label_mask, tf.int32), axis=1) + tf.reduce_sum(repeats, axis=1)
+
+
 class CTCLoss(keras.losses.Loss):
     """Connectionist temporal classification loss.
 
@@ -58,12 +68,8 @@ class CTCLoss(keras.losses.Loss):
             logits_time_major=False,
             blank_index=self.blank_id,
         )
-        # TF returns a large finite number where no alignment exists; PyTorch returns inf. An alignment needs
-        # one frame per label plus a blank between each pair of equal neighbours.
-        repeats = tf.reduce_sum(
-            tf.cast((labels[:, 1:] == labels[:, :-1]) & label_mask[:, 1:], tf.int32), axis=1
-        )
-        feasible = label_length + repeats <= tf.cast(logit_length, tf.int32)
+        # TF returns a large finite number where no alignment exists; PyTorch returns inf.
+        feasible = ctc_min_frames(labels) <= tf.cast(logit_length, tf.int32)
         impossible_value = 0.0 if self.zero_infinity else float("inf")
         losses = tf.where(feasible, losses, tf.fill(tf.shape(losses), impossible_value))
         if self.reduction_mode == "mean":

@@ -19,6 +19,7 @@ import tensorflow as tf
 from training.data.audio import TARGET_SAMPLE_RATE_HZ
 from training.data.tfrecords import parse_example
 from training.errors import ConfigError, DataError
+from wav2vec2.ctc_loss import ctc_min_frames
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 FrameLengthFn = Callable[[tf.Tensor], tf.Tensor]
@@ -95,9 +96,8 @@ def make_char_lookup(tokenizer: Wav2Vec2CTCTokenizer) -> Callable[[tf.Tensor], t
 
 
 def ctc_alignable(label: tf.Tensor, num_frames: tf.Tensor) -> tf.Tensor:
-    """True when `num_frames` can hold the label: one frame per token plus a blank between each repeat."""
-    repeats = tf.reduce_sum(tf.cast(label[1:] == label[:-1], tf.int32))
-    return tf.logical_and(tf.size(label) > 0, num_frames >= tf.size(label) + repeats)
+    """True when `num_frames` can hold the (non-empty) label: `ctc_min_frames`, for one unbatched label."""
+    return tf.logical_and(tf.size(label) > 0, num_frames >= ctc_min_frames(label[None, :])[0])
 
 
 def _bucket(
