@@ -30,7 +30,9 @@ def compute_span_mask(
     num_spans = tf.cast(tf.floor(mask_prob * float_lengths / mask_length + jitter), tf.int32)
     num_spans = tf.maximum(num_spans, min_masks)
     num_spans = tf.minimum(num_spans, lengths // mask_length)
-    max_spans = tf.maximum(tf.reduce_max(num_spans), 1)
+    # Sized for the most spans that fit, not for this batch's draw: XLA (TPU, `--jit`) needs a span count it
+    # can compute from shapes alone.
+    max_spans = tf.maximum(max_length // mask_length, 1)
     start_range = tf.maximum(lengths - mask_length + 1, 1)
     if seed is None:
         uniform = tf.random.uniform([batch, max_spans])

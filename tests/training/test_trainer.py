@@ -72,6 +72,18 @@ def test_frozen_feature_extractor_does_not_move(tone_corpus: dict[str, str], tmp
     assert not np.allclose(head_before, trainer.model.lm_head.kernel.numpy())
 
 
+def test_xla_compiled_fixed_shape_steps_train_with_spec_augment(tone_corpus: dict[str, str], tmp_path: Path) -> None:
+    # The TPU path (`--fixed-shape --jit`): every shape, SpecAugment's span count included, must be static.
+    trainer = Trainer(config(tone_corpus, tmp_path, steps=3, fixed_shape=True, jit_compile=True, max_duration_s=3.0,
+                             max_label_length=16, config_overrides={"mask_time_prob": 0.3, "mask_time_length": 2}))
+    head_before = trainer.model.lm_head.kernel.numpy()
+
+    result = trainer.train(progress=False)
+
+    assert result.step == 3 and np.isfinite(result.loss)
+    assert not np.allclose(head_before, trainer.model.lm_head.kernel.numpy())
+
+
 def test_bad_run_options_are_config_errors(tone_corpus: dict[str, str], tmp_path: Path) -> None:
     from training.errors import ConfigError
 
