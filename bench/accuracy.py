@@ -24,10 +24,12 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
+import tensorflow as tf
 from tqdm import tqdm
 
 from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
 from demo_model.text import normalize_transcript
+from service.savedmodel import pad_batch
 from training.data.sources import Utterance, manifest_utterances
 
 DEFAULT_SETS = ("eval_fsdd_heldout", "eval_festival")
@@ -51,9 +53,6 @@ class SavedModelTranscriber:
     name = "demo model"
 
     def __init__(self, path: str | Path, batch_size: int = 16) -> None:
-        import tensorflow as tf  # imported here so a pocketsphinx-only run does not pay for TensorFlow
-
-        self._tf = tf
         self._signature = tf.saved_model.load(str(path)).signatures["serving_default"]
         self._batch_size = batch_size
 
@@ -63,11 +62,8 @@ class SavedModelTranscriber:
         texts = [""] * len(clips)
         for start in tqdm(range(0, len(order), self._batch_size), desc=self.name, leave=False):
             indices = order[start : start + self._batch_size]
-            lengths = np.array([clips[index].shape[0] for index in indices], dtype=np.int32)
-            audio = np.zeros((len(indices), int(lengths.max())), dtype=np.float32)
-            for row, index in enumerate(indices):
-                audio[row, : lengths[row]] = clips[index]
-            outputs = self._signature(audio=self._tf.constant(audio), audio_length=self._tf.constant(lengths))
+            audio, lengths = pad_batch([clips[index] for index in indices])
+            outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(lengths))
             for index, text in zip(indices, outputs["transcript"].numpy(), strict=True):
                 texts[index] = text.decode("utf-8")
         return texts

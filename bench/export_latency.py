@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from model_export.export import export_saved_model
+from service.savedmodel import pad_batch
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 SAMPLE_RATE_HZ = 16000
@@ -80,10 +81,7 @@ def build(workdir: Path) -> tuple[Callable, Callable]:
     hf_processor = transformers.Wav2Vec2Processor.from_pretrained(checkpoint)
 
     def ours(utterances: list[np.ndarray]) -> list[str]:
-        lengths = np.array([len(u) for u in utterances], np.int32)
-        audio = np.zeros((len(utterances), lengths.max()), np.float32)
-        for row, utterance in enumerate(utterances):
-            audio[row, : len(utterance)] = utterance
+        audio, lengths = pad_batch(utterances)
         outputs = serving_default(audio=tf.constant(audio), audio_length=tf.constant(lengths))
         return [t.decode() for t in outputs["transcript"].numpy()]
 

@@ -75,10 +75,7 @@ def filter_bank(rate_hz: int) -> tuple[tf.Tensor, int]:
     inside = tf.abs(u) <= half_width
     window_arg = KAISER_BETA * tf.sqrt(tf.clip_by_value(1.0 - tf.square(u / half_width), 0.0, 1.0))
     window = tf.math.special.bessel_i0(window_arg) / float(np.i0(KAISER_BETA))
-    x = scale * u
-    safe_x = tf.where(tf.equal(x, 0.0), tf.ones_like(x), x)
-    sinc = tf.where(tf.equal(x, 0.0), tf.ones_like(x), tf.sin(math.pi * safe_x) / (math.pi * safe_x))
-    bank = tf.where(inside, scale * sinc * window, tf.zeros_like(u))
+    bank = tf.where(inside, scale * tf.experimental.numpy.sinc(scale * u) * window, tf.zeros_like(u))
     return tf.cast(bank, tf.float32), first
 
 
