@@ -1,13 +1,15 @@
 """Prints WER / CER of a demo SavedModel and of pocketsphinx, on the same 16 kHz audio, in one run.
 
     python -m bench.accuracy --model path/to/saved_model --corpus artifacts/corpus
+    python -m bench.accuracy --model service/bundled_model/demo/1 --lm service/bundled_model/demo_lm
     python -m bench.accuracy --corpus artifacts/corpus --limit 50        # pocketsphinx only, quick look
 
 The sets are the corpus builder's evaluation manifests (demo_model/build_corpus.py): the held-out FSDD
 speaker (real speech, single digits) and festival-voice sentences (voices and sentences never trained on).
 Both systems' outputs and the references go through the same `normalize_transcript` (uppercase, numbers as
 words, no punctuation) before jiwer scores them. pocketsphinx runs its bundled en-us acoustic model and
-general language model: the reference a user gets with no training at all.
+general language model: the reference a user gets with no training at all. With `--lm`, the demo model is
+scored twice: greedy (what the SavedModel outputs alone) and with the gateway's LM beam search.
 """
 
 from __future__ import annotations
@@ -24,15 +26,16 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
+from ctc_decoding import LexiconBeamDecoder
 from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
 from demo_model.text import normalize_transcript
-from service.savedmodel import pad_batch
+from service.backends.embedded import SavedModelTranscriber
 from training.data.sources import Utterance, manifest_utterances
 
 DEFAULT_SETS = ("eval_fsdd_heldout", "eval_festival")
+DEMO_SYSTEM, DEMO_LM_SYSTEM, REFERENCE_SYSTEM = "demo model", "demo model+LM", "pocketsphinx"
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,14 @@ class Score:
     real_time_factor: float
 
 
-class SavedModelTranscriber:
-    """Transcribes batches with an exported SavedModel's `serving_default` signature."""
+class DemoModelSystem:
+    """The exported model through the gateway's own transcriber: greedy in-graph, or with an LM folder."""
 
-    name = "demo model"
-
-    def __init__(self, path: str | Path, batch_size: int = 16) -> None:
-        self._signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    def __init__(self, path: Path, batch_size: int = 16, lm_dir: Path | None = None) -> None:
+        decoder = LexiconBeamDecoder(lm_dir) if lm_dir is not None else None
+        self._transcriber = SavedModelTranscriber(path, decoder=decoder)
         self._batch_size = batch_size
+        self.name = DEMO_LM_SYSTEM if decoder else DEMO_SYSTEM
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
         """Returns one transcript per clip (float32 [samples] at 16 kHz), batched by similar length."""
@@ -62,17 +65,16 @@ class SavedModelTranscriber:
         texts = [""] * len(clips)
         for start in tqdm(range(0, len(order), self._batch_size), desc=self.name, leave=False):
             indices = order[start : start + self._batch_size]
-            audio, lengths = pad_batch([clips[index] for index in indices])
-            outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(lengths))
-            for index, text in zip(indices, outputs["transcript"].numpy(), strict=True):
-                texts[index] = text.decode("utf-8")
+            batch_texts = self._transcriber.transcribe_batch([clips[index] for index in indices])
+            for index, text in zip(indices, batch_texts, strict=True):
+                texts[index] = text
         return texts
 
 
 class PocketSphinxTranscriber:
     """Transcribes clips one by one with pocketsphinx's bundled en-us model (it has no batching)."""
 
-    name = "pocketsphinx"
+    name = REFERENCE_SYSTEM
 
     def __init__(self) -> None:
         from pocketsphinx import Decoder
@@ -115,25 +117,28 @@ def machine() -> str:
 
 def format_table(scores: Sequence[Score]) -> str:
     """Returns the scores as a text table, with ours / pocketsphinx WER ratio per set where both ran."""
-    lines = [f"{'set':<18} {'system':<13} {'utts':>5} {'WER %':>7} {'CER %':>7} {'RTF':>6}"]
+    lines = [f"{'set':<18} {'system':<14} {'utts':>5} {'WER %':>7} {'CER %':>7} {'RTF':>6}"]
     for score in scores:
         lines.append(
-            f"{score.eval_set:<18} {score.system:<13} {score.utterances:>5} {100 * score.wer:>7.2f} "
+            f"{score.eval_set:<18} {score.system:<14} {score.utterances:>5} {100 * score.wer:>7.2f} "
             f"{100 * score.cer:>7.2f} {score.real_time_factor:>6.3f}"
         )
     by_set: dict[str, dict[str, Score]] = {}
     for score in scores:
         by_set.setdefault(score.eval_set, {})[score.system] = score
     for eval_set, systems in by_set.items():
-        ours, reference = systems.get(SavedModelTranscriber.name), systems.get(PocketSphinxTranscriber.name)
-        if ours and reference and reference.wer > 0:
-            lines.append(f"{eval_set}: demo model WER / pocketsphinx WER = {ours.wer / reference.wer:.2f}")
+        reference = systems.get(REFERENCE_SYSTEM)
+        for name in (DEMO_SYSTEM, DEMO_LM_SYSTEM):
+            ours = systems.get(name)
+            if ours and reference and reference.wer > 0:
+                lines.append(f"{eval_set}: {name} WER / pocketsphinx WER = {ours.wer / reference.wer:.2f}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="SavedModel dir (with saved_model.pb); omit: pocketsphinx only")
+    parser.add_argument("--lm", type=Path, help="also score the model decoded with this LM folder (`asr lm build`)")
     parser.add_argument("--corpus", type=Path, default=Path("artifacts/corpus"), help="corpus builder output")
     parser.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), help="manifest names in --corpus")
     parser.add_argument("--limit", type=int, help="at most this many utterances per set")
@@ -144,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
 
     systems = [PocketSphinxTranscriber()]
     if args.model is not None:
-        systems.insert(0, SavedModelTranscriber(args.model, args.batch_size))
+        systems.insert(0, DemoModelSystem(args.model, args.batch_size))
+        if args.lm is not None:
+            systems.insert(1, DemoModelSystem(args.model, args.batch_size, args.lm))
     scores: list[Score] = []
     examples: dict[str, list[tuple[str, str]]] = {}
     for eval_set in args.sets:

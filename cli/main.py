@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES = (
     "cli.prepare",
     "cli.train",
     "cli.eval",
+    "cli.lm",
 )
 
 

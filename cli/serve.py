@@ -7,10 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
+from cli.lm import add_decoding_arguments, decoding_settings
+
 EPILOG = """examples:
   asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
   asr serve --model exports/wav2vec2 --port 8080
   asr serve --tfserving localhost:8500 --model-name wav2vec2
+  asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
   curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
 
 Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
@@ -33,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, help="bind port (default 8000)")
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
+    add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -54,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         "batch_max_wait_ms": args.batch_max_wait_ms,
     }
     # Flags win over ASR_* environment variables, which win over the defaults.
-    settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+    flags = {name: value for name, value in flags.items() if value is not None}
+    settings = Settings(**flags, **decoding_settings(args))
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     if not settings.tfserving_address:
         try:

@@ -7,8 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+from cli.lm import add_decoding_arguments, decoding_settings
+
 EPILOG = """examples:
-  asr transcribe speech.wav                       # with the bundled demo model
+  asr transcribe speech.wav                       # with the bundled demo model (and its LM)
+  asr transcribe speech.wav --no-lm               # the graph's greedy decoding only
   asr transcribe a.flac b.mp3 --model exports/wav2vec2
   asr transcribe *.wav --json > transcripts.jsonl
 """
@@ -26,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
     parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_S)")
     parser.add_argument("--json", action="store_true", help="one JSON object per file instead of plain text")
+    add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -34,12 +38,13 @@ def run(args: argparse.Namespace) -> int:
     from service.backends.embedded import SavedModelTranscriber
     from service.core.config import Settings
     from service.core.errors import ServiceError
+    from service.language_model import load_decoder
     from wav2vec2.errors import AudioError
 
-    settings = Settings(**{"model_path": args.model} if args.model else {})
+    settings = Settings(**{"model_path": args.model} if args.model else {}, **decoding_settings(args))
     max_duration_s = args.max_duration_s or settings.max_duration_s
     try:
-        transcriber = SavedModelTranscriber(settings.model_path, settings.signature_name)
+        transcriber = SavedModelTranscriber(settings.model_path, settings.signature_name, load_decoder(settings))
     except ServiceError as error:
         print(f"asr transcribe: {error.message}", file=sys.stderr)
         return 2

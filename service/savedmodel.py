@@ -19,6 +19,7 @@ from service.core.errors import ModelLoadError
 
 SAVED_MODEL_FILE = "saved_model.pb"
 VOCAB_ASSET = "vocab.json"
+GREEDY_DECODER = "greedy CTC in the SavedModel graph"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ModelInfo:
     outputs: dict[str, dict[str, object]]
     sample_rate_hz: int
     vocab: list[str] | None = field(default=None)
+    decoder: str = GREEDY_DECODER
 
 
 def resolve_version_dir(model_path: Path) -> ModelVersionDir:

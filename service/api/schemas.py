@@ -32,6 +32,7 @@ class ModelCard(BaseModel):
     outputs: dict[str, TensorSpec]
     sample_rate_hz: int
     vocab: list[str] | None = Field(description="CTC vocabulary in id order; null when the backend hides it.")
+    decoder: str = Field(description="How logits become text: the graph's greedy CTC, or the gateway's LM beam search.")
 
 
 class ModelList(BaseModel):

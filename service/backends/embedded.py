@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from ctc_decoding import LanguageModelError, LexiconBeamDecoder
 from service.batching import MicroBatcher
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendUnavailableError, ModelLoadError
+from service.language_model import LOGITS_SIGNATURE, load_decoder
 from service.savedmodel import (
+    GREEDY_DECODER,
     ModelInfo,
     describe_signature,
     pad_batch,
@@ -26,11 +29,22 @@ logger = logging.getLogger(__name__)
 
 
 class SavedModelTranscriber:
-    """A loaded SavedModel signature as a blocking `transcribe_batch` (no asyncio; used by the CLI too)."""
+    """A loaded SavedModel signature as a blocking `transcribe_batch` (no asyncio; used by the CLI too).
 
-    def __init__(self, model_path: Path, signature_name: str = "serving_default") -> None:
+    With a `decoder`, the model's `logits` signature runs and the decoder turns logits into words; without
+    one, `signature_name` (greedy CTC in the graph) gives the transcripts.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        signature_name: str = "serving_default",
+        decoder: LexiconBeamDecoder | None = None,
+    ) -> None:
         self.model_dir = resolve_version_dir(model_path)
-        self.signature_name = signature_name
+        self.decoder = decoder
+        self.signature_name = LOGITS_SIGNATURE if decoder else signature_name
+        signature_name = self.signature_name
         signature_defs = read_signature_defs(self.model_dir.path)
         if signature_name not in signature_defs:
             raise ModelLoadError(
@@ -38,6 +52,15 @@ class SavedModelTranscriber:
             )
         self.inputs, self.outputs = describe_signature(signature_defs[signature_name])
         self.vocab = read_vocab(self.model_dir.path)
+        if decoder is not None:
+            if self.vocab is None:
+                raise ModelLoadError(
+                    f"{self.model_dir.path} has no assets/vocab.json to check the language model against"
+                )
+            try:
+                decoder.check_vocabulary(self.vocab)
+            except LanguageModelError as error:
+                raise ModelLoadError(str(error)) from error
         try:
             self._loaded = tf.saved_model.load(str(self.model_dir.path))
         except (OSError, ValueError, tf.errors.OpError) as error:
@@ -47,10 +70,14 @@ class SavedModelTranscriber:
     def transcribe_batch(self, utterances: Sequence[np.ndarray]) -> list[str]:
         """Return one transcript per utterance, computed in one padded model call."""
         audio, audio_length = pad_batch(utterances)
-        outputs = self._signature(
-            audio=tf.constant(audio), audio_length=tf.constant(audio_length)
-        )
+        outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
+        if self.decoder is not None:
+            return self.decoder.decode_logits(outputs["logits"].numpy(), outputs["logit_length"].numpy())
         return [text.decode("utf-8") for text in outputs["transcript"].numpy()]
+
+    @property
+    def decoder_description(self) -> str:
+        return self.decoder.describe() if self.decoder else GREEDY_DECODER
 
 
 class EmbeddedBackend:
@@ -70,13 +97,12 @@ class EmbeddedBackend:
 
     async def start(self) -> None:
         # Loading takes seconds; off the loop so the process still answers /healthz meanwhile.
+        decoder = await asyncio.to_thread(load_decoder, self._settings)
         self._transcriber = await asyncio.to_thread(
-            SavedModelTranscriber, self._settings.model_path, self._settings.signature_name
+            SavedModelTranscriber, self._settings.model_path, self._settings.signature_name, decoder
         )
         # A warm-up call traces and allocates, so the first real request is not the slow one.
-        await asyncio.to_thread(
-            self._transcriber.transcribe_batch, [np.zeros(MODEL_SAMPLE_RATE_HZ, dtype=np.float32)]
-        )
+        await asyncio.to_thread(self._transcriber.transcribe_batch, [np.zeros(MODEL_SAMPLE_RATE_HZ, dtype=np.float32)])
         self._batcher = MicroBatcher(
             self._transcriber.transcribe_batch,
             max_batch_size=self._settings.batch_max_size,
@@ -117,6 +143,7 @@ class EmbeddedBackend:
             outputs=self._transcriber.outputs,
             sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
             vocab=self._transcriber.vocab,
+            decoder=self._transcriber.decoder_description,
         )
 
     @property

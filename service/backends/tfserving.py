@@ -8,11 +8,13 @@ gateway reports 503.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 import grpc
 import numpy as np
+import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
@@ -22,9 +24,11 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from ctc_decoding import LanguageModelError, LexiconBeamDecoder
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
-from service.savedmodel import ModelInfo, describe_signature, pad_batch
+from service.language_model import LOGITS_SIGNATURE, load_decoder
+from service.savedmodel import GREEDY_DECODER, ModelInfo, describe_signature, pad_batch
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +81,10 @@ def float_tensor_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
 
 
 class TFServingBackend:
-    """Sends each utterance to TF Serving (which batches server-side with `--enable_batching`)."""
+    """Sends each utterance to TF Serving (which batches server-side with `--enable_batching`).
+
+    With a language model configured, it asks for the `logits` signature and decodes them in the gateway.
+    """
 
     kind = "tfserving"
 
@@ -89,8 +96,14 @@ class TFServingBackend:
         self._predict_stub: prediction_service_pb2_grpc.PredictionServiceStub | None = None
         self._model_stub: model_service_pb2_grpc.ModelServiceStub | None = None
         self._in_flight = 0
+        self._decoder: LexiconBeamDecoder | None = None
+
+    @property
+    def _signature_name(self) -> str:
+        return LOGITS_SIGNATURE if self._decoder else self._settings.signature_name
 
     async def start(self) -> None:
+        self._decoder = await asyncio.to_thread(load_decoder, self._settings)
         # Created inside the running loop: a grpc.aio channel belongs to the loop that made it.
         self._channel = grpc.aio.insecure_channel(
             self._settings.tfserving_address, options=channel_options(self._settings.grpc_max_message_bytes)
@@ -114,16 +127,24 @@ class TFServingBackend:
         audio, audio_length = pad_batch([samples])
         request = predict_pb2.PredictRequest()
         self._model_spec(request)
-        request.model_spec.signature_name = self._settings.signature_name
+        request.model_spec.signature_name = self._signature_name
         request.inputs["audio"].CopyFrom(float_tensor_proto(audio))
         request.inputs["audio_length"].CopyFrom(float_tensor_proto(audio_length))
-        request.output_filter.append("transcript")
+        request.output_filter.extend(["logits", "logit_length"] if self._decoder else ["transcript"])
         self._in_flight += 1
         try:
             response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
+            if self._decoder is None:
+                return response.outputs["transcript"].string_val[0].decode("utf-8")
+            logits = tf.make_ndarray(response.outputs["logits"])
+            logit_length = tf.make_ndarray(response.outputs["logit_length"])
+            try:
+                [text] = await asyncio.to_thread(self._decoder.decode_logits, logits, logit_length)
+            except LanguageModelError as error:
+                raise BackendError(f"TF Serving's model does not fit the language model: {error}") from error
+            return text
         finally:
             self._in_flight -= 1
-        return response.outputs["transcript"].string_val[0].decode("utf-8")
 
     async def is_ready(self) -> bool:
         request = get_model_status_pb2.GetModelStatusRequest()
@@ -140,7 +161,7 @@ class TFServingBackend:
         response = await self._call(self._predict_stub.GetModelMetadata, request, _STATUS_TIMEOUT_S)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
-        signature_name = self._settings.signature_name
+        signature_name = self._signature_name
         if signature_name not in signature_map.signature_def:
             raise BackendError(f"TF Serving's model has no signature {signature_name!r}")
         inputs, outputs = describe_signature(signature_map.signature_def[signature_name])
@@ -152,6 +173,7 @@ class TFServingBackend:
             outputs=outputs,
             sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
             vocab=None,  # TF Serving cannot serve assets; the vocabulary stays inside its graph
+            decoder=self._decoder.describe() if self._decoder else GREEDY_DECODER,
         )
 
     async def _call(self, method, request, timeout_s: float):

@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
+# The demo model's word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md).
+BUNDLED_LM_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo_lm"
 
 # wav2vec 2.0 is trained on 16 kHz audio; the SavedModel contract takes exactly that.
 MODEL_SAMPLE_RATE_HZ = 16_000
@@ -32,6 +34,14 @@ class Settings(BaseSettings):
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
     signature_name: str = Field("serving_default", description="SavedModel signature to call.")
+
+    lm_path: Path | None = Field(
+        None,
+        description="Language-model folder (`asr lm build`): decode the model's logits by lexicon beam search "
+        "with it instead of the graph's greedy CTC. Unset: the bundled demo LM when the embedded backend serves "
+        "the bundled demo model, else greedy.",
+    )
+    use_lm: bool = Field(True, description="false: always the graph's greedy decoding, even with an LM.")
 
     grpc_timeout_s: float = Field(30.0, gt=0, description="Deadline of one Predict call to TF Serving.")
     grpc_max_message_bytes: int = Field(
@@ -55,6 +65,18 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
+
+
+def language_model_path(settings: Settings) -> Path | None:
+    """Return the LM folder the gateway decodes with, or None for the SavedModel's own greedy decoding."""
+    if not settings.use_lm:
+        return None
+    if settings.lm_path is not None:
+        return settings.lm_path
+    # The bundled LM knows only the demo model's 270 words: never paired with a model it was not built for.
+    model_path = settings.model_path.resolve()
+    is_bundled_model = BUNDLED_MODEL_PATH in (model_path, *model_path.parents)
+    return BUNDLED_LM_PATH if is_bundled_model and settings.tfserving_address is None else None
 
 
 @lru_cache

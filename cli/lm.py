@@ -1,0 +1,114 @@
+"""`asr lm build`: a word n-gram language model for lexicon beam-search decoding of a model's logits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+EXAMPLES = """examples:
+  asr lm build --text sentences.txt --model exports/wav2vec2 --out exports/wav2vec2_lm
+  asr lm build --manifest corpus/train.tsv --model exports/wav2vec2 --out lm --order 4 --uppercase
+  asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm      # or ASR_LM_PATH=exports/wav2vec2_lm
+  asr transcribe speech.wav --model exports/wav2vec2 --lm exports/wav2vec2_lm
+
+The LM's unigrams become the lexicon: the decoder outputs only words seen in the text. Build it from text
+in the domain you serve (never from test transcripts), and tune --lm-weight / --word-score on a dev set.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lm", help="build a word n-gram language model for beam-search decoding",
+        description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    actions = parser.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
+    build = actions.add_parser(
+        "build", help="estimate the n-grams and write an LM folder (lm.arpa + decoder.json)",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    source = build.add_argument_group("text (at least one)")
+    source.add_argument("--text", type=Path, action="append", default=[], metavar="FILE", help="one sentence per line")
+    source.add_argument("--manifest", type=Path, action="append", default=[], metavar="FILE",
+                        help="a training manifest (path<TAB>transcript); its transcripts are the text")  # fmt: skip
+    vocab = build.add_mutually_exclusive_group(required=True)
+    vocab.add_argument("--model", type=Path, help="SavedModel (NAME/ or NAME/VERSION/) whose assets/vocab.json to use")
+    vocab.add_argument("--vocab", type=Path, help="a vocab.json (token -> id), e.g. a Hugging Face checkpoint's")
+    build.add_argument("--out", type=Path, required=True, help="the LM folder to write")
+    build.add_argument("--order", type=int, default=3, help="n-gram order (default 3)")
+    build.add_argument("--uppercase", action="store_true", help="uppercase the text first (for A-Z vocabularies)")
+    build.add_argument("--lm-weight", type=float, help="LM log-prob scale in the beam (default 1.0)")
+    build.add_argument("--word-score", type=float, help="score added per word (default 1.0)")
+    build.add_argument("--beam-size", type=int, help="hypotheses kept per frame (default 50)")
+    build.set_defaults(func=run_build)
+
+
+def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add `--lm DIR` / `--no-lm`, shared by `asr serve` and `asr transcribe`."""
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--lm", type=Path, metavar="DIR", help="decode with this LM folder (`asr lm build`)")
+    choice.add_argument("--no-lm", action="store_true", help="greedy decoding in the graph, even where an LM is set")
+
+
+def decoding_settings(args: argparse.Namespace) -> dict[str, object]:
+    """Return the `Settings` fields the decoding flags set (none when neither was given)."""
+    if args.no_lm:
+        return {"use_lm": False}
+    return {"lm_path": args.lm} if args.lm else {}
+
+
+def read_sentences(text_files: list[Path], manifests: list[Path], uppercase: bool) -> Iterator[str]:
+    """Yield the sentences of text files (one per line) and of manifests' transcript columns."""
+    from training.data.sources import Utterance, manifest_utterances
+
+    for text_file in text_files:
+        with text_file.open(encoding="utf-8") as lines:
+            for line in lines:
+                yield line.upper() if uppercase else line
+    for manifest in manifests:
+        for item in manifest_utterances(manifest):
+            if isinstance(item, Utterance):
+                yield item.transcript.upper() if uppercase else item.transcript
+
+
+def read_tokens(args: argparse.Namespace) -> list[str]:
+    """Return the CTC vocabulary in id order, from the SavedModel's assets or a vocab.json."""
+    import json
+
+    from service.savedmodel import VOCAB_ASSET, read_vocab, resolve_version_dir
+
+    if args.model:
+        version_dir = resolve_version_dir(args.model).path
+        tokens = read_vocab(version_dir)
+        if tokens is None:
+            raise FileNotFoundError(f"{version_dir / 'assets' / VOCAB_ASSET} does not exist")
+        return tokens
+    token_to_id: dict[str, int] = json.loads(args.vocab.read_text(encoding="utf-8"))
+    return [token for token, _ in sorted(token_to_id.items(), key=lambda item: item[1])]
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from ctc_decoding import build_language_model
+    from service.core.errors import ServiceError
+    from training.errors import TrainingError
+
+    if not args.text and not args.manifest:
+        print("asr lm build: give at least one --text or --manifest", file=sys.stderr)
+        return 2
+    try:
+        tokens = read_tokens(args)
+        search = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam_size}
+        config = build_language_model(
+            read_sentences(args.text, args.manifest, args.uppercase), tokens, args.out, order=args.order,
+            **{name: value for name, value in search.items() if value is not None},
+        )  # fmt: skip
+    except (OSError, ValueError, ServiceError, TrainingError) as error:  # LanguageModelError is a ValueError
+        message = getattr(error, "message", None) or str(error)
+        print(f"asr lm build: {message}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.out}: {config.order}-gram LM over {config.notes['words']} words "
+        f"from {config.notes['sentences']} sentences"
+    )
+    return 0

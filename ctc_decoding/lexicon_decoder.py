@@ -1,0 +1,171 @@
+"""Lexicon-constrained CTC beam search with a KenLM word n-gram model (flashlight-text's decoder).
+
+Greedy decoding (what the SavedModel does in-graph) spells whatever it hears, one frame at a time: a small
+model writes "TWRO" or "SAOND". This decoder only outputs words of the language model's vocabulary and
+weighs each hypothesis by acoustic log-probability + `lm_weight` x n-gram log-probability + `word_score` per
+word: the decoding that torchaudio's `ctc_decoder` and HF's `Wav2Vec2ProcessorWithLM` offer, here over
+numpy log-probabilities so it works on logits from any backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from flashlight.lib.text.decoder import (
+    CriterionType,
+    LexiconDecoder,
+    LexiconDecoderOptions,
+    SmearingMode,
+    Trie,
+)
+from flashlight.lib.text.decoder.kenlm import KenLM
+from flashlight.lib.text.dictionary import Dictionary
+
+from ctc_decoding.errors import LanguageModelError
+from ctc_decoding.language_model import (
+    ARPA_FILE,
+    SENTENCE_MARKERS,
+    DecoderConfig,
+    read_decoder_config,
+    spell,
+    unspellable_words,
+)
+
+_UNK_WORD = "<unk>"
+_IMPOSSIBLE_LOG_PROB = -1e5  # finite: flashlight adds scores, and -inf + inf terms would turn into NaN
+
+
+def arpa_unigrams(arpa_path: Path) -> list[str]:
+    """Return the words of the ARPA file's 1-gram section, sentence markers excluded."""
+    words, in_unigrams = [], False
+    with arpa_path.open(encoding="utf-8") as arpa:
+        for line in arpa:
+            line = line.strip()
+            if line == "\\1-grams:":
+                in_unigrams = True
+            elif in_unigrams and line.startswith("\\"):
+                break
+            elif in_unigrams and line:
+                fields = line.split()
+                if len(fields) >= 2 and fields[1] not in SENTENCE_MARKERS:
+                    words.append(fields[1])
+    return words
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Return log-probabilities over the last axis, computed stably in float32."""
+    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class LexiconBeamDecoder:
+    """Decodes CTC log-probabilities into words of a language-model folder (see `ctc_decoding.language_model`).
+
+    Loading builds the spelling trie once; each `decode` call makes its own (cheap) search object, so one
+    instance may be shared by threads.
+    """
+
+    def __init__(self, lm_dir: Path) -> None:
+        self.lm_dir = Path(lm_dir)
+        self.config: DecoderConfig = read_decoder_config(self.lm_dir)
+        words = arpa_unigrams(self.lm_dir / ARPA_FILE)
+        if not words:
+            raise LanguageModelError(f"{self.lm_dir / ARPA_FILE} has no words in its 1-gram section")
+        bad_words = unspellable_words(words, self.config.tokens)
+        if bad_words:
+            raise LanguageModelError(
+                f"{self.lm_dir / ARPA_FILE}: {len(bad_words)} words cannot be spelled with the decoder's "
+                f"tokens, e.g. {bad_words[:5]}"
+            )
+        self.num_words = len(words)
+        self._token_dict = Dictionary(list(self.config.tokens))
+        self._word_dict = Dictionary([*words, _UNK_WORD])
+        try:
+            self._lm = KenLM(str(self.lm_dir / ARPA_FILE), self._word_dict)
+        except RuntimeError as error:
+            raise LanguageModelError(f"KenLM cannot read {self.lm_dir / ARPA_FILE}: {error}") from error
+        self._delimiter_id = self._token_dict.get_index(self.config.word_delimiter_token)
+        self._blank_id = self._token_dict.get_index(self.config.blank_token)
+        self._trie = self._spelling_trie(words)
+        self._options = LexiconDecoderOptions(
+            beam_size=self.config.beam_size,
+            beam_size_token=len(self.config.tokens),
+            beam_threshold=self.config.beam_threshold,
+            lm_weight=self.config.lm_weight,
+            word_score=self.config.word_score,
+            unk_score=float("-inf"),  # out-of-lexicon words are never output
+            sil_score=0.0,
+            log_add=False,
+            criterion_type=CriterionType.CTC,
+        )
+
+    def _spelling_trie(self, words: list[str]) -> Trie:
+        # Each word's node carries its unigram score, smeared up the trie so partial words are ranked too.
+        trie = Trie(len(self.config.tokens), self._delimiter_id)
+        start_state = self._lm.start(False)
+        for word in words:
+            word_id = self._word_dict.get_index(word)
+            _, unigram_score = self._lm.score(start_state, word_id)
+            spelling = [self._token_dict.get_index(token) for token in spell(word, self.config)]
+            trie.insert(spelling, word_id, unigram_score)
+        trie.smear(SmearingMode.MAX)
+        return trie
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.config.tokens)
+
+    def check_vocabulary(self, model_tokens: Sequence[str]) -> None:
+        """Raise `LanguageModelError` unless the acoustic model's vocabulary is the one the LM was built for."""
+        if list(model_tokens) != self.config.tokens:
+            raise LanguageModelError(
+                f"the language model at {self.lm_dir} was built for the vocabulary {self.config.tokens}, "
+                f"but the acoustic model's is {list(model_tokens)}"
+            )
+
+    def describe(self) -> str:
+        """Return a one-line summary for logs and `/v1/models`."""
+        return (
+            f"lexicon beam search, {self.config.order}-gram LM over {self.num_words} words "
+            f"(beam {self.config.beam_size}, lm_weight {self.config.lm_weight:g}, "
+            f"word_score {self.config.word_score:g})"
+        )
+
+    def decode(self, log_probs: np.ndarray) -> str:
+        """Return the best transcript of one utterance; `log_probs`: [frames, vocab] log-softmax output."""
+        if log_probs.ndim != 2 or log_probs.shape[1] != len(self.config.tokens):
+            raise LanguageModelError(
+                f"expected log-probabilities of shape [frames, {len(self.config.tokens)}], got {log_probs.shape}"
+            )
+        num_frames = log_probs.shape[0]
+        if num_frames == 0:
+            return ""
+        # Lexicon spellings end in the word delimiter, which models rarely emit after the last word: a final
+        # frame that is certainly a delimiter closes that word, or the search would drop it.
+        end_of_utterance = np.full((1, log_probs.shape[1]), _IMPOSSIBLE_LOG_PROB, dtype=np.float32)
+        end_of_utterance[0, self._delimiter_id] = 0.0
+        emissions = np.ascontiguousarray(np.concatenate([log_probs, end_of_utterance]), dtype=np.float32)
+        num_frames += 1
+        search = LexiconDecoder(
+            self._options,
+            self._trie,
+            self._lm,
+            self._delimiter_id,
+            self._blank_id,
+            self._word_dict.get_index(_UNK_WORD),
+            [],
+            False,
+        )
+        results = search.decode(emissions.ctypes.data, num_frames, emissions.shape[1])
+        if not results:
+            return ""
+        return " ".join(self._word_dict.get_entry(word_id) for word_id in results[0].words if word_id >= 0)
+
+    def decode_logits(self, logits: np.ndarray, logit_length: np.ndarray) -> list[str]:
+        """Return one transcript per row of a padded batch.
+
+        `logits`: [batch, frames, vocab] raw model outputs; `logit_length`: [batch] valid frames per row.
+        """
+        return [self.decode(log_softmax(row[: int(length)])) for row, length in zip(logits, logit_length, strict=True)]

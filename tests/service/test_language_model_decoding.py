@@ -1,0 +1,122 @@
+"""The gateway with a language model: `logits` from the SavedModel, lexicon beam search in the gateway.
+
+The model is the tiny random export (its logits are noise), so these tests check the plumbing a user relies
+on: only lexicon words come out, the embedded backend, TF Serving's gRPC path (our stand-in server, a real
+gRPC `PredictionService` over the same SavedModel; the real binary is not installable here) and
+`asr transcribe --lm` agree, and a folder that does not fit the model stops startup with a clear message.
+The bundled demo model's accuracy with its LM is tested in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cli import lm as lm_cli
+from cli import transcribe
+from ctc_decoding import build_language_model
+from service import create_app
+from service.core.config import BUNDLED_LM_PATH, BUNDLED_MODEL_PATH, Settings, language_model_path
+from service.core.errors import ModelLoadError
+from service.savedmodel import GREEDY_DECODER, read_vocab, resolve_version_dir
+from service.tfserving_standin import StandInServer
+from tests.service.gateway_fixtures import encode, speechlike, upload
+from tests.service.test_cli_commands import run_cli
+
+# Short words of frequent letters, so noise logits still spell some of them.
+SENTENCES = ["A TEN TO NOT", "NOT A TEN", "IT IS ON", "SEE HER EAT", "AT ONE TO TEN", "HE IS IN", "TO SEE A TOE"]
+LEXICON = {word for sentence in SENTENCES for word in sentence.split()}
+CLIPS = [encode(speechlike(0.8 + 0.4 * i, 16_000, seed=300 + i), 16_000) for i in range(5)]
+
+
+@pytest.fixture(scope="module")
+def lm_dir(model_base_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out_dir = tmp_path_factory.mktemp("lm")
+    build_language_model(SENTENCES, read_vocab(resolve_version_dir(model_base_path).path), out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def lm_texts(make_settings, lm_dir: Path) -> list[str]:
+    """The embedded gateway's transcripts of CLIPS with the LM."""
+    with TestClient(create_app(make_settings(lm_path=lm_dir))) as gateway:
+        [model] = gateway.get("/v1/models").json()["models"]
+        assert model["decoder"].startswith("lexicon beam search, 3-gram LM over 15 words")
+        assert model["signature_name"] == "logits"
+        return [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+
+
+def test_only_lexicon_words_come_out(lm_texts: list[str], client: TestClient) -> None:
+    greedy = [client.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+    assert any(lm_texts), lm_texts
+    assert all(set(text.split()) <= LEXICON for text in lm_texts), lm_texts
+    assert lm_texts != greedy
+    assert client.get("/v1/models").json()["models"][0]["decoder"] == GREEDY_DECODER
+
+
+def test_tf_serving_backend_decodes_the_same_words(model_base_path, make_settings, lm_dir, lm_texts) -> None:
+    server = StandInServer(model_base_path, "tiny", port=0)
+    try:
+        settings = make_settings(tfserving_address=server.address, lm_path=lm_dir, grpc_timeout_s=10.0)
+        with TestClient(create_app(settings)) as gateway:
+            assert gateway.get("/v1/models").json()["models"][0]["signature_name"] == "logits"
+            served = [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+    finally:
+        server.stop()
+    assert served == lm_texts
+
+
+def test_asr_transcribe_with_lm_prints_what_the_gateway_returns(model_base_path, lm_dir, lm_texts, tmp_path, capsys):
+    paths = []
+    for index, clip in enumerate(CLIPS):
+        paths.append(tmp_path / f"{index}.wav")
+        paths[-1].write_bytes(clip)
+    argv = ["transcribe", *map(str, paths), "--model", str(model_base_path), "--lm", str(lm_dir), "--json"]
+    assert run_cli(transcribe, argv) == 0
+    printed = [json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()]
+    assert printed == lm_texts
+
+
+def test_an_lm_built_for_another_vocabulary_stops_startup(make_settings, tmp_path) -> None:
+    build_language_model(["ten to one"], ["<pad>", "|", *"abcdefghijklmnopqrstuvwxyz"], tmp_path)
+    with pytest.raises(ModelLoadError, match="was built for the vocabulary"), TestClient(
+        create_app(make_settings(lm_path=tmp_path))
+    ):
+        pass
+
+
+def test_a_missing_lm_folder_stops_startup_with_its_path(make_settings, tmp_path) -> None:
+    with pytest.raises(ModelLoadError, match=r"missing.*decoder.json is missing"), TestClient(
+        create_app(make_settings(lm_path=tmp_path / "missing"))
+    ):
+        pass
+
+
+def test_which_lm_the_settings_choose(model_base_path, tmp_path) -> None:
+    assert language_model_path(Settings()) == BUNDLED_LM_PATH  # the demo model comes with its LM
+    assert language_model_path(Settings(use_lm=False)) is None
+    assert language_model_path(Settings(model_path=model_base_path)) is None  # never the demo LM on another model
+    assert language_model_path(Settings(tfserving_address="localhost:8500")) is None  # TF Serving's model is unknown
+    assert language_model_path(Settings(model_path=model_base_path, lm_path=tmp_path)) == tmp_path
+    assert language_model_path(Settings(model_path=BUNDLED_MODEL_PATH / "1")) == BUNDLED_LM_PATH
+
+
+def test_asr_lm_build_from_a_manifest_and_a_text_file(model_base_path, tmp_path, capsys) -> None:
+    (tmp_path / "a.wav").write_bytes(CLIPS[0])
+    (tmp_path / "train.tsv").write_text("a.wav\tsee her eat\n")
+    (tmp_path / "more.txt").write_text("it is on\nhe is in\n")
+    out = tmp_path / "lm"
+    argv = ["lm", "build", "--manifest", str(tmp_path / "train.tsv"), "--text", str(tmp_path / "more.txt"),
+            "--model", str(model_base_path), "--out", str(out), "--uppercase", "--lm-weight", "0.8"]  # fmt: skip
+    assert run_cli(lm_cli, argv) == 0
+    assert "3-gram LM over 8 words from 3 sentences" in capsys.readouterr().out
+    config = json.loads((out / "decoder.json").read_text())
+    assert (config["lm_weight"], config["word_score"]) == (0.8, 1.0)
+
+    without_uppercase = ["lm", "build", "--text", str(tmp_path / "more.txt"), "--model", str(model_base_path),
+                         "--out", str(tmp_path / "lm2")]  # fmt: skip
+    assert run_cli(lm_cli, without_uppercase) == 2
+    assert "words use characters outside the model's vocabulary" in capsys.readouterr().err
