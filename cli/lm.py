@@ -1,4 +1,4 @@
-"""`asr lm build`: a word n-gram language model for lexicon beam-search decoding of a model's logits."""
+"""`asr lm build` and `asr lm tune`: a word n-gram language model for lexicon beam-search decoding of logits."""
 
 from __future__ import annotations
 
@@ -42,6 +42,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--word-score", type=float, help="score added per word (default 1.0)")
     build.add_argument("--beam-size", type=int, help="hypotheses kept per frame (default 50)")
     build.set_defaults(func=run_build)
+
+    tune = actions.add_parser(
+        "tune", help="choose --lm-weight/--word-score by WER on a dev manifest; --write saves the best",
+        epilog=TUNE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    tune.add_argument("--model", type=Path, required=True, help="SavedModel (NAME/ or NAME/VERSION/)")
+    tune.add_argument("--lm", type=Path, required=True, help="the LM folder (`asr lm build`)")
+    tune.add_argument("--manifest", type=Path, required=True, help="dev set: path<TAB>transcript (never test data)")
+    tune.add_argument("--lm-weights", type=float_list, default=[0.5, 1.0, 1.5, 2.0], help="default 0.5,1,1.5,2")
+    tune.add_argument("--word-scores", type=float_list, default=[0.0, 1.0, 2.0, 3.0], help="default 0,1,2,3")
+    tune.add_argument("--limit", type=int, help="use at most this many utterances")
+    tune.add_argument("--batch-size", type=int, default=16, help="utterances per model call (default 16)")
+    tune.add_argument("--write", action="store_true", help="store the best pair in the folder's decoder.json")
+    tune.add_argument("--no-progress", action="store_true", help="no progress bars")
+    tune.set_defaults(func=run_tune)
+
+
+def float_list(text: str) -> list[float]:
+    """Parse `0.5,1,2` into floats (an argparse type)."""
+    try:
+        return [float(item) for item in text.split(",") if item.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from error
+
+
+TUNE_EXAMPLES = """examples:
+  asr lm tune --model exports/wav2vec2 --lm exports/wav2vec2_lm --manifest corpus/dev.tsv
+  asr lm tune --model exports/wav2vec2 --lm lm --manifest dev.tsv --lm-weights 0.5,1,2 --word-scores 0,2 --write
+"""
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,4 +140,56 @@ def run_build(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {config.order}-gram LM over {config.notes['words']} words "
         f"from {config.notes['sentences']} sentences"
     )
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ctc_decoding import LanguageModelError, LexiconBeamDecoder, write_decoder_config
+    from ctc_decoding.lexicon_decoder import log_softmax
+    from ctc_decoding.tuning import grid_search
+    from service.backends.embedded import SavedModelTranscriber
+    from service.core.errors import ServiceError
+    from training.data.sources import Utterance, manifest_utterances
+    from training.errors import TrainingError
+    from wav2vec2.audio import load_audio
+    from wav2vec2.errors import AudioError
+
+    try:
+        decoder = LexiconBeamDecoder(args.lm)
+        transcriber = SavedModelTranscriber(args.model, decoder=decoder)
+        utterances = [item for item in manifest_utterances(args.manifest) if isinstance(item, Utterance)]
+        utterances = utterances[: args.limit] if args.limit else utterances
+        if not utterances:
+            raise ValueError(f"{args.manifest} lists no usable utterances")
+        log_probs = []
+        batches = range(0, len(utterances), args.batch_size)
+        for start in tqdm(batches, desc="acoustic model", disable=args.no_progress):
+            batch = utterances[start : start + args.batch_size]
+            audio = [load_audio(utterance.audio_path).samples for utterance in batch]
+            log_probs.extend(log_softmax(logits) for logits in transcriber.logits_batch(audio))
+        references = [utterance.transcript for utterance in utterances]
+        scores = grid_search(decoder, log_probs, references, args.lm_weights, args.word_scores, not args.no_progress)
+    except (OSError, ValueError, AudioError, ServiceError, TrainingError) as error:  # LanguageModelError too
+        print(f"asr lm tune: {getattr(error, 'message', None) or error}", file=sys.stderr)
+        return 2
+    current = next(
+        (s for s in scores if (s.lm_weight, s.word_score) == (decoder.config.lm_weight, decoder.config.word_score)),
+        None,
+    )
+    print(f"{'lm_weight':>9} {'word_score':>10} {'WER %':>7} {'CER %':>7}   ({len(utterances)} utterances)")
+    for score in scores:
+        print(f"{score.lm_weight:>9g} {score.word_score:>10g} {100 * score.wer:>7.2f} {100 * score.cer:>7.2f}")
+    best = scores[0]
+    if current is not None:
+        print(f"current ({current.lm_weight:g}, {current.word_score:g}): WER {100 * current.wer:.2f} %")
+    print(f"best ({best.lm_weight:g}, {best.word_score:g}): WER {100 * best.wer:.2f} %")
+    if args.write:
+        try:
+            write_decoder_config(args.lm, decoder.with_weights(best.lm_weight, best.word_score).config)
+        except (OSError, LanguageModelError) as error:
+            print(f"asr lm tune: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote lm_weight={best.lm_weight:g}, word_score={best.word_score:g} to {args.lm}/decoder.json")
     return 0

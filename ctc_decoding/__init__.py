@@ -1,7 +1,12 @@
 """CTC decoding outside the graph: lexicon-constrained beam search with a word n-gram language model."""
 
 from ctc_decoding.errors import LanguageModelError
-from ctc_decoding.language_model import DecoderConfig, build_language_model, read_decoder_config
+from ctc_decoding.language_model import (
+    DecoderConfig,
+    build_language_model,
+    read_decoder_config,
+    write_decoder_config,
+)
 from ctc_decoding.lexicon_decoder import LexiconBeamDecoder
 
 __all__ = [
@@ -10,4 +15,5 @@ __all__ = [
     "LexiconBeamDecoder",
     "build_language_model",
     "read_decoder_config",
+    "write_decoder_config",
 ]

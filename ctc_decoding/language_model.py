@@ -135,5 +135,10 @@ def build_language_model(
     (out_dir / ARPA_FILE).write_text(kenlm_arpa(arpa.getvalue()), encoding="utf-8")
     notes = {"sentences": len(lines), "words": len({w for line in lines for w in line.split()}), **config.notes}
     config = DecoderConfig(**{**asdict(config), "notes": notes})
-    (out_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1) + "\n", encoding="utf-8")
+    write_decoder_config(out_dir, config)
     return config
+
+
+def write_decoder_config(lm_dir: Path, config: DecoderConfig) -> None:
+    """Write `config` as the folder's `decoder.json` (after building, or after tuning its weights)."""
+    (lm_dir / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1) + "\n", encoding="utf-8")

@@ -9,6 +9,8 @@ numpy log-probabilities so it works on logits from any backend.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,12 +91,16 @@ class LexiconBeamDecoder:
         self._delimiter_id = self._token_dict.get_index(self.config.word_delimiter_token)
         self._blank_id = self._token_dict.get_index(self.config.blank_token)
         self._trie = self._spelling_trie(words)
-        self._options = LexiconDecoderOptions(
-            beam_size=self.config.beam_size,
-            beam_size_token=len(self.config.tokens),
-            beam_threshold=self.config.beam_threshold,
-            lm_weight=self.config.lm_weight,
-            word_score=self.config.word_score,
+        self._options = self._search_options(self.config)
+
+    @staticmethod
+    def _search_options(config: DecoderConfig) -> LexiconDecoderOptions:
+        return LexiconDecoderOptions(
+            beam_size=config.beam_size,
+            beam_size_token=len(config.tokens),
+            beam_threshold=config.beam_threshold,
+            lm_weight=config.lm_weight,
+            word_score=config.word_score,
             unk_score=float("-inf"),  # out-of-lexicon words are never output
             sil_score=0.0,
             log_add=False,
@@ -112,6 +118,13 @@ class LexiconBeamDecoder:
             trie.insert(spelling, word_id, unigram_score)
         trie.smear(SmearingMode.MAX)
         return trie
+
+    def with_weights(self, lm_weight: float, word_score: float) -> LexiconBeamDecoder:
+        """Return a decoder with other beam weights, sharing this one's LM and trie (for tuning)."""
+        tuned = copy.copy(self)
+        tuned.config = dataclasses.replace(self.config, lm_weight=lm_weight, word_score=word_score)
+        tuned._options = self._search_options(tuned.config)
+        return tuned
 
     @property
     def tokens(self) -> list[str]:

@@ -75,6 +75,15 @@ class SavedModelTranscriber:
             return self.decoder.decode_logits(outputs["logits"].numpy(), outputs["logit_length"].numpy())
         return [text.decode("utf-8") for text in outputs["transcript"].numpy()]
 
+    def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Return each utterance's logits, [frames, vocab] float32, from one padded call (LM decoding only)."""
+        if self.decoder is None:
+            raise ValueError("logits_batch needs the transcriber built with a decoder (it calls `logits`)")
+        audio, audio_length = pad_batch(utterances)
+        outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
+        logits, logit_length = outputs["logits"].numpy(), outputs["logit_length"].numpy()
+        return [row[: int(length)] for row, length in zip(logits, logit_length, strict=True)]
+
     @property
     def decoder_description(self) -> str:
         return self.decoder.describe() if self.decoder else GREEDY_DECODER

@@ -101,3 +101,15 @@ def test_an_unreadable_arpa_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "lm.arpa").write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 A B C D\n")
     with pytest.raises(LanguageModelError):
         LexiconBeamDecoder(tmp_path)
+
+
+def test_grid_search_ranks_weights_by_dev_wer(decoder: LexiconBeamDecoder) -> None:
+    from ctc_decoding.tuning import grid_search
+
+    log_probs = [emissions(spelled(sentence)) for sentence in SENTENCES]
+
+    scores = grid_search(decoder, log_probs, SENTENCES, [1.0], [-30.0, 1.0], progress=False)
+
+    assert [(score.word_score, score.wer) for score in scores][0] == (1.0, 0.0)
+    assert scores[1].word_score == -30.0 and scores[1].wer > 0.3  # a heavy per-word penalty deletes words
+    assert decoder.config.word_score == 1.0  # tuning copies never change the shared decoder

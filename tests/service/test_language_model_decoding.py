@@ -120,3 +120,34 @@ def test_asr_lm_build_from_a_manifest_and_a_text_file(model_base_path, tmp_path,
                          "--out", str(tmp_path / "lm2")]  # fmt: skip
     assert run_cli(lm_cli, without_uppercase) == 2
     assert "words use characters outside the model's vocabulary" in capsys.readouterr().err
+
+
+def test_asr_lm_tune_prints_the_grid_and_writes_the_best_pair(model_base_path, lm_dir, tmp_path, capsys) -> None:
+    import shutil
+
+    tuned_dir = tmp_path / "lm"
+    shutil.copytree(lm_dir, tuned_dir)
+    rows = []
+    for index, clip in enumerate(CLIPS):
+        (tmp_path / f"{index}.wav").write_bytes(clip)
+        rows.append(f"{index}.wav\t{SENTENCES[index]}")
+    (tmp_path / "dev.tsv").write_text("\n".join(rows) + "\n")
+    argv = ["lm", "tune", "--model", str(model_base_path), "--lm", str(tuned_dir),
+            "--manifest", str(tmp_path / "dev.tsv"), "--lm-weights", "0.5,2", "--word-scores=-5,1",
+            "--write", "--no-progress"]  # fmt: skip
+
+    assert run_cli(lm_cli, argv) == 0
+
+    out = capsys.readouterr().out
+    table = [line.split() for line in out.splitlines()[1:5]]
+    assert sorted((float(row[0]), float(row[1])) for row in table) == [(0.5, -5), (0.5, 1), (2, -5), (2, 1)]
+    assert "current (1, 1)" not in out  # (1, 1) was not in the grid
+    config = json.loads((tuned_dir / "decoder.json").read_text())
+    assert (config["lm_weight"], config["word_score"]) == (float(table[0][0]), float(table[0][1]))
+    assert f"wrote lm_weight={table[0][0]}, word_score={table[0][1]}" in out
+
+
+def test_asr_lm_tune_on_a_missing_manifest_is_a_clear_error(model_base_path, lm_dir, tmp_path, capsys) -> None:
+    argv = ["lm", "tune", "--model", str(model_base_path), "--lm", str(lm_dir), "--manifest", str(tmp_path / "no.tsv")]
+    assert run_cli(lm_cli, argv) == 2
+    assert "no.tsv does not exist" in capsys.readouterr().err
