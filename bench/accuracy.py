@@ -8,8 +8,9 @@ The sets are the corpus builder's evaluation manifests (demo_model/build_corpus.
 speaker (real speech, single digits) and festival-voice sentences (voices and sentences never trained on).
 Both systems' outputs and the references go through the same `normalize_transcript` (uppercase, numbers as
 words, no punctuation) before jiwer scores them. pocketsphinx runs its bundled en-us acoustic model and
-general language model: the reference a user gets with no training at all. With `--lm`, the demo model is
-scored twice: greedy (what the SavedModel outputs alone) and with the gateway's LM beam search.
+general language model: the reference a user gets with no training at all. With `--lm`, each system is
+scored twice: the demo model greedy (what the SavedModel outputs alone) and with the gateway's LM beam search,
+pocketsphinx with its general LM and with the same n-grams as ours (like for like).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,13 +31,15 @@ import numpy as np
 from tqdm import tqdm
 
 from ctc_decoding import LexiconBeamDecoder
+from ctc_decoding.language_model import ARPA_FILE
 from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
 from demo_model.text import normalize_transcript
 from service.backends.embedded import SavedModelTranscriber
 from training.data.sources import Utterance, manifest_utterances
 
 DEFAULT_SETS = ("eval_fsdd_heldout", "eval_festival")
-DEMO_SYSTEM, DEMO_LM_SYSTEM, REFERENCE_SYSTEM = "demo model", "demo model+LM", "pocketsphinx"
+DEMO_SYSTEM, DEMO_LM_SYSTEM = "demo model", "demo model+LM"
+REFERENCE_SYSTEM, REFERENCE_LM_SYSTEM = "pocketsphinx", "pocketsphinx+LM"
 
 
 @dataclass(frozen=True)
@@ -72,14 +76,23 @@ class DemoModelSystem:
 
 
 class PocketSphinxTranscriber:
-    """Transcribes clips one by one with pocketsphinx's bundled en-us model (it has no batching)."""
+    """Transcribes clips one by one with pocketsphinx's bundled en-us model (it has no batching).
 
-    name = REFERENCE_SYSTEM
+    With `lm_dir`, pocketsphinx gets the same word n-grams as our LM decoder (lowercased: its dictionary's
+    spelling) in place of its general English LM, so the two systems are compared with the same knowledge.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, lm_dir: Path | None = None) -> None:
         from pocketsphinx import Decoder
 
-        self._decoder = Decoder(samprate=SAMPLE_RATE_HZ, loglevel="FATAL")
+        self.name = REFERENCE_LM_SYSTEM if lm_dir else REFERENCE_SYSTEM
+        options: dict[str, object] = {}
+        if lm_dir is not None:
+            self._lm_copy = tempfile.NamedTemporaryFile("w", suffix=".arpa", encoding="utf-8")  # noqa: SIM115
+            self._lm_copy.write((lm_dir / ARPA_FILE).read_text(encoding="utf-8").lower())
+            self._lm_copy.flush()
+            options["lm"] = self._lm_copy.name
+        self._decoder = Decoder(samprate=SAMPLE_RATE_HZ, loglevel="FATAL", **options)
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
         """Returns one transcript per clip (float32 [samples] at 16 kHz)."""
@@ -117,28 +130,29 @@ def machine() -> str:
 
 def format_table(scores: Sequence[Score]) -> str:
     """Returns the scores as a text table, with ours / pocketsphinx WER ratio per set where both ran."""
-    lines = [f"{'set':<18} {'system':<14} {'utts':>5} {'WER %':>7} {'CER %':>7} {'RTF':>6}"]
+    lines = [f"{'set':<18} {'system':<15} {'utts':>5} {'WER %':>7} {'CER %':>7} {'RTF':>6}"]
     for score in scores:
         lines.append(
-            f"{score.eval_set:<18} {score.system:<14} {score.utterances:>5} {100 * score.wer:>7.2f} "
+            f"{score.eval_set:<18} {score.system:<15} {score.utterances:>5} {100 * score.wer:>7.2f} "
             f"{100 * score.cer:>7.2f} {score.real_time_factor:>6.3f}"
         )
     by_set: dict[str, dict[str, Score]] = {}
     for score in scores:
         by_set.setdefault(score.eval_set, {})[score.system] = score
     for eval_set, systems in by_set.items():
-        reference = systems.get(REFERENCE_SYSTEM)
-        for name in (DEMO_SYSTEM, DEMO_LM_SYSTEM):
-            ours = systems.get(name)
+        for ours_name, reference_name in [
+            (DEMO_SYSTEM, REFERENCE_SYSTEM), (DEMO_LM_SYSTEM, REFERENCE_SYSTEM), (DEMO_LM_SYSTEM, REFERENCE_LM_SYSTEM)
+        ]:  # fmt: skip
+            ours, reference = systems.get(ours_name), systems.get(reference_name)
             if ours and reference and reference.wer > 0:
-                lines.append(f"{eval_set}: {name} WER / pocketsphinx WER = {ours.wer / reference.wer:.2f}")
+                lines.append(f"{eval_set}: {ours_name} WER / {reference_name} WER = {ours.wer / reference.wer:.2f}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="SavedModel dir (with saved_model.pb); omit: pocketsphinx only")
-    parser.add_argument("--lm", type=Path, help="also score the model decoded with this LM folder (`asr lm build`)")
+    parser.add_argument("--lm", type=Path, help="also score both systems with this LM folder (`asr lm build`)")
     parser.add_argument("--corpus", type=Path, default=Path("artifacts/corpus"), help="corpus builder output")
     parser.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), help="manifest names in --corpus")
     parser.add_argument("--limit", type=int, help="at most this many utterances per set")
@@ -147,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", type=int, default=5, help="print this many wrong hypotheses per run")
     args = parser.parse_args(argv)
 
-    systems = [PocketSphinxTranscriber()]
+    systems: list = [PocketSphinxTranscriber()]
+    if args.lm is not None:
+        systems.append(PocketSphinxTranscriber(args.lm))
     if args.model is not None:
         systems.insert(0, DemoModelSystem(args.model, args.batch_size))
         if args.lm is not None:
