@@ -9,9 +9,12 @@ numpy log-probabilities so it works on logits from any backend.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +59,22 @@ def arpa_unigrams(arpa_path: Path) -> list[str]:
     return words
 
 
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null meanwhile: KenLM draws a progress bar there from C++ on every load,
+    which would land in the gateway's JSON log stream and under `asr transcribe` output. Its errors are raised
+    as exceptions, so nothing a user needs is lost."""
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+
+
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Return log-probabilities over the last axis, computed stably in float32."""
     shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
@@ -85,7 +104,8 @@ class LexiconBeamDecoder:
         self._token_dict = Dictionary(list(self.config.tokens))
         self._word_dict = Dictionary([*words, _UNK_WORD])
         try:
-            self._lm = KenLM(str(self.lm_dir / ARPA_FILE), self._word_dict)
+            with native_stderr_silenced():
+                self._lm = KenLM(str(self.lm_dir / ARPA_FILE), self._word_dict)
         except RuntimeError as error:
             raise LanguageModelError(f"KenLM cannot read {self.lm_dir / ARPA_FILE}: {error}") from error
         self._delimiter_id = self._token_dict.get_index(self.config.word_delimiter_token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,11 @@ def test_grid_search_ranks_weights_by_dev_wer(decoder: LexiconBeamDecoder) -> No
     assert [(score.word_score, score.wer) for score in scores][0] == (1.0, 0.0)
     assert scores[1].word_score == -30.0 and scores[1].wer > 0.3  # a heavy per-word penalty deletes words
     assert decoder.config.word_score == 1.0  # tuning copies never change the shared decoder
+
+
+def test_loading_draws_no_progress_bar_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    build_language_model(SENTENCES, TOKENS, tmp_path)
+    capfd.readouterr()
+    LexiconBeamDecoder(tmp_path)
+    print("still here", file=sys.stderr)  # stderr works again afterwards
+    assert capfd.readouterr().err == "still here\n"
