@@ -103,18 +103,15 @@ def read_sentences(text_files: list[Path], manifests: list[Path], uppercase: boo
 
 def read_tokens(args: argparse.Namespace) -> list[str]:
     """Return the CTC vocabulary in id order, from the SavedModel's assets or a vocab.json."""
-    import json
+    from service.savedmodel import VOCAB_ASSET, read_vocab, read_vocab_file, resolve_version_dir
 
-    from service.savedmodel import VOCAB_ASSET, read_vocab, resolve_version_dir
-
-    if args.model:
-        version_dir = resolve_version_dir(args.model).path
-        tokens = read_vocab(version_dir)
-        if tokens is None:
-            raise FileNotFoundError(f"{version_dir / 'assets' / VOCAB_ASSET} does not exist")
-        return tokens
-    token_to_id: dict[str, int] = json.loads(args.vocab.read_text(encoding="utf-8"))
-    return [token for token, _ in sorted(token_to_id.items(), key=lambda item: item[1])]
+    if not args.model:
+        return read_vocab_file(args.vocab)
+    version_dir = resolve_version_dir(args.model).path
+    tokens = read_vocab(version_dir)
+    if tokens is None:
+        raise FileNotFoundError(f"{version_dir / 'assets' / VOCAB_ASSET} does not exist")
+    return tokens
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -110,6 +110,7 @@ class LexiconBeamDecoder:
             raise LanguageModelError(f"KenLM cannot read {self.lm_dir / ARPA_FILE}: {error}") from error
         self._delimiter_id = self._token_dict.get_index(self.config.word_delimiter_token)
         self._blank_id = self._token_dict.get_index(self.config.blank_token)
+        self._unk_word_id = self._word_dict.get_index(_UNK_WORD)
         self._trie = self._spelling_trie(words)
         self._options = self._search_options(self.config)
 
@@ -145,10 +146,6 @@ class LexiconBeamDecoder:
         tuned.config = dataclasses.replace(self.config, lm_weight=lm_weight, word_score=word_score)
         tuned._options = self._search_options(tuned.config)
         return tuned
-
-    @property
-    def tokens(self) -> list[str]:
-        return list(self.config.tokens)
 
     def check_vocabulary(self, model_tokens: Sequence[str]) -> None:
         """Raise `LanguageModelError` unless the acoustic model's vocabulary is the one the LM was built for."""
@@ -187,7 +184,7 @@ class LexiconBeamDecoder:
             self._lm,
             self._delimiter_id,
             self._blank_id,
-            self._word_dict.get_index(_UNK_WORD),
+            self._unk_word_id,
             [],
             False,
         )

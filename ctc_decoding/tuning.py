@@ -37,14 +37,13 @@ def grid_search(
     """Return every grid point's WER/CER, best first (lowest WER, then CER); `log_probs`: [frames, vocab] each."""
     if len(log_probs) != len(references) or not references:
         raise ValueError(f"need one reference per utterance, got {len(log_probs)} and {len(references)}")
+    references = list(references)
     grid = [(lm_weight, word_score) for lm_weight in lm_weights for word_score in word_scores]
     scores = []
     for lm_weight, word_score in tqdm(grid, desc="lm weights", disable=not progress):
         tuned = decoder.with_weights(lm_weight, word_score)
         hypotheses = [tuned.decode(utterance) for utterance in log_probs]
         scores.append(
-            WeightScore(
-                lm_weight, word_score, jiwer.wer(list(references), hypotheses), jiwer.cer(list(references), hypotheses)
-            )
+            WeightScore(lm_weight, word_score, jiwer.wer(references, hypotheses), jiwer.cer(references, hypotheses))
         )
     return sorted(scores, key=lambda score: (score.wer, score.cer))

@@ -97,8 +97,11 @@ def describe_signature(signature: meta_graph_pb2.SignatureDef) -> tuple[dict, di
 def read_vocab(version_dir: Path) -> list[str] | None:
     """Return the CTC vocabulary in id order from `assets/vocab.json`, or None if the export has none."""
     vocab_file = version_dir / "assets" / VOCAB_ASSET
-    if not vocab_file.is_file():
-        return None
+    return read_vocab_file(vocab_file) if vocab_file.is_file() else None
+
+
+def read_vocab_file(vocab_file: Path) -> list[str]:
+    """Return the tokens of a `vocab.json` (token -> id, the HF tokenizer's file) in id order."""
     token_to_id: dict[str, int] = json.loads(vocab_file.read_text(encoding="utf-8"))
     return [token for token, _ in sorted(token_to_id.items(), key=lambda item: item[1])]
 

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from ctc_decoding import LanguageModelError, LexiconBeamDecoder
+from ctc_decoding.lexicon_decoder import log_softmax
 from service.batching import MicroBatcher
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendUnavailableError, ModelLoadError
@@ -44,13 +45,12 @@ class SavedModelTranscriber:
         self.model_dir = resolve_version_dir(model_path)
         self.decoder = decoder
         self.signature_name = LOGITS_SIGNATURE if decoder else signature_name
-        signature_name = self.signature_name
         signature_defs = read_signature_defs(self.model_dir.path)
-        if signature_name not in signature_defs:
+        if self.signature_name not in signature_defs:
             raise ModelLoadError(
-                f"{self.model_dir.path} has no signature {signature_name!r}; it has {sorted(signature_defs)}"
+                f"{self.model_dir.path} has no signature {self.signature_name!r}; it has {sorted(signature_defs)}"
             )
-        self.inputs, self.outputs = describe_signature(signature_defs[signature_name])
+        self.inputs, self.outputs = describe_signature(signature_defs[self.signature_name])
         self.vocab = read_vocab(self.model_dir.path)
         if decoder is not None:
             if self.vocab is None:
@@ -65,22 +65,24 @@ class SavedModelTranscriber:
             self._loaded = tf.saved_model.load(str(self.model_dir.path))
         except (OSError, ValueError, tf.errors.OpError) as error:
             raise ModelLoadError(f"cannot load the SavedModel at {self.model_dir.path}: {error}") from error
-        self._signature = self._loaded.signatures[signature_name]
+        self._signature = self._loaded.signatures[self.signature_name]
+
+    def _call(self, utterances: Sequence[np.ndarray]) -> dict[str, tf.Tensor]:
+        """Return the signature's outputs for `utterances`, zero-padded into one batch."""
+        audio, audio_length = pad_batch(utterances)
+        return self._signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
 
     def transcribe_batch(self, utterances: Sequence[np.ndarray]) -> list[str]:
         """Return one transcript per utterance, computed in one padded model call."""
-        audio, audio_length = pad_batch(utterances)
-        outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
         if self.decoder is not None:
-            return self.decoder.decode_logits(outputs["logits"].numpy(), outputs["logit_length"].numpy())
-        return [text.decode("utf-8") for text in outputs["transcript"].numpy()]
+            return [self.decoder.decode(log_softmax(logits)) for logits in self.logits_batch(utterances)]
+        return [text.decode("utf-8") for text in self._call(utterances)["transcript"].numpy()]
 
     def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Return each utterance's logits, [frames, vocab] float32, from one padded call (LM decoding only)."""
         if self.decoder is None:
             raise ValueError("logits_batch needs the transcriber built with a decoder (it calls `logits`)")
-        audio, audio_length = pad_batch(utterances)
-        outputs = self._signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
+        outputs = self._call(utterances)
         logits, logit_length = outputs["logits"].numpy(), outputs["logit_length"].numpy()
         return [row[: int(length)] for row, length in zip(logits, logit_length, strict=True)]
 
