@@ -43,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ctc_decoding import LanguageModelError, read_decoder_config
     from service import Settings, create_app
+    from service.core.config import language_model_path
     from service.core.errors import ModelLoadError
     from service.logs import configure_logging
     from service.savedmodel import resolve_version_dir
@@ -67,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
             print(f"asr serve: {error}{hint if args.model is None else ''}", file=sys.stderr)
+            return 2
+    lm_dir = language_model_path(settings)
+    if lm_dir is not None:
+        try:
+            read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
+        except LanguageModelError as error:
+            print(f"asr serve: {error}", file=sys.stderr)
             return 2
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0

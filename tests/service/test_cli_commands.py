@@ -39,3 +39,8 @@ def test_transcribe_prints_what_the_gateway_returns(client, model_base_path, tmp
 def test_serve_without_a_model_exits_with_a_clear_message(tmp_path, capsys):
     assert run_cli(serve, ["serve", "--model", str(tmp_path / "missing")]) == 2
     assert "no SavedModel at" in capsys.readouterr().err
+
+
+def test_serve_with_a_missing_lm_folder_exits_with_a_clear_message(model_base_path, tmp_path, capsys):
+    assert run_cli(serve, ["serve", "--model", str(model_base_path), "--lm", str(tmp_path / "no_lm")]) == 2
+    assert "no_lm is not a language-model folder: decoder.json is missing" in capsys.readouterr().err
