@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from cli.errors import input_errors
+
 logger = logging.getLogger(__name__)
 
 EXAMPLES = """examples:
@@ -30,11 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
+    from wav2vec2.errors import Wav2Vec2Error
 
-    model = Wav2Vec2ForCTC.from_pretrained(args.src)
-    processor = Wav2Vec2Processor.from_pretrained(args.src)
-    model.save_pretrained(args.dst)
-    processor.save_pretrained(args.dst)
+    # A bad SRC (no such directory, an unknown or unreachable hub id, a checkpoint that does not fit its
+    # config) and an unwritable DST are input errors.
+    with input_errors(Wav2Vec2Error, OSError):
+        model = Wav2Vec2ForCTC.from_pretrained(args.src)
+        processor = Wav2Vec2Processor.from_pretrained(args.src)
+        model.save_pretrained(args.dst)
+        processor.save_pretrained(args.dst)
     parameters = sum(int(w.numpy().size) for w in model.weights)
     logger.info("wrote %s (%.1f M parameters)", args.dst, parameters / 1e6)
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from training.errors import TrainingError
+from cli.errors import input_errors
 
 EXAMPLES = """examples:
   asr eval --model runs/x/best --data 'data/dev/*.tfrecord'
@@ -27,25 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # TensorFlow loads here, not for `asr --help`.
+    from training.errors import TrainingError
     from training.evaluate import evaluate_dataset
     from training.task import eval_dataset
     from wav2vec2 import Wav2Vec2CTCTokenizer, Wav2Vec2ForCTC
     from wav2vec2.errors import Wav2Vec2Error
     from wav2vec2.hub import resolve_checkpoint_dir
 
-    try:
+    with input_errors(TrainingError, Wav2Vec2Error):
         directory = resolve_checkpoint_dir(args.model)
         model = Wav2Vec2ForCTC.from_pretrained(directory)
         tokenizer = (Wav2Vec2CTCTokenizer.from_pretrained(directory) if (directory / "vocab.json").exists()
                      else Wav2Vec2CTCTokenizer())
         dataset = eval_dataset(args.data, tokenizer, model.config, args.batch_size)
         report = evaluate_dataset(model, tokenizer, dataset, max_batches=args.max_batches, progress=True)
-    except (TrainingError, Wav2Vec2Error) as error:
-        print(f"asr eval: {error}")
-        return 2
     print(report.summary(worst=args.worst))
     if args.report:
         (report.write_csv if args.report.endswith(".csv") else report.write_json)(args.report)
-        print(f"per-utterance report: {args.report}")
+        print(f"per-utterance report: {args.report}", file=sys.stderr)
     return 0

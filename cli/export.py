@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from model_export.errors import ExportError
-from model_export.export import export_saved_model, load_source
-from model_export.verify import verify_export
+from cli.errors import EXIT_FAILED, input_errors
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +36,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    from model_export.errors import ExportError, VerificationError
+    from model_export.export import export_saved_model, load_source
+    from model_export.verify import verify_export
+
+    with input_errors(ExportError):  # a bad checkpoint, an unwritable target, an existing version
         model, processor = load_source(args.model)
         export_dir = export_saved_model(model, processor, args.out, args.name, args.version)
-        if args.verify:
+    if args.verify:
+        try:
             report = verify_export(export_dir, model, processor)
-            logger.info(
-                "verification passed: %d utterances, max relative logit difference %.1e, %d warmup records run",
-                report.num_utterances, report.max_relative_logit_diff, report.num_warmup_records,
-            )  # fmt: skip
-    except ExportError as error:
-        logger.error("%s", error)
-        return 1
+        except VerificationError as error:  # the export disagrees with the model: our failure, not the input's
+            logger.error("%s", error)
+            return EXIT_FAILED
+        logger.info(
+            "verification passed: %d utterances, max relative logit difference %.1e, %d warmup records run",
+            report.num_utterances, report.max_relative_logit_diff, report.num_warmup_records,
+        )  # fmt: skip
     logger.info("SavedModel ready at %s", export_dir)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from training.errors import TrainingError
+from cli.errors import EXIT_FAILED, input_errors
 
 EXAMPLES = """examples:
   asr prepare --librispeech LibriSpeech/train-clean-100 --out data/train --prefix train-clean-100
@@ -34,9 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from training.data.sources import fsdd_utterances, librispeech_utterances, manifest_utterances
-    from training.data.tfrecords import write_tfrecords  # TensorFlow loads here, not for `asr --help`
+    from training.data.tfrecords import write_tfrecords
+    from training.errors import TrainingError
 
-    try:
+    with input_errors(TrainingError):
         if args.librispeech:
             items = librispeech_utterances(args.librispeech)
         elif args.manifest:
@@ -47,8 +48,5 @@ def run(args: argparse.Namespace) -> int:
             items, args.out, prefix=args.prefix, shard_size=args.shard_size, shard_max_mb=args.shard_mb,
             min_duration_s=args.min_duration, max_duration_s=args.max_duration, progress=not args.no_progress,
         )  # fmt: skip
-    except TrainingError as error:
-        print(f"asr prepare: {error}")
-        return 2
     print(summary.report())
-    return 0 if summary.num_written else 1
+    return 0 if summary.num_written else EXIT_FAILED

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
+import socket
 from pathlib import Path
 
+from cli.errors import CommandError, input_errors
 from cli.lm import add_decoding_arguments, decoding_settings
+from cli.tf_setup import load_tensorflow
 
 EPILOG = """examples:
   asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
@@ -37,18 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
     add_decoding_arguments(parser)
-    parser.set_defaults(func=run)
+    # The port is checked before TensorFlow and the model load (seconds), so a busy port fails at once.
+    parser.set_defaults(func=run, loads_tensorflow_itself=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ctc_decoding import LanguageModelError, read_decoder_config
-    from service import Settings, create_app
-    from service.core.config import language_model_path
-    from service.core.errors import ModelLoadError
-    from service.logs import configure_logging
-    from service.savedmodel import resolve_version_dir
+    from service.core.config import Settings
 
     flags = {
         "model_path": args.model,
@@ -62,20 +58,48 @@ def run(args: argparse.Namespace) -> int:
     # Flags win over ASR_* environment variables, which win over the defaults.
     flags = {name: value for name, value in flags.items() if value is not None}
     settings = Settings(**flags, **decoding_settings(args))
+    listening_socket = bind_socket(settings.host, settings.port)
+    load_tensorflow(args.verbose)
+
+    import uvicorn
+
+    from ctc_decoding import LanguageModelError, read_decoder_config
+    from service import create_app
+    from service.core.config import language_model_path
+    from service.core.errors import ModelLoadError
+    from service.logs import configure_logging
+    from service.savedmodel import resolve_version_dir
+
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    if not settings.tfserving_address:
-        try:
-            resolve_version_dir(settings.model_path)
-        except ModelLoadError as error:
-            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-            print(f"asr serve: {error}{hint if args.model is None else ''}", file=sys.stderr)
-            return 2
-    lm_dir = language_model_path(settings)
-    if lm_dir is not None:
-        try:
-            read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
-        except LanguageModelError as error:
-            print(f"asr serve: {error}", file=sys.stderr)
-            return 2
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    with listening_socket:
+        if not settings.tfserving_address:
+            try:
+                resolve_version_dir(settings.model_path)
+            except ModelLoadError as error:
+                hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+                raise CommandError(f"{error}{hint if args.model is None else ''}") from error
+        lm_dir = language_model_path(settings)
+        if lm_dir is not None:
+            with input_errors(LanguageModelError):
+                read_decoder_config(lm_dir)  # the cheap checks: a wrong --lm is one line, not a startup traceback
+        config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+        uvicorn.Server(config).run(sockets=[listening_socket])
     return 0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Returns a socket bound to `host:port` the way uvicorn binds one; a busy port is a `CommandError`.
+
+    uvicorn binds only after the app's startup, i.e. after the model has loaded; binding first turns a
+    port in use into one line and exit 2 at once, and leaves no window in which another process takes it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: restarts reuse TIME_WAIT ports
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+    sock.set_inheritable(True)
+    return sock

@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from cli.errors import input_errors
 from training.config import PRECISIONS, STRATEGIES, TrainConfig
 from training.errors import TrainingError
 
@@ -82,7 +83,10 @@ OPTION_FLAGS = (
 
 def build_config(args: argparse.Namespace) -> TrainConfig:
     """Returns the TrainConfig of the command line: --options file, then every flag that was given."""
-    values = json.loads(Path(args.options).read_text()) if args.options else {}
+    try:
+        values = json.loads(Path(args.options).read_text()) if args.options else {}
+    except (OSError, json.JSONDecodeError) as error:
+        raise TrainingError(f"--options {args.options}: {error}") from error
     values |= {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) is not None}
     if args.max_duration is not None:
         values["max_duration_s"] = args.max_duration
@@ -100,16 +104,13 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.trainer import Trainer  # TensorFlow loads here, not for `asr --help`
+    from training.trainer import Trainer
     from wav2vec2.errors import Wav2Vec2Error
 
-    try:
+    with input_errors(TrainingError, Wav2Vec2Error):
         config = build_config(args)
         trainer = Trainer(config, export_name=args.export_name)
         result = trainer.train(progress=not args.no_progress)
-    except (TrainingError, Wav2Vec2Error) as error:
-        print(f"asr train: {error}")
-        return 2
     logger.info("finished at step %d, loss %.4f, %.1f audio s/s; model in %s/final",
                 result.step, result.loss, result.audio_seconds_per_second, config.out_dir)
     for step, report in result.evaluations[-1:]:

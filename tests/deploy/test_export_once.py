@@ -11,10 +11,10 @@ from pathlib import Path
 
 import keras
 import pytest
-from support.hf_checkpoints import SMALL_BASE_STYLE
 
 from cli.main import SUBCOMMAND_MODULES
 from service.core.config import BUNDLED_MODEL_PATH
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT

@@ -37,12 +37,12 @@ import pytest
 import soundfile as sf
 import yaml
 from google.protobuf import text_format
-from support.hf_checkpoints import SMALL_BASE_STYLE
 from tensorflow_serving.config import model_server_config_pb2
 
 from model_export.export import export_saved_model
 from service.audio import decode_audio
 from service.backends.embedded import SavedModelTranscriber
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .compose_file import command_flags, mounts

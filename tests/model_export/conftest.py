@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 import tensorflow as tf
-from support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 
 from model_export.export import export_saved_model
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd"  # CC BY-SA 4.0: see its README

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cli import lm as lm_cli
-from cli import transcribe
+from cli.main import main
 from ctc_decoding import build_language_model
 from service import create_app
 from service.core.config import BUNDLED_LM_PATH, BUNDLED_MODEL_PATH, Settings, language_model_path
@@ -24,7 +23,6 @@ from service.core.errors import ModelLoadError
 from service.savedmodel import GREEDY_DECODER, read_vocab, resolve_version_dir
 from service.tfserving_standin import StandInServer
 from tests.service.gateway_fixtures import encode, speechlike, upload
-from tests.service.test_cli_commands import run_cli
 
 # Short words of frequent letters, so noise logits still spell some of them.
 SENTENCES = ["A TEN TO NOT", "NOT A TEN", "IT IS ON", "SEE HER EAT", "AT ONE TO TEN", "HE IS IN", "TO SEE A TOE"]
@@ -75,7 +73,7 @@ def test_asr_transcribe_with_lm_prints_what_the_gateway_returns(model_base_path,
         paths.append(tmp_path / f"{index}.wav")
         paths[-1].write_bytes(clip)
     argv = ["transcribe", *map(str, paths), "--model", str(model_base_path), "--lm", str(lm_dir), "--json"]
-    assert run_cli(transcribe, argv) == 0
+    assert main(argv) == 0
     printed = [json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()]
     assert printed == lm_texts
 
@@ -111,14 +109,14 @@ def test_asr_lm_build_from_a_manifest_and_a_text_file(model_base_path, tmp_path,
     out = tmp_path / "lm"
     argv = ["lm", "build", "--manifest", str(tmp_path / "train.tsv"), "--text", str(tmp_path / "more.txt"),
             "--model", str(model_base_path), "--out", str(out), "--uppercase", "--lm-weight", "0.8"]  # fmt: skip
-    assert run_cli(lm_cli, argv) == 0
+    assert main(argv) == 0
     assert "3-gram LM over 8 words from 3 sentences" in capsys.readouterr().out
     config = json.loads((out / "decoder.json").read_text())
     assert (config["lm_weight"], config["word_score"]) == (0.8, 1.0)
 
     without_uppercase = ["lm", "build", "--text", str(tmp_path / "more.txt"), "--model", str(model_base_path),
                          "--out", str(tmp_path / "lm2")]  # fmt: skip
-    assert run_cli(lm_cli, without_uppercase) == 2
+    assert main(without_uppercase) == 2
     assert "words use characters outside the model's vocabulary" in capsys.readouterr().err
 
 
@@ -136,7 +134,7 @@ def test_asr_lm_tune_prints_the_grid_and_writes_the_best_pair(model_base_path, l
             "--manifest", str(tmp_path / "dev.tsv"), "--lm-weights", "0.5,2", "--word-scores=-5,1",
             "--write", "--no-progress"]  # fmt: skip
 
-    assert run_cli(lm_cli, argv) == 0
+    assert main(argv) == 0
 
     out = capsys.readouterr().out
     table = [line.split() for line in out.splitlines()[1:5]]
@@ -149,5 +147,5 @@ def test_asr_lm_tune_prints_the_grid_and_writes_the_best_pair(model_base_path, l
 
 def test_asr_lm_tune_on_a_missing_manifest_is_a_clear_error(model_base_path, lm_dir, tmp_path, capsys) -> None:
     argv = ["lm", "tune", "--model", str(model_base_path), "--lm", str(lm_dir), "--manifest", str(tmp_path / "no.tsv")]
-    assert run_cli(lm_cli, argv) == 2
+    assert main(argv) == 2
     assert "no.tsv does not exist" in capsys.readouterr().err

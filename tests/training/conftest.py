@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-# --import-mode=importlib puts no test folder on sys.path; this one holds synthetic_speech.py.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_speech import TINY_MODEL, TINY_VOCAB, spoken, tone, write_wav  # noqa: E402
+from tests.training.synthetic_speech import TINY_MODEL, TINY_VOCAB, spoken, tone, write_wav
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from synthetic_speech import tone, write_wav
 
+from tests.training.synthetic_speech import tone, write_wav
 from training.data.pipeline import InputConfig, build_dataset, make_char_lookup
 from training.data.sources import manifest_utterances
 from training.data.tfrecords import write_tfrecords

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from synthetic_speech import TINY_MODEL
 
+from tests.training.synthetic_speech import TINY_MODEL
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC
 
 

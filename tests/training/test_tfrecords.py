@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import tensorflow as tf
-from synthetic_speech import tone, write_wav
 
+from tests.training.synthetic_speech import tone, write_wav
 from training.data.audio import float_to_pcm16
 from training.data.sources import fsdd_utterances, librispeech_utterances, manifest_utterances
 from training.data.tfrecords import parse_example, write_tfrecords

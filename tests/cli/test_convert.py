@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from support.hf_checkpoints import SMALL_BASE_STYLE, random_hf_model, save_hub_style_bin
 
 from cli.main import main
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE, random_hf_model, save_hub_style_bin
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 
@@ -24,3 +24,12 @@ def test_convert_bin_to_safetensors(tmp_path):
     with torch.no_grad():
         expected = reference(torch.from_numpy(audio)).logits.numpy()
     np.testing.assert_allclose(Wav2Vec2ForCTC.from_pretrained(tmp_path / "dst")(audio).numpy(), expected, atol=1e-5)
+
+
+def test_an_unknown_hub_id_is_one_line_not_a_traceback(tmp_path, capsys):
+    # The tests run with HF_HUB_OFFLINE=1 (tests/conftest.py): the hub lookup fails as it would offline.
+    assert main(["convert", "no-such-org/no-such-model", str(tmp_path / "dst")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("asr convert: 'no-such-org/no-such-model' is not a local directory")
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "dst").exists()

@@ -1,0 +1,54 @@
+"""Loads TensorFlow for a subcommand with its start-up logs hidden, unless `asr --verbose` asks for them.
+
+On a CPU-only machine TensorFlow's import prints a dozen native log lines (twice "Could not find cuda
+drivers", and an error-level `E0000 ... failed call to cuInit` on first use) that alarm users and say nothing
+about their command. `TF_CPP_MIN_LOG_LEVEL` silences most of it but only if set before the import, and the
+lines logged while the shared libraries load (before `absl::InitializeLog()`) ignore it
+(tensorflow/tensorflow#100442), so the import itself runs with the process's native stderr pointed at
+/dev/null. Python errors are unaffected: they are raised as exceptions and printed after stderr is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# 3 hides TensorFlow's native INFO, WARNING and ERROR lines (the cuInit "error" included); real failures
+# still reach the user as Python exceptions.
+QUIET_NATIVE_LOG_LEVEL = "3"
+
+
+def load_tensorflow(verbose: bool) -> None:
+    """Imports TensorFlow once, quietly unless `verbose`; later imports of it anywhere are then silent."""
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_NATIVE_LOG_LEVEL)  # a user's own setting wins
+    if "tensorflow" not in sys.modules:
+        with _native_stderr_silenced(enabled=not verbose):
+            import tensorflow  # noqa: F401
+    # TensorFlow's Python side logs through the `tensorflow` and `absl` loggers (deprecations, SavedModel
+    # tracing notes); the user sees them with --verbose only.
+    level = logging.NOTSET if verbose else logging.ERROR
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def _native_stderr_silenced(enabled: bool) -> Iterator[None]:
+    """Points file descriptor 2 at /dev/null for the block, so C++ code loaded in it cannot write there."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)

@@ -1,0 +1,39 @@
+"""`asr serve`'s checks before it starts: a busy port, a missing model or LM folder are one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from cli.main import main
+
+
+def test_a_port_in_use_fails_at_once_before_tensorflow_and_the_model_load(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        # The model directory is missing too: the port is checked first, before anything slow.
+        result = subprocess.run(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--model", str(tmp_path / "none")],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "ASR_HOST": "127.0.0.1"},
+        )  # fmt: skip
+        elapsed_s = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"asr serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "startup complete" not in result.stderr
+    assert elapsed_s < 10  # no TensorFlow import (~5 s), no model load; about 0.5 s on an idle machine
+
+
+def test_serve_without_a_model_exits_with_a_clear_message(tmp_path, capsys):
+    assert main(["serve", "--port", "0", "--model", str(tmp_path / "missing")]) == 2
+    assert "no SavedModel at" in capsys.readouterr().err
+
+
+def test_serve_with_a_missing_lm_folder_exits_with_a_clear_message(model_base_path, tmp_path, capsys):
+    assert main(["serve", "--port", "0", "--model", str(model_base_path), "--lm", str(tmp_path / "no_lm")]) == 2
+    assert "no_lm is not a language-model folder: decoder.json is missing" in capsys.readouterr().err
