@@ -12,8 +12,6 @@ from pathlib import Path
 import keras
 import pytest
 
-from cli.main import SUBCOMMAND_MODULES
-from service.core.config import BUNDLED_MODEL_PATH
 from tests.support.hf_checkpoints import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
@@ -132,8 +130,6 @@ def test_rejects_a_version_tf_serving_would_not_load(tmp_path: Path, version: st
 
 
 @pytest.mark.slow
-@pytest.mark.skipif("cli.export" not in SUBCOMMAND_MODULES,
-                    reason="`asr export` (cli/export.py, the export issue) is not registered in cli/main.py yet")
 def test_real_asr_export_of_a_checkpoint(tmp_path: Path) -> None:
     keras.utils.set_random_seed(0)
     checkpoint = tmp_path / "checkpoint"
@@ -149,8 +145,6 @@ def test_real_asr_export_of_a_checkpoint(tmp_path: Path) -> None:
     assert sorted(p.name for p in models.iterdir()) == [MODEL_NAME]
 
 
-@pytest.mark.skipif(not any(BUNDLED_MODEL_PATH.glob("*/saved_model.pb")),
-                    reason=f"the bundled demo model is not in {BUNDLED_MODEL_PATH} (yet)")
 def test_the_bundled_model_is_where_default_finds_it(tmp_path: Path) -> None:
     result = _run(tmp_path, cli="false")
     assert result.returncode == 0, result.stderr

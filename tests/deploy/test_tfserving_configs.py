@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
@@ -45,11 +44,6 @@ def test_monitoring_config_enables_prometheus(tfserving_config_messages) -> None
     config = _parse(DOCKER_DIR / "monitoring.config", tfserving_config_messages["MonitoringConfig"]())
     assert config.prometheus_config.enable
     assert config.prometheus_config.path == "/monitoring/prometheus/metrics"
-
-
-def test_a_misspelt_batching_field_is_rejected(tfserving_config_messages) -> None:
-    with pytest.raises(text_format.ParseError, match="max_batch_sise"):
-        text_format.Parse("max_batch_sise { value: 8 }", tfserving_config_messages["BatchingParameters"]())
 
 
 def test_docs_list_exactly_the_tfserving_config_files() -> None:
