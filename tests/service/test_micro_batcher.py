@@ -32,9 +32,10 @@ def test_concurrent_submissions_share_a_batch_and_get_their_own_result():
 
 
 def test_full_queue_is_refused_and_model_errors_reach_every_caller():
-    release = threading.Event()
+    entered, release = threading.Event(), threading.Event()
 
     def blocked(batch):
+        entered.set()
         release.wait(timeout=10)
         raise RuntimeError("model exploded")
 
@@ -43,9 +44,10 @@ def test_full_queue_is_refused_and_model_errors_reach_every_caller():
         batcher.start()
         try:
             running = asyncio.ensure_future(batcher.submit(np.zeros(1, np.float32)))
-            await asyncio.sleep(0.05)  # the worker now holds the first request inside the model call
+            # The worker now holds the first request inside the model call.
+            assert await asyncio.to_thread(entered.wait, 10)
             queued = [asyncio.ensure_future(batcher.submit(np.zeros(1, np.float32))) for _ in range(2)]
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # one turn of the loop: each new task runs up to its put into the queue
             assert batcher.queue_depth == 2
             with pytest.raises(QueueFullError):
                 await batcher.submit(np.zeros(1, np.float32))
