@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
-# Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
-_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+from pythonjsonlogger.json import JsonFormatter
+
+# The fields of every line, renamed from LogRecord's; anything passed with `extra=` is added after them.
+JSON_FIELDS = ["asctime", "levelname", "name", "message"]
+JSON_FIELD_NAMES = {"asctime": "time", "levelname": "level", "name": "logger", "exc_info": "exception"}
 
 
-class JsonFormatter(logging.Formatter):
-    """Formats a record as `{"time", "level", "logger", "message", ...extra}`."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRIBUTES})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+def json_formatter() -> logging.Formatter:
+    """Returns the formatter of `{"time", "level", "logger", "message", ...extra, "exception"?}` lines."""
+    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_FIELD_NAMES)
 
 
 def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
     """Send the root logger (uvicorn's loggers included) to stderr, as JSON lines or as plain text."""
     handler = logging.StreamHandler()
     handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        json_formatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
