@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 # System tools the tests drive for real: a Compose implementation and shellcheck for the deployment files,
 # and the speech synthesizers the demo corpus builder runs.
 # (kubectl with kustomize comes with the CI image; the kustomize tests say so plainly if it is missing.)
+# Debian's docker-compose (Compose v1, Python) is the lightest real Compose parser we found: `docker-compose
+# config` validates compose.yaml against the Compose schema, interpolates ${VAR:-default} and resolves paths,
+# with no Docker engine. Its weight was its *recommended* docker.io, containerd, runc and iptables, hence
+# --no-install-recommends (festival's one recommendation, festvox-kallpc16k, is listed here).
 APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -15,7 +19,7 @@ if ((${#missing[@]})); then
     SUDO=""
     [[ $(id -u) -ne 0 ]] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 python3 -m venv .venv
@@ -23,4 +27,7 @@ python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q -e '.[dev]'
+# Lint and formatting first: a minute of pytest is not spent on a tree that fails them.
+ruff check .
+ruff format --check .
 python -m pytest "$@"
