@@ -6,10 +6,16 @@ import argparse
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.errors import CommandError, input_errors
 from cli.lm import add_decoding_arguments, decoding_settings
 from cli.tf_setup import load_tensorflow
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
+
+logger = logging.getLogger(__name__)
 
 EPILOG = """examples:
   asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
@@ -44,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from service.core.config import Settings
 
     flags = {
@@ -57,10 +65,16 @@ def run(args: argparse.Namespace) -> int:
     }
     # Flags win over ASR_* environment variables, which win over the defaults.
     flags = {name: value for name, value in flags.items() if value is not None}
-    settings = Settings(**flags, **decoding_settings(args))
-    listening_socket = bind_socket(settings.host, settings.port)
-    load_tensorflow(args.verbose)
+    with input_errors(ValidationError):  # a bad ASR_* value in the environment
+        settings = Settings(**flags, **decoding_settings(args))
+    with bind_socket(settings.host, settings.port) as listening_socket:
+        load_tensorflow(args.verbose)
+        serve(settings, args, listening_socket)
+    return 0
 
+
+def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket.socket) -> None:
+    """Checks the model and LM folders, then runs the gateway on `listening_socket` until interrupted."""
     import uvicorn
 
     from ctc_decoding import LanguageModelError, read_decoder_config
@@ -71,20 +85,21 @@ def run(args: argparse.Namespace) -> int:
     from service.savedmodel import resolve_version_dir
 
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    with listening_socket:
-        if not settings.tfserving_address:
-            try:
-                resolve_version_dir(settings.model_path)
-            except ModelLoadError as error:
-                hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-                raise CommandError(f"{error}{hint if args.model is None else ''}") from error
-        lm_dir = language_model_path(settings)
-        if lm_dir is not None:
-            with input_errors(LanguageModelError):
-                read_decoder_config(lm_dir)  # the cheap checks: a wrong --lm is one line, not a startup traceback
-        config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
-        uvicorn.Server(config).run(sockets=[listening_socket])
-    return 0
+    if not settings.tfserving_address:
+        try:
+            resolve_version_dir(settings.model_path)
+        except ModelLoadError as error:
+            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+            raise CommandError(f"{error}{hint if args.model is None else ''}") from error
+    lm_dir = language_model_path(settings)
+    if lm_dir is not None:
+        with input_errors(LanguageModelError):
+            read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    # uvicorn names its address only when it binds the socket itself.
+    host, port = listening_socket.getsockname()[:2]
+    logger.info("listening on http://%s:%d once the model is loaded (CTRL+C to quit)", host, port)
+    uvicorn.Server(config).run(sockets=[listening_socket])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # The fields of every line, renamed from LogRecord's; anything passed with `extra=` is added after them.
 JSON_FIELDS = ["asctime", "levelname", "name", "message"]
 JSON_FIELD_NAMES = {"asctime": "time", "levelname": "level", "name": "logger", "exc_info": "exception"}
+# uvicorn passes `color_message` (the message with ANSI colour codes) as an extra: noise in a JSON line.
+SKIPPED_ATTRIBUTES = [*RESERVED_ATTRS, "color_message"]
 
 
 def json_formatter() -> logging.Formatter:
     """Returns the formatter of `{"time", "level", "logger", "message", ...extra, "exception"?}` lines."""
-    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_FIELD_NAMES)
+    return JsonFormatter(JSON_FIELDS, rename_fields=JSON_FIELD_NAMES, reserved_attrs=SKIPPED_ATTRIBUTES)
 
 
 def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:

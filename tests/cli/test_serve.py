@@ -37,3 +37,10 @@ def test_serve_without_a_model_exits_with_a_clear_message(tmp_path, capsys):
 def test_serve_with_a_missing_lm_folder_exits_with_a_clear_message(model_base_path, tmp_path, capsys):
     assert main(["serve", "--port", "0", "--model", str(model_base_path), "--lm", str(tmp_path / "no_lm")]) == 2
     assert "no_lm is not a language-model folder: decoder.json is missing" in capsys.readouterr().err
+
+
+def test_a_bad_setting_in_the_environment_is_an_input_error(monkeypatch, capsys):
+    monkeypatch.setenv("ASR_BATCH_MAX_SIZE", "lots")
+    assert main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("asr serve: ") and "batch_max_size" in err

@@ -24,7 +24,7 @@ def restore_root_logger() -> Iterator[None]:
 def test_each_record_is_one_json_object_with_extras_and_the_traceback(capsys) -> None:
     configure_logging(json_lines=True)
     logger = logging.getLogger("service.test")
-    logger.info("batch of %d", 3, extra={"request_id": "r-1", "duration_s": 0.25})
+    logger.info("batch of %d", 3, extra={"request_id": "r-1", "duration_s": 0.25, "color_message": "\x1b[36m"})
     try:
         raise ValueError("bad audio")
     except ValueError:
@@ -34,7 +34,7 @@ def test_each_record_is_one_json_object_with_extras_and_the_traceback(capsys) ->
     assert {key: first[key] for key in ("level", "logger", "message", "request_id", "duration_s")} == {
         "level": "INFO", "logger": "service.test", "message": "batch of 3", "request_id": "r-1", "duration_s": 0.25,
     }  # fmt: skip
-    assert first["time"] and "exception" not in first
+    assert first["time"] and "exception" not in first and "color_message" not in first
     assert second["level"] == "ERROR" and second["message"] == "request failed"
     assert second["exception"].endswith("ValueError: bad audio")
 
