@@ -2,14 +2,15 @@
 
     from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor, CTCLoss
     model = Wav2Vec2ForCTC.from_pretrained("facebook/wav2vec2-base-960h")
-    logits = model(audio)
+    logits = model(audio)                        # audio: [batch, samples] or [samples], 16 kHz
+    model.compile(optimizer); model.fit(dataset)   # ({"audio", "audio_length"}, labels padded with -100)
 """
 
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.ctc_decode import collapse_ctc_ids, ctc_greedy_ids
 from wav2vec2.ctc_loss import CTCLoss
 from wav2vec2.errors import AudioError, CheckpointMismatchError, CheckpointNotFoundError, Wav2Vec2Error
-from wav2vec2.feature_extractor import AudioBatch, Wav2Vec2FeatureExtractor
+from wav2vec2.feature_extractor import SAMPLE_RATE_HZ, AudioBatch, Wav2Vec2FeatureExtractor
 from wav2vec2.lengths import frame_lengths
 from wav2vec2.model import Wav2Vec2ForCTC, Wav2Vec2Model
 from wav2vec2.normalize import normalize_audio
@@ -17,6 +18,7 @@ from wav2vec2.processor import Wav2Vec2Processor
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 __all__ = [
+    "SAMPLE_RATE_HZ",
     "AudioBatch",
     "AudioError",
     "CTCLoss",

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from wav2vec2.normalize import normalize_audio
 
+# wav2vec 2.0 is trained on 16 kHz audio: the model's input rate. The one definition; every package imports it.
 SAMPLE_RATE_HZ = 16_000
 
 
@@ -24,19 +25,20 @@ class AudioBatch:
 
 
 class Wav2Vec2FeatureExtractor:
-    """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio."""
+    """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio.
+
+    There is no `return_attention_mask`: `pad` always returns `audio_length`, and the model always masks by it.
+    """
 
     def __init__(
         self,
         sampling_rate: int = SAMPLE_RATE_HZ,
         do_normalize: bool = True,
         padding_value: float = 0.0,
-        return_attention_mask: bool = False,
     ) -> None:
         self.sampling_rate = sampling_rate
         self.do_normalize = do_normalize
         self.padding_value = padding_value
-        self.return_attention_mask = return_attention_mask
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> Wav2Vec2FeatureExtractor:
@@ -48,7 +50,6 @@ class Wav2Vec2FeatureExtractor:
             sampling_rate=int(values.get("sampling_rate", SAMPLE_RATE_HZ)),
             do_normalize=bool(values.get("do_normalize", True)),
             padding_value=float(values.get("padding_value", 0.0)),
-            return_attention_mask=bool(values.get("return_attention_mask", False)),
         )
 
     def save_pretrained(self, directory: str | Path) -> None:
@@ -59,7 +60,6 @@ class Wav2Vec2FeatureExtractor:
             "do_normalize": self.do_normalize,
             "padding_side": "right",
             "padding_value": self.padding_value,
-            "return_attention_mask": self.return_attention_mask,
         }
         Path(directory).mkdir(parents=True, exist_ok=True)
         (Path(directory) / "preprocessor_config.json").write_text(json.dumps(values, indent=2) + "\n")
