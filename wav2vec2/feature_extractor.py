@@ -10,10 +10,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from wav2vec2.config import SAMPLE_RATE_HZ
 from wav2vec2.normalize import normalize_audio
-
-# wav2vec 2.0 is trained on 16 kHz audio: the model's input rate. The one definition; every package imports it.
-SAMPLE_RATE_HZ = 16_000
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from wav2vec2.ctc_decode import collapse_ctc_ids
+from wav2vec2.errors import VocabularyError
 
 # The vocabulary of facebook/wav2vec2-base-960h, so that `Wav2Vec2Processor(is_tokenizer=True)` works offline.
 BASE_960H_VOCAB: dict[str, int] = {
@@ -42,7 +43,7 @@ class Wav2Vec2CTCTokenizer:
         check_vocab_ids(self.vocab)
         for token in (pad_token, unk_token, word_delimiter_token):
             if token not in self.vocab:
-                raise ValueError(f"special token {token!r} is missing from the vocabulary {sorted(self.vocab)}")
+                raise VocabularyError(f"special token {token!r} is missing from the vocabulary {sorted(self.vocab)}")
         self.pad_token = pad_token
         self.unk_token = unk_token
         self.bos_token = bos_token
@@ -181,7 +182,7 @@ def check_vocab_ids(vocab: dict[str, int]) -> None:
     if ids != list(range(len(vocab))):
         missing = sorted(set(range(max(ids, default=-1) + 1)) - set(ids))
         shared = sorted({index for index in ids if ids.count(index) > 1})
-        raise ValueError(
+        raise VocabularyError(
             f"vocabulary ids must be 0..{len(vocab) - 1}, one per token; missing ids {missing[:10]}, "
             f"ids shared by several tokens {shared[:10]}"
         )

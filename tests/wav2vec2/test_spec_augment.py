@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from support.hf_checkpoints import SMALL_BASE_STYLE
 
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC
 
 
