@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+import scipy.special
 from flashlight.lib.text.decoder import (
     CriterionType,
     LexiconDecoder,
@@ -76,9 +77,8 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Return log-probabilities over the last axis, computed stably in float32."""
-    shifted = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    """Return float32 log-probabilities over the last axis (the decoder's emissions are float32)."""
+    return scipy.special.log_softmax(logits.astype(np.float32), axis=-1)
 
 
 class LexiconBeamDecoder:

@@ -11,7 +11,7 @@ import random
 import numpy as np
 import soxr
 
-from demo_model.synth import SAMPLE_RATE_HZ
+from wav2vec2 import SAMPLE_RATE_HZ
 
 TELEPHONE_RATE_HZ = 8000
 TELEPHONE_BAND_HZ = (300.0, 3400.0)

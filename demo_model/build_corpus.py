@@ -33,7 +33,6 @@ from demo_model.sentences import sample_covering
 from demo_model.synth import (
     DEBIAN_PACKAGES,
     ENGINE_COMMANDS,
-    SAMPLE_RATE_HZ,
     SynthesisError,
     Voice,
     espeak_variants,
@@ -44,6 +43,7 @@ from demo_model.synth import (
     synthesize,
     write_16k_wav,
 )
+from wav2vec2 import SAMPLE_RATE_HZ
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FSDD = REPO_ROOT.parent / "shared" / "data" / "fsdd" / "recordings"

@@ -9,7 +9,6 @@ takes of every digit are the dev set.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from demo_model.augment import pad_silence
-from demo_model.text import DIGIT_WORDS
+from training.data.sources import DIGIT_WORDS, FSDD_FILE_NAME
 
 # jackson is the one speaker with a neutral US accent: the accent the demo model is for (its festival
 # eval voices are US English too). Holding him out asks "does a new speaker work?" of the accent that
 # matters, while the four accented speakers (Greek, German x2, Belgian French) widen the training voices.
 HELDOUT_SPEAKER = "jackson"
 DEV_FIRST_TAKE = 45  # takes 45..49 of each digit and training speaker (10% of them) are the dev set
-_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)$")
 
 
 class FsddLayoutError(ValueError):
@@ -52,7 +50,7 @@ def list_recordings(root: str | Path) -> list[DigitRecording]:
         raise FsddLayoutError(f"FSDD recordings folder {root} does not exist")
     recordings = []
     for path in sorted(root.glob("*.wav")):
-        match = _NAME.match(path.stem)
+        match = FSDD_FILE_NAME.match(path.stem)
         if match:
             recordings.append(DigitRecording(path, int(match[1]), match[2], int(match[3])))
     if not recordings:

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from wav2vec2 import SAMPLE_RATE_HZ
 from wav2vec2.audio import load_audio
 from wav2vec2.errors import AudioError
-from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
 
 ESPEAK_VARIANT_DIR = Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v")
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 
-DIGIT_WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
-_UNDER_TWENTY = DIGIT_WORDS + (
-    "TEN", "ELEVEN", "TWELVE", "THIRTEEN", "FOURTEEN",
-    "FIFTEEN", "SIXTEEN", "SEVENTEEN", "EIGHTEEN", "NINETEEN",
-)  # fmt: skip
-_TENS = ("", "", "TWENTY", "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY")
-_SCALES = ((1_000_000, "MILLION"), (1_000, "THOUSAND"), (100, "HUNDRED"))
+from num2words import num2words
+
+from training.data.sources import DIGIT_WORDS
+
+# Longer digit strings are codes, read digit by digit (and a number this size is never said as one).
 MAX_NUMBER = 999_999_999
 
 _NUMBER = re.compile(r"\d+")
@@ -30,17 +28,10 @@ def number_to_words(number: int) -> str:
     """Returns `number` spelled the way people read it aloud, without "AND": 206 -> "TWO HUNDRED SIX"."""
     if number < 0 or number > MAX_NUMBER:
         raise TextNormalizationError(f"can only spell 0..{MAX_NUMBER}, got {number}")
-    if number < 20:
-        return _UNDER_TWENTY[number]
-    if number < 100:
-        tens, ones = divmod(number, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _UNDER_TWENTY[ones])
-    for scale, name in _SCALES:
-        if number >= scale:
-            head, rest = divmod(number, scale)
-            words = f"{number_to_words(head)} {name}"
-            return words if rest == 0 else f"{words} {number_to_words(rest)}"
-    raise AssertionError("unreachable: every number >= 100 has a scale")
+    # num2words writes British "two hundred and six", "twenty-one", "one thousand, two": in the corpus
+    # alphabet that is the words alone, without "AND" (the same output as the demo corpus was built with).
+    words = num2words(number).replace(",", " ").replace("-", " ").split()
+    return " ".join(word for word in words if word != "and").upper()
 
 
 def digits_to_words(digits: str) -> str:

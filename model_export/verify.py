@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from model_export.errors import VerificationError
 from model_export.warmup import WARMUP_DIR, WARMUP_FILENAME, read_warmup_file, request_inputs
+from wav2vec2 import SAMPLE_RATE_HZ
 from wav2vec2.model import Wav2Vec2ForCTC
 from wav2vec2.processor import Wav2Vec2Processor
 
@@ -38,7 +39,7 @@ def sample_utterances(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     utterances = []
     for duration_s, gain in ((3.0, 0.5), (0.1, 0.05), (1.3, 1.0), (0.6, 0.2)):
-        t = np.arange(int(duration_s * 16000)) / 16000
+        t = np.arange(int(duration_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
         chirp = np.sin(2 * np.pi * (200 + 1500 * t / duration_s) * t)
         utterances.append((gain * (chirp + 0.3 * rng.standard_normal(t.shape))).astype(np.float32))
     return utterances

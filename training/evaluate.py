@@ -13,7 +13,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from training.task import batch_logits
-from wav2vec2 import Wav2Vec2CTCTokenizer, Wav2Vec2ForCTC, ctc_greedy_ids
+from wav2vec2 import SAMPLE_RATE_HZ, Wav2Vec2CTCTokenizer, Wav2Vec2ForCTC, ctc_greedy_ids
 from wav2vec2.lengths import frame_lengths
 
 
@@ -126,6 +126,6 @@ def evaluate_dataset(
                 utterance_id.decode("utf-8"),
                 tokenizer.normalize_text(reference.decode("utf-8")),
                 tokenizer.normalize_text(hypothesis.decode("utf-8")),
-                int(length) / 16_000,
+                int(length) / SAMPLE_RATE_HZ,
             ))  # fmt: skip
     return EvalReport(tuple(results))

@@ -27,11 +27,6 @@ logger = logging.getLogger(__name__)
 EVAL_MAX_DURATION_S = 3600.0
 
 
-def vocab_size_of(tokenizer: Wav2Vec2CTCTokenizer) -> int:
-    """Returns the number of CTC head outputs a vocabulary needs (largest id + 1)."""
-    return max(tokenizer.vocab.values()) + 1
-
-
 def reset_ctc_head(model: Wav2Vec2ForCTC, seed: int = 0) -> None:
     """Re-initialises `lm_head` (Glorot kernel, zero bias): a new vocabulary must not reuse old rows."""
     kernel, bias = model.lm_head.kernel, model.lm_head.bias
@@ -49,12 +44,12 @@ def model_with_new_vocab(
     """
     directory = resolve_checkpoint_dir(pretrained)
     model = Wav2Vec2ForCTC.from_pretrained(
-        directory, vocab_size=vocab_size_of(tokenizer), pad_token_id=tokenizer.pad_token_id, **config_overrides
+        directory, vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id, **config_overrides
     )
     vocab_file = Path(directory) / "vocab.json"
     same_vocab = vocab_file.exists() and Wav2Vec2CTCTokenizer.from_vocab_file(vocab_file).vocab == tokenizer.vocab
     if not same_vocab:
-        logger.info("new vocabulary of %d tokens: fresh CTC head", vocab_size_of(tokenizer))
+        logger.info("new vocabulary of %d tokens: fresh CTC head", tokenizer.vocab_size)
         reset_ctc_head(model)
     return model
 
@@ -108,7 +103,7 @@ class CTCTask:
             model = model_with_new_vocab(self.config.pretrained, self.tokenizer, **overrides)
         else:
             model_config = Wav2Vec2Config.from_json_file(self.config.model_config).replace(
-                vocab_size=vocab_size_of(self.tokenizer), pad_token_id=self.tokenizer.pad_token_id, **overrides
+                vocab_size=self.tokenizer.vocab_size, pad_token_id=self.tokenizer.pad_token_id, **overrides
             )
             model = Wav2Vec2ForCTC(model_config).build_weights()
         if self.config.freeze_feature_extractor:

@@ -19,12 +19,13 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
+from model_export.export import export_saved_model
 from training.config import TrainConfig
 from training.evaluate import EvalReport, evaluate_dataset
 from training.schedule import WarmupDecay
 from training.strategy import get_strategy, is_chief
 from training.task import CTCTask
-from wav2vec2 import Wav2Vec2Processor
+from wav2vec2 import SAMPLE_RATE_HZ, Wav2Vec2Processor
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class Trainer:
             # The Keras optimizer all-reduces (sums) again; the grads are already global, so hand it 1/R each.
             optimizer.apply_gradients(zip([g / replicas for g in clipped], model.trainable_variables, strict=True))
             audio_seconds = tf.add_n([tf.reduce_sum(b["audio_length"]) for b in batches])
-            return total_loss, norm / loss_scale, tf.cast(audio_seconds, tf.float32) / 16_000.0
+            return total_loss, norm / loss_scale, tf.cast(audio_seconds, tf.float32) / SAMPLE_RATE_HZ
 
         @tf.function(jit_compile=config.jit_compile or None)
         def replica_step_compiled(batches):
@@ -242,11 +243,6 @@ class Trainer:
 
     def _export_best(self, step: int) -> None:
         if self.export_name is None:
-            return
-        try:
-            from model_export.export import export_saved_model
-        except ImportError:
-            logger.warning("model_export is not installed: best checkpoint kept in HF layout only")
             return
         processor = Wav2Vec2Processor(tokenizer=self.task.tokenizer)
         export_saved_model(self.model, processor, self.out_dir / "export", self.export_name, step)

@@ -2,35 +2,52 @@
 
     from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor, CTCLoss
     model = Wav2Vec2ForCTC.from_pretrained("facebook/wav2vec2-base-960h")
-    logits = model(audio)
+    logits = model(audio)                          # audio: [batch, samples] or [samples], 16 kHz
+    model.compile(optimizer); model.fit(dataset)   # ({"audio", "audio_length"}, labels padded with -100)
+
+The names below load their module on first use (PEP 562), so `import wav2vec2.config` or
+`from wav2vec2 import SAMPLE_RATE_HZ` does not import TensorFlow: the gateway's settings and the CLI's help
+stay fast. `from wav2vec2 import X` works as with eager imports.
 """
 
-from wav2vec2.config import Wav2Vec2Config
-from wav2vec2.ctc_decode import collapse_ctc_ids, ctc_greedy_ids
-from wav2vec2.ctc_loss import CTCLoss
-from wav2vec2.errors import AudioError, CheckpointMismatchError, CheckpointNotFoundError, Wav2Vec2Error
-from wav2vec2.feature_extractor import AudioBatch, Wav2Vec2FeatureExtractor
-from wav2vec2.lengths import frame_lengths
-from wav2vec2.model import Wav2Vec2ForCTC, Wav2Vec2Model
-from wav2vec2.normalize import normalize_audio
-from wav2vec2.processor import Wav2Vec2Processor
-from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
+from __future__ import annotations
 
-__all__ = [
-    "AudioBatch",
-    "AudioError",
-    "CTCLoss",
-    "CheckpointMismatchError",
-    "CheckpointNotFoundError",
-    "Wav2Vec2CTCTokenizer",
-    "Wav2Vec2Config",
-    "Wav2Vec2Error",
-    "Wav2Vec2FeatureExtractor",
-    "Wav2Vec2ForCTC",
-    "Wav2Vec2Model",
-    "Wav2Vec2Processor",
-    "collapse_ctc_ids",
-    "ctc_greedy_ids",
-    "frame_lengths",
-    "normalize_audio",
-]
+import importlib
+from typing import Any
+
+# Public name → the module that defines it.
+_EXPORTS = {
+    "SAMPLE_RATE_HZ": "wav2vec2.config",
+    "Wav2Vec2Config": "wav2vec2.config",
+    "collapse_ctc_ids": "wav2vec2.ctc_decode",
+    "ctc_greedy_ids": "wav2vec2.ctc_decode",
+    "CTCLoss": "wav2vec2.ctc_loss",
+    "AudioError": "wav2vec2.errors",
+    "CheckpointMismatchError": "wav2vec2.errors",
+    "CheckpointNotFoundError": "wav2vec2.errors",
+    "VocabularyError": "wav2vec2.errors",
+    "Wav2Vec2Error": "wav2vec2.errors",
+    "AudioBatch": "wav2vec2.feature_extractor",
+    "Wav2Vec2FeatureExtractor": "wav2vec2.feature_extractor",
+    "frame_lengths": "wav2vec2.lengths",
+    "Wav2Vec2ForCTC": "wav2vec2.model",
+    "Wav2Vec2Model": "wav2vec2.model",
+    "normalize_audio": "wav2vec2.normalize",
+    "Wav2Vec2Processor": "wav2vec2.processor",
+    "Wav2Vec2CTCTokenizer": "wav2vec2.tokenizer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'wav2vec2' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+

@@ -5,7 +5,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from wav2vec2.serialization import register
 
+
+@register
 class SelfAttention(keras.layers.Layer):
     def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.0, **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# wav2vec 2.0 is trained on 16 kHz audio: the model's input rate. The one definition; every package imports it
+# (`from wav2vec2 import SAMPLE_RATE_HZ`, which does not import TensorFlow).
+SAMPLE_RATE_HZ = 16_000
+
 FEAT_EXTRACT_NORMS = ("group", "layer")
 ACTIVATIONS = ("gelu", "gelu_new", "relu", "swish", "silu")
 

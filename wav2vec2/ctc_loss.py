@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from wav2vec2.serialization import register
+
 # HF pads label batches with -100; any negative id counts as padding here.
 LABEL_PAD_ID = -100
 
@@ -19,6 +21,27 @@ def ctc_min_frames(labels: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.cast(label_mask, tf.int32), axis=1) + tf.reduce_sum(repeats, axis=1)
 
 
+def label_checks(labels: tf.Tensor, blank_id: int, vocab_size: tf.Tensor | int) -> list[tf.Operation]:
+    """Assertions that refuse label batches the loss would misread, each naming the fix."""
+    # labels: [batch, max_label] int32, padded at the end with negatives
+    label_after_padding = (labels[:, 1:] >= 0) & (labels[:, :-1] < 0)
+    return [
+        tf.debugging.assert_none_equal(
+            labels, blank_id,
+            message=f"labels contain the CTC blank id {blank_id}, which is never a target (the old TF2 library "
+            f"padded labels with it): pad label rows with {LABEL_PAD_ID}",
+        ),
+        tf.debugging.assert_less(
+            labels, tf.cast(vocab_size, tf.int32), message="labels contain an id the logits have no output for"
+        ),
+        tf.debugging.assert_equal(
+            tf.reduce_any(label_after_padding), False,
+            message=f"label rows must keep their padding ({LABEL_PAD_ID}) at the end; found a label after padding",
+        ),
+    ]  # fmt: skip
+
+
+@register
 class CTCLoss(keras.losses.Loss):
     """Connectionist temporal classification loss.
 
@@ -27,9 +50,12 @@ class CTCLoss(keras.losses.Loss):
     plain mean does not divide by the label length). `zero_infinity` turns infinite losses (labels longer
     than the logits allow) into 0 so one bad utterance cannot poison a step.
 
-    With `model.compile(loss=CTCLoss())` Keras gives the loss only labels and logits, so every frame counts
-    as valid; a custom train step should call `loss(labels, logits, logit_length=...)` with the frame counts
-    from `model.output_lengths(audio_length)`.
+    Labels are `[batch, max_label]` ids padded at the end with `LABEL_PAD_ID` (-100); a label equal to the
+    blank id, an id the logits do not have, or a label after padding is refused with an error (the old TF2
+    library padded labels with 0, which is the blank here). `Wav2Vec2ForCTC` calls this loss with each
+    utterance's frame count (`logit_length`) when it trains under `fit`; a custom loop passes
+    `logit_length=frame_lengths(audio_length, config)`. On another Keras model, `compile(loss=CTCLoss())`
+    counts every frame as valid.
     """
 
     def __init__(
@@ -40,6 +66,14 @@ class CTCLoss(keras.losses.Loss):
         name: str = "ctc_loss",
         **kwargs: object,
     ) -> None:
+        old_arguments = sorted(set(kwargs) & {"config", "model_input_shape", "division_factor"})
+        if old_arguments or not isinstance(blank_id, int) or isinstance(blank_id, bool):
+            raise TypeError(
+                f"CTCLoss({', '.join(old_arguments) or type(blank_id).__name__ + ', ...'}) is the old TF2 wav2vec2 "
+                "library's form: the loss now takes each utterance's frame count from the model, not a fixed "
+                "input shape. Write model.compile(optimizer) (Wav2Vec2ForCTC computes the loss from its config) "
+                "or CTCLoss(blank_id=config.pad_token_id, reduction_mode='sum')"
+            )
         if reduction_mode not in ("sum", "mean"):
             raise ValueError(f"reduction_mode={reduction_mode!r} is not one of ('sum', 'mean')")
         keras_reduction = "sum" if reduction_mode == "sum" else "sum_over_batch_size"
@@ -55,6 +89,8 @@ class CTCLoss(keras.losses.Loss):
         # labels: [batch, max_label] int, padded with negatives; logits: [batch, frames, vocab]
         labels = tf.cast(labels, tf.int32)
         logits = tf.cast(logits, tf.float32)
+        with tf.control_dependencies(label_checks(labels, self.blank_id, tf.shape(logits)[-1])):
+            labels = tf.identity(labels)
         label_mask = labels >= 0
         label_length = tf.reduce_sum(tf.cast(label_mask, tf.int32), axis=1)
         dense_labels = tf.where(label_mask, labels, tf.zeros_like(labels))

@@ -9,11 +9,14 @@ from wav2vec2.activations import get_activation
 from wav2vec2.attention import SelfAttention
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.positional_conv import PositionalConvEmbedding
+from wav2vec2.serialization import ConfigSerializable, register
 
 
-class FeedForward(keras.layers.Layer):
+@register
+class FeedForward(ConfigSerializable, keras.layers.Layer):
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        self.config = config
         self.intermediate_dense = keras.layers.Dense(config.intermediate_size, name="intermediate_dense")
         self.activation_fn = get_activation(config.hidden_act)
         self.intermediate_dropout = keras.layers.Dropout(config.activation_dropout)
@@ -25,11 +28,13 @@ class FeedForward(keras.layers.Layer):
         return self.output_dropout(self.output_dense(x), training=training)
 
 
-class EncoderLayer(keras.layers.Layer):
+@register
+class EncoderLayer(ConfigSerializable, keras.layers.Layer):
     """One transformer block; `pre_norm` picks the stable layer-norm order of the large-lv60 models."""
 
     def __init__(self, config: Wav2Vec2Config, pre_norm: bool, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        self.config = config
         self.pre_norm = pre_norm
         eps = config.layer_norm_eps
         self.attention = SelfAttention(
@@ -49,8 +54,12 @@ class EncoderLayer(keras.layers.Layer):
         x = self.layer_norm(x + self.dropout(attended, training=training))
         return self.final_layer_norm(x + self.feed_forward(x, training=training))
 
+    def get_config(self) -> dict[str, object]:
+        return {**super().get_config(), "pre_norm": self.pre_norm}
 
-class Encoder(keras.layers.Layer):
+
+@register
+class Encoder(ConfigSerializable, keras.layers.Layer):
     """Positional conv residual, then the transformer blocks (with LayerDrop in training)."""
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:

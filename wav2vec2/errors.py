@@ -13,6 +13,10 @@ class CheckpointMismatchError(Wav2Vec2Error, ValueError):
     """A checkpoint's tensors do not fit the model its config.json describes."""
 
 
+class VocabularyError(Wav2Vec2Error, ValueError):
+    """A vocabulary the CTC head cannot have: ids not exactly 0..N-1, or a special token missing."""
+
+
 class AudioError(Wav2Vec2Error, ValueError):
     """Audio that cannot become model input; the subclasses say why, so a caller can tell the user."""
 

@@ -8,8 +8,10 @@ import tensorflow as tf
 from wav2vec2.activations import get_activation
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.lengths import conv_output_length
+from wav2vec2.serialization import ConfigSerializable, register
 
 
+@register
 class MaskedChannelNorm(keras.layers.Layer):
     """GroupNorm with one group per channel (HF's conv block 0 in "group" mode), statistics over valid frames only.
 
@@ -45,6 +47,7 @@ class MaskedChannelNorm(keras.layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
+@register
 class ConvBlock(keras.layers.Layer):
     """conv → norm (none, per-channel group norm, or layer norm over channels) → activation."""
 
@@ -102,7 +105,8 @@ class ConvBlock(keras.layers.Layer):
         }
 
 
-class FeatureEncoder(keras.layers.Layer):
+@register
+class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
     """Seven strided conv blocks (base: 320 samples per frame, 400-sample receptive field)."""
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
@@ -138,6 +142,3 @@ class FeatureEncoder(keras.layers.Layer):
                 lengths = conv_output_length(lengths, block.kernel_size, block.stride)
             x = block(x, output_lengths=lengths)
         return x
-
-    def get_config(self) -> dict[str, object]:
-        return {**super().get_config(), "config": self.config.to_dict()}

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from wav2vec2.config import SAMPLE_RATE_HZ
 from wav2vec2.normalize import normalize_audio
-
-SAMPLE_RATE_HZ = 16_000
 
 
 @dataclass(frozen=True)
@@ -24,19 +23,20 @@ class AudioBatch:
 
 
 class Wav2Vec2FeatureExtractor:
-    """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio."""
+    """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio.
+
+    There is no `return_attention_mask`: `pad` always returns `audio_length`, and the model always masks by it.
+    """
 
     def __init__(
         self,
         sampling_rate: int = SAMPLE_RATE_HZ,
         do_normalize: bool = True,
         padding_value: float = 0.0,
-        return_attention_mask: bool = False,
     ) -> None:
         self.sampling_rate = sampling_rate
         self.do_normalize = do_normalize
         self.padding_value = padding_value
-        self.return_attention_mask = return_attention_mask
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> Wav2Vec2FeatureExtractor:
@@ -48,7 +48,6 @@ class Wav2Vec2FeatureExtractor:
             sampling_rate=int(values.get("sampling_rate", SAMPLE_RATE_HZ)),
             do_normalize=bool(values.get("do_normalize", True)),
             padding_value=float(values.get("padding_value", 0.0)),
-            return_attention_mask=bool(values.get("return_attention_mask", False)),
         )
 
     def save_pretrained(self, directory: str | Path) -> None:
@@ -59,7 +58,6 @@ class Wav2Vec2FeatureExtractor:
             "do_normalize": self.do_normalize,
             "padding_side": "right",
             "padding_value": self.padding_value,
-            "return_attention_mask": self.return_attention_mask,
         }
         Path(directory).mkdir(parents=True, exist_ok=True)
         (Path(directory) / "preprocessor_config.json").write_text(json.dumps(values, indent=2) + "\n")

@@ -24,14 +24,6 @@ def conv_output_length(lengths: tf.Tensor, kernel: int, stride: int) -> tf.Tenso
     return tf.maximum(tf.math.floordiv(lengths - kernel, stride) + 1, 0)
 
 
-def frame_lengths_py(sample_length: int, config: Wav2Vec2Config) -> int:
-    """`frame_lengths` for one Python int, for code outside a graph (data filters, reports)."""
-    length = int(sample_length)
-    for kernel, stride in zip(config.conv_kernel, config.conv_stride, strict=True):
-        length = max((length - kernel) // stride + 1, 0)
-    return length
-
-
 def receptive_field(config: Wav2Vec2Config) -> int:
     """Fewest samples that give one frame (400 for the base model: 25 ms)."""
     field = 1

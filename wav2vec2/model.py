@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,23 +11,64 @@ import numpy as np
 import tensorflow as tf
 
 from wav2vec2.config import Wav2Vec2Config
+from wav2vec2.ctc_loss import CTCLoss
 from wav2vec2.encoder import Encoder
 from wav2vec2.feature_encoder import FeatureEncoder
 from wav2vec2.lengths import frame_lengths, receptive_field
+from wav2vec2.serialization import ConfigSerializable, register
 from wav2vec2.spec_augment import compute_span_mask
 
 
-class FeatureProjection(keras.layers.Layer):
+@register
+class FeatureProjection(ConfigSerializable, keras.layers.Layer):
     """LayerNorm over the conv features, then a projection to the transformer width."""
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
         super().__init__(**kwargs)
+        self.config = config
         self.layer_norm = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="layer_norm")
         self.projection = keras.layers.Dense(config.hidden_size, name="projection")
         self.dropout = keras.layers.Dropout(config.feat_proj_dropout)
 
     def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         return self.dropout(self.projection(self.layer_norm(x)), training=training)
+
+
+# The keys of a dict input (what `model.fit` gets from a dataset of `({"audio": ..., "audio_length": ...}, labels)`).
+INPUT_KEYS = ("audio", "audio_length", "attention_mask")
+
+
+def unpack_inputs(
+    audio: tf.Tensor | Mapping[str, tf.Tensor],
+    audio_length: tf.Tensor | None = None,
+    attention_mask: tf.Tensor | None = None,
+) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None]:
+    """Returns `(audio [batch, samples], audio_length [batch] | None, attention_mask | None)` from either form.
+
+    The model takes its inputs as arguments (`model(audio, audio_length=...)`) or as one dict with the same
+    names (the form `fit` needs, since a dataset element is `(inputs, labels)`). One utterance `[samples]`
+    is a batch of one.
+    """
+    if isinstance(audio, Mapping):
+        unknown = sorted(set(audio) - set(INPUT_KEYS))
+        if unknown or "audio" not in audio:
+            raise ValueError(
+                f"input dict keys {sorted(audio)}: expected 'audio' and optionally 'audio_length' or "
+                f"'attention_mask' (labels are the dataset's second element, y, not an input)"
+            )
+        audio, audio_length, attention_mask = audio["audio"], audio.get("audio_length"), audio.get("attention_mask")
+    audio = tf.convert_to_tensor(audio)
+    if audio.shape.rank == 1:
+        audio = audio[None, :]
+        if audio_length is not None:
+            audio_length = tf.reshape(audio_length, [1])
+        if attention_mask is not None:
+            attention_mask = tf.reshape(attention_mask, [1, -1])
+    elif audio.shape.rank is not None and audio.shape.rank != 2:
+        raise ValueError(
+            f"expected audio of shape [batch, samples] (or [samples] for one utterance), got shape {audio.shape}"
+        )
+    return audio, audio_length, attention_mask
 
 
 def resolve_sample_lengths(
@@ -43,12 +85,14 @@ def resolve_sample_lengths(
     return None
 
 
-class Wav2Vec2Model(keras.Model):
+@register
+class Wav2Vec2Model(ConfigSerializable, keras.Model):
     """The wav2vec 2.0 body: `model(audio)` → `[batch, frames, hidden]` hidden states of the last layer.
 
-    `audio` is normalised 16 kHz audio `[batch, samples]`. Given `audio_length` (or `attention_mask`), padded
-    samples and frames are masked everywhere (group-norm statistics, positional conv input, attention keys),
-    so each row's valid frames equal those of a call on that row alone.
+    `audio` is normalised 16 kHz audio `[batch, samples]` (one utterance `[samples]` is a batch of one), or a
+    dict of the same inputs (`unpack_inputs`). Given `audio_length` (or `attention_mask`), padded samples and
+    frames are masked everywhere (group-norm statistics, positional conv input, attention keys), so each row's
+    valid frames equal those of a call on that row alone. Without either, every sample is valid.
     """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
@@ -63,6 +107,10 @@ class Wav2Vec2Model(keras.Model):
             initializer=keras.initializers.RandomUniform(0.0, 1.0),
         )
 
+    def build(self, input_shape: Any = None) -> None:
+        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
+        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+
     def call(
         self,
         audio: tf.Tensor,
@@ -71,7 +119,7 @@ class Wav2Vec2Model(keras.Model):
         training: bool | None = None,
     ) -> tf.Tensor:
         # audio: [batch, samples] float32
-        audio = tf.convert_to_tensor(audio)
+        audio, audio_length, attention_mask = unpack_inputs(audio, audio_length, attention_mask)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
         features = self.feature_extractor(audio, sample_lengths=sample_lengths)
         hidden = self.feature_projection(features, training=training)
@@ -110,8 +158,15 @@ class Wav2Vec2Model(keras.Model):
         return hidden
 
 
-class Wav2Vec2ForCTC(keras.Model):
-    """wav2vec 2.0 with a linear CTC head: `logits = model(audio)` → `[batch, frames, vocab_size]`."""
+@register
+class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
+    """wav2vec 2.0 with a linear CTC head: `logits = model(audio)` → `[batch, frames, vocab_size]`.
+
+    Trains with Keras' own loop: `model.compile(optimizer)` then `model.fit(dataset)` where each element is
+    `({"audio": [batch, samples], "audio_length": [batch]}, labels [batch, max_label])`, labels padded with
+    -100. The model computes the CTC loss itself (`compute_loss`), with each utterance's own frame count, so a
+    padded batch gives the sum (or mean) of the losses of its utterances alone.
+    """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
         kwargs.setdefault("name", "wav2vec2_for_ctc")
@@ -120,10 +175,15 @@ class Wav2Vec2ForCTC(keras.Model):
         self.wav2vec2 = Wav2Vec2Model(config, name="wav2vec2")
         self.dropout = keras.layers.Dropout(config.final_dropout)
         self.lm_head = keras.layers.Dense(config.vocab_size, name="lm_head")
+        self.ctc_loss = default_ctc_loss(config)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
+        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
 
     def call(
         self,
-        audio: tf.Tensor,
+        audio: tf.Tensor | Mapping[str, tf.Tensor],
         audio_length: tf.Tensor | None = None,
         attention_mask: tf.Tensor | None = None,
         training: bool | None = None,
@@ -132,29 +192,56 @@ class Wav2Vec2ForCTC(keras.Model):
         logits = self.lm_head(self.dropout(hidden, training=training))
         return tf.cast(logits, tf.float32)
 
+    def compile(self, optimizer: Any = "rmsprop", loss: CTCLoss | None = None, **kwargs: Any) -> None:
+        """Keras' `compile`; `loss` is None (a `CTCLoss` built from the config) or a `CTCLoss` to use instead."""
+        if "loss_fn" in kwargs:
+            raise TypeError(
+                "compile(loss_fn=...) is the old TF2 wav2vec2 library's form; write model.compile(optimizer) "
+                "(the model computes the CTC loss from its config) or model.compile(optimizer, loss=CTCLoss(...))"
+            )
+        if loss is not None and not isinstance(loss, CTCLoss):
+            raise TypeError(
+                f"Wav2Vec2ForCTC computes the CTC loss itself: compile with loss=None or a CTCLoss, not {loss!r}"
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+        self.ctc_loss = loss or default_ctc_loss(self.config)
+
+    def compute_loss(
+        self,
+        x: Any = None,
+        y: tf.Tensor | None = None,
+        y_pred: tf.Tensor | None = None,
+        sample_weight: tf.Tensor | None = None,
+        training: bool = True,
+    ) -> tf.Tensor | None:
+        """The CTC loss of a batch `(x, y)`, each utterance with the frames of its own `audio_length`."""
+        if y is None:
+            return None
+        audio, audio_length, attention_mask = unpack_inputs(x)
+        sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
+        if sample_lengths is None:
+            sample_lengths = tf.fill(tf.shape(audio)[:1], tf.shape(audio)[1])
+        return self.ctc_loss(
+            y, y_pred, sample_weight=sample_weight, logit_length=frame_lengths(sample_lengths, self.config)
+        )
+
     def build_weights(self) -> Wav2Vec2ForCTC:
         """Creates every weight by calling the model once on the shortest input that gives one frame."""
         if not self.built or not self.weights:
             self(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
         return self
 
-    def output_lengths(self, audio_length: tf.Tensor) -> tf.Tensor:
-        """Frames of logits for each number of samples."""
-        return frame_lengths(audio_length, self.config)
-
     def freeze_feature_extractor(self) -> None:
         """Stops the conv feature encoder from training (the wav2vec 2.0 recipe; fine-tunes better)."""
         self.wav2vec2.feature_extractor.trainable = False
-
-    def unfreeze_feature_extractor(self) -> None:
-        self.wav2vec2.feature_extractor.trainable = True
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, **config_overrides: Any) -> Wav2Vec2ForCTC:
         """Loads an HF checkpoint directory, a hub id, or a directory written by `save_pretrained`.
 
         `config_overrides` replace config fields (e.g. dropout for fine-tuning, or a new `vocab_size`, which
-        leaves the CTC head freshly initialised).
+        leaves the CTC head freshly initialised). A checkpoint of the body alone (`transformers.Wav2Vec2Model`,
+        or a pretraining checkpoint) loads with a fresh head, and says so in a warning.
         """
         from wav2vec2.pretrained import load_pretrained_model
 
@@ -165,3 +252,12 @@ class Wav2Vec2ForCTC(keras.Model):
         from wav2vec2.pretrained import save_pretrained_model
 
         save_pretrained_model(self, directory)
+
+
+def default_ctc_loss(config: Wav2Vec2Config) -> CTCLoss:
+    """The CTC loss HF's Wav2Vec2ForCTC computes: blank = pad id, the config's reduction and zero_infinity."""
+    return CTCLoss(
+        blank_id=config.pad_token_id,
+        reduction_mode=config.ctc_loss_reduction,
+        zero_infinity=config.ctc_zero_infinity,
+    )

@@ -39,17 +39,36 @@ def read_state_dict(directory: Path) -> dict[str, np.ndarray]:
         tensors = {name: value.float().numpy() for name, value in state.items()}
     else:
         raise CheckpointNotFoundError(f"{directory} has neither model.safetensors nor pytorch_model.bin")
-    return {canonical_name(name): np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+    state = {canonical_name(name): np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+    return with_body_prefix(state)
+
+
+# What HF's task models (ForCTC, ForPreTraining) call the body; `transformers.Wav2Vec2Model` saves it unprefixed.
+BODY_PREFIX = "wav2vec2."
+
+
+def with_body_prefix(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The state dict of a body-only checkpoint (`transformers.Wav2Vec2Model.save_pretrained`) under task-model
+    names; a task-model checkpoint unchanged."""
+    if any(name.startswith(BODY_PREFIX) for name in state):
+        return state
+    return {BODY_PREFIX + name: value for name, value in state.items()}
 
 
 def load_weights_from_state_dict(model: Any, state: dict[str, np.ndarray]) -> None:
     """Assigns every mapped tensor, checking shapes; reports what the checkpoint lacks or has in excess."""
     model.build_weights()
     used: set[str] = set()
-    for entry in weight_entries(model):
+    entries = weight_entries(model)
+    if any(entry.hf_name.startswith("lm_head.") for entry in entries) and "lm_head.weight" not in state:
+        logger.warning(
+            "the checkpoint has no CTC head (a pretrained-only or Wav2Vec2Model checkpoint): created a fresh one "
+            "with %d tokens; it transcribes nothing until fine-tuned", model.config.vocab_size,
+        )  # fmt: skip
+    for entry in entries:
         if entry.hf_name not in state:
             if entry.optional:
-                logger.info("%s not in the checkpoint: keeping its initial values", entry.hf_name)
+                logger.debug("%s not in the checkpoint: keeping its initial values", entry.hf_name)
                 continue
             raise CheckpointMismatchError(f"checkpoint has no tensor {entry.hf_name!r}")
         value = to_keras(state[entry.hf_name], entry.transform)

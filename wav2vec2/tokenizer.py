@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from wav2vec2.ctc_decode import collapse_ctc_ids
+from wav2vec2.errors import VocabularyError
 
 # The vocabulary of facebook/wav2vec2-base-960h, so that `Wav2Vec2Processor(is_tokenizer=True)` works offline.
 BASE_960H_VOCAB: dict[str, int] = {
@@ -38,9 +40,10 @@ class Wav2Vec2CTCTokenizer:
         do_lower_case: bool = False,
     ) -> None:
         self.vocab = dict(BASE_960H_VOCAB if vocab is None else vocab)
+        check_vocab_ids(self.vocab)
         for token in (pad_token, unk_token, word_delimiter_token):
             if token not in self.vocab:
-                raise ValueError(f"special token {token!r} is missing from the vocabulary {sorted(self.vocab)}")
+                raise VocabularyError(f"special token {token!r} is missing from the vocabulary {sorted(self.vocab)}")
         self.pad_token = pad_token
         self.unk_token = unk_token
         self.bos_token = bos_token
@@ -59,6 +62,7 @@ class Wav2Vec2CTCTokenizer:
 
     @property
     def vocab_size(self) -> int:
+        """The number of tokens, which is the number of CTC head outputs (ids are 0..vocab_size-1)."""
         return len(self.vocab)
 
     @property
@@ -66,9 +70,8 @@ class Wav2Vec2CTCTokenizer:
         return {self.pad_token, self.unk_token, self.bos_token, self.eos_token}
 
     def tokens_table(self) -> list[str]:
-        """Token strings indexed by id (`<unk>` fills ids the vocabulary skips)."""
-        size = max(self.vocab.values()) + 1
-        return [self.id_to_token.get(index, self.unk_token) for index in range(size)]
+        """Token strings indexed by id."""
+        return [self.id_to_token[index] for index in range(self.vocab_size)]
 
     @classmethod
     def from_vocab_file(cls, path: str | Path, **options: object) -> Wav2Vec2CTCTokenizer:
@@ -137,7 +140,7 @@ class Wav2Vec2CTCTokenizer:
             is_special = tf.reduce_any(tf.equal(tf.expand_dims(pieces, -1), special), axis=-1)
             pieces = tf.ragged.boolean_mask(pieces, tf.logical_not(is_special))
         text = tf.strings.reduce_join(pieces, axis=-1)
-        text = tf.strings.regex_replace(text, _regex_literal(self.word_delimiter_token), " ")
+        text = tf.strings.regex_replace(text, re.escape(self.word_delimiter_token), " ")
         text = tf.strings.strip(text)
         if self.do_lower_case:
             text = tf.strings.lower(text)
@@ -162,9 +165,24 @@ class Wav2Vec2CTCTokenizer:
         return [t.decode("utf-8") for t in texts.numpy()]
 
     def decode(self, ids: Sequence[int] | np.ndarray, skip_special_tokens: bool = False) -> str:
-        """Text for one CTC id sequence: repeats collapsed, pad dropped, `|` → space, stripped."""
-        return self.batch_decode([list(np.asarray(ids).reshape(-1))], skip_special_tokens)[0]
+        """Text for one CTC id sequence `[frames]`: repeats collapsed, pad dropped, `|` → space, stripped."""
+        array = np.asarray(ids)
+        if array.ndim != 1:
+            raise ValueError(
+                f"decode takes one id sequence of shape [frames], got shape {array.shape}: "
+                "use batch_decode for a batch (one text per row)"
+            )
+        return self.batch_decode([array.tolist()], skip_special_tokens)[0]
 
 
-def _regex_literal(text: str) -> str:
-    return "".join("\\" + c if not c.isalnum() else c for c in text)
+def check_vocab_ids(vocab: dict[str, int]) -> None:
+    """Refuses a vocabulary whose ids are not exactly 0..len-1: the CTC head has one output per id, and a gap
+    or a shared id would leave an output without a token (the export and the decoders need a full table)."""
+    ids = sorted(vocab.values())
+    if ids != list(range(len(vocab))):
+        missing = sorted(set(range(max(ids, default=-1) + 1)) - set(ids))
+        shared = sorted({index for index in ids if ids.count(index) > 1})
+        raise VocabularyError(
+            f"vocabulary ids must be 0..{len(vocab) - 1}, one per token; missing ids {missing[:10]}, "
+            f"ids shared by several tokens {shared[:10]}"
+        )

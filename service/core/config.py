@@ -8,14 +8,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wav2vec2 import SAMPLE_RATE_HZ
+
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
 # The demo model's word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md).
 BUNDLED_LM_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo_lm"
 
-# wav2vec 2.0 is trained on 16 kHz audio; the SavedModel contract takes exactly that.
-MODEL_SAMPLE_RATE_HZ = 16_000
+# The SavedModel contract takes the model's rate; this name stays for the service's modules that import it.
+MODEL_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
 
 
 class Settings(BaseSettings):

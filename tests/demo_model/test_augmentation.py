@@ -16,7 +16,7 @@ from demo_model.augment import (
     random_augment,
     telephone_band,
 )
-from demo_model.synth import SAMPLE_RATE_HZ
+from wav2vec2 import SAMPLE_RATE_HZ
 
 
 def _speechlike(duration_s: float = 1.0) -> np.ndarray:

@@ -10,7 +10,8 @@ import pytest
 import soundfile as sf
 
 from demo_model.fsdd import FsddLayoutError, join_with_gaps, list_recordings, pick_sequence, split_recordings
-from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
+from demo_model.synth import read_16k_mono
+from wav2vec2 import SAMPLE_RATE_HZ
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import torch
 
 from wav2vec2 import CTCLoss
@@ -51,3 +52,20 @@ def test_usable_with_keras_compile():
     y = np.array([[1, 2, 3, -100], [2, 2, -100, -100], [5, 4, 3, 2], [1, -100, -100, -100]])
     history = model.fit(x, y, epochs=30, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0] * 0.8
+
+
+def test_old_library_signature_shows_the_new_form():
+    from wav2vec2 import Wav2Vec2Config
+
+    with pytest.raises(TypeError, match=r"config, model_input_shape.*model.compile\(optimizer\)"):
+        CTCLoss(config=Wav2Vec2Config(), model_input_shape=(2, 246000))
+    with pytest.raises(TypeError, match=r"old TF2 wav2vec2 library.*CTCLoss\(blank_id=config.pad_token_id"):
+        CTCLoss(Wav2Vec2Config(), (2, 246000))  # positionally, as the old README wrote it
+
+
+def test_labels_with_padding_in_the_middle_are_refused():
+    logits = np.zeros((1, 10, 5), np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="padding .* at the end"):
+        CTCLoss()(np.array([[1, -100, 2]]), logits, logit_length=[10])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no output for"):
+        CTCLoss()(np.array([[1, 7]]), logits, logit_length=[10])

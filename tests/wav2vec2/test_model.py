@@ -1,16 +1,18 @@
-"""Model behaviour a trainer relies on: freezing, config round trips, clear loading errors, SpecAugment."""
+"""Model behaviour users and the trainer rely on: input forms, `fit` on padded batches, freezing, config and
+Keras round trips, clear errors, SpecAugment."""
 
 from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.support.hf_checkpoints import SMALL_BASE_STYLE
-from wav2vec2 import CheckpointNotFoundError, CTCLoss, Wav2Vec2Config, Wav2Vec2ForCTC
-from wav2vec2.lengths import frame_lengths_py, receptive_field
+from wav2vec2 import CheckpointNotFoundError, CTCLoss, Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+from wav2vec2.lengths import frame_lengths, receptive_field
 from wav2vec2.spec_augment import compute_span_mask
 
 
@@ -29,7 +31,7 @@ def test_frozen_feature_extractor_does_not_move_in_a_train_step():
     optimizer = tf.keras.optimizers.Adam(1e-2)
     loss_fn = CTCLoss()
     with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(audio, training=True), logit_length=model.output_lengths([4000, 4000]))
+        loss = loss_fn(labels, model(audio, training=True), logit_length=frame_lengths([4000, 4000], model.config))
     gradients = tape.gradient(loss, model.trainable_variables)
     optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
     encoder_weights = model.wav2vec2.feature_extractor.weights
@@ -53,10 +55,10 @@ def test_grouped_positional_conv_trains_on_cpu_in_graph_mode():
 
 def test_frame_length_formula():
     config = Wav2Vec2Config()
-    assert frame_lengths_py(16000, config) == 49
-    assert frame_lengths_py(400, config) == 1 and frame_lengths_py(399, config) == 0
+    assert frame_lengths([16000, 400, 399], config).numpy().tolist() == [49, 1, 0]
     assert receptive_field(config) == 400
-    assert small_model()(np.zeros((1, 16000), np.float32)).shape[1] == frame_lengths_py(16000, small_model().config)
+    model = small_model()
+    assert model(np.zeros((1, 16000), np.float32)).shape[1] == int(frame_lengths(16000, model.config))
 
 
 def test_config_json_round_trip_keeps_unknown_fields(tmp_path):
@@ -105,3 +107,72 @@ def test_training_call_differs_and_inference_is_deterministic():
     audio = np.random.default_rng(0).normal(size=(1, 8000)).astype(np.float32)
     np.testing.assert_array_equal(model(audio).numpy(), model(audio).numpy())
     assert not np.allclose(model(audio, training=True).numpy(), model(audio).numpy())
+
+
+def test_one_utterance_without_a_batch_axis_is_a_batch_of_one():
+    model = small_model()
+    speech = np.random.default_rng(0).normal(size=6000).astype(np.float32)
+    np.testing.assert_array_equal(model(speech).numpy(), model(speech[None, :]).numpy())
+    with pytest.raises(ValueError, match=r"expected audio of shape \[batch, samples\]"):
+        model(np.zeros((1, 2, 6000), np.float32))
+
+
+def fit_ready_model() -> Wav2Vec2ForCTC:
+    """A small model without dropout, LayerDrop or SpecAugment, so a training step's loss is deterministic."""
+    keras.utils.set_random_seed(0)
+    no_noise = dict(hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, final_dropout=0.0,
+                    layerdrop=0.0, apply_spec_augment=False, vocab_size=8)  # fmt: skip
+    return small_model(**no_noise)
+
+
+def padded_batch() -> tuple[dict[str, np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Three utterances of different lengths, zero-padded, with labels of different lengths padded with -100."""
+    rng = np.random.default_rng(1)
+    utterances = [rng.normal(size=n).astype(np.float32) for n in (9000, 5200, 2600)]
+    labels = np.array([[5, 6, 5, 7, 6], [7, 7, 5, -100, -100], [6, -100, -100, -100, -100]], np.int64)
+    batch = Wav2Vec2Processor().pad(utterances)
+    return {"audio": batch.audio, "audio_length": batch.audio_length}, labels, utterances
+
+
+def test_fit_on_a_padded_batch_is_the_sum_of_each_utterance_alone_and_learns():
+    model = fit_ready_model()
+    inputs, labels, utterances = padded_batch()
+    processor, loss = Wav2Vec2Processor(), CTCLoss(blank_id=0, reduction_mode="sum")
+    alone = [
+        float(loss(labels[row : row + 1], model(processor(utterance))))
+        for row, utterance in enumerate(utterances)
+    ]
+    dataset = tf.data.Dataset.from_tensors((inputs, labels))
+
+    model.compile(keras.optimizers.Adam(3e-3))  # no loss: the model's own CTC loss, reduction "sum" as HF's
+    assert model.evaluate(dataset, verbose=0) == pytest.approx(sum(alone), rel=1e-5)
+    history = model.fit(dataset.repeat(), epochs=8, steps_per_epoch=1, verbose=0).history["loss"]
+
+    assert history[0] == pytest.approx(sum(alone), rel=1e-5)  # the first step's loss, before any update
+    assert history[-1] < 0.7 * history[0]  # it learns: 948 → 540 measured
+
+
+def test_fit_refuses_labels_padded_with_the_blank_id():
+    model = fit_ready_model()
+    inputs, labels, _ = padded_batch()
+    old_style = np.where(labels < 0, 0, labels)  # the TF2 library padded labels with 0, the CTC blank
+    model.compile(keras.optimizers.Adam(1e-3))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="pad label rows with -100"):
+        model.fit(tf.data.Dataset.from_tensors((inputs, old_style)), epochs=1, verbose=0)
+
+
+def test_old_compile_signature_shows_the_new_form():
+    model = small_model()
+    with pytest.raises(TypeError, match=r"model.compile\(optimizer\)"):
+        model.compile(keras.optimizers.Adam(1e-3), loss_fn=CTCLoss())
+
+
+def test_keras_file_round_trip_keeps_the_config_and_the_function(tmp_path):
+    model = small_model()
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.models.load_model(tmp_path / "model.keras")
+    audio = np.random.default_rng(2).normal(size=(2, 5000)).astype(np.float32)
+    assert isinstance(reloaded, Wav2Vec2ForCTC) and reloaded.config == model.config
+    np.testing.assert_array_equal(reloaded(audio).numpy(), model(audio).numpy())
+    for layer in model._flatten_layers(include_self=False):  # every layer, not only the top one
+        assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config(), layer.name

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from transformers import Wav2Vec2CTCTokenizer as HFTokenizer
 
-from wav2vec2 import Wav2Vec2CTCTokenizer, Wav2Vec2Processor
+from wav2vec2 import VocabularyError, Wav2Vec2CTCTokenizer, Wav2Vec2Processor
 from wav2vec2.tokenizer import BASE_960H_VOCAB
 
 
@@ -59,3 +59,17 @@ def _ctc_like_distribution() -> np.ndarray:
     p[0] = 25  # blank
     p[4] = 5  # word delimiter
     return p / p.sum()
+
+
+def test_decode_refuses_a_batch_and_batch_decode_gives_one_text_per_row():
+    processor = Wav2Vec2Processor(is_tokenizer=True)
+    batch = np.array([[11, 5, 15, 15, 0, 15, 8], [18, 8, 13, 15, 14, 0, 0]])
+    with pytest.raises(ValueError, match="batch_decode"):
+        processor.decode(batch)
+    assert processor.batch_decode(batch) == ["HELLO", "WORLD"]
+
+
+def test_vocabulary_with_a_gap_in_its_ids_is_refused_early():
+    vocab = {"<pad>": 0, "<unk>": 1, "|": 2, "A": 4}
+    with pytest.raises(VocabularyError, match=r"ids must be 0..3.*missing ids \[3\]"):
+        Wav2Vec2CTCTokenizer(vocab)

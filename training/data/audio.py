@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from training.errors import AudioReadError
+from wav2vec2 import SAMPLE_RATE_HZ
 from wav2vec2.audio import load_audio
 from wav2vec2.errors import AudioError
-from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
-
-TARGET_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
 
 
 def float_to_pcm16(audio: np.ndarray) -> np.ndarray:
@@ -30,7 +28,7 @@ def load_pcm16(path: str | Path) -> np.ndarray:
     skip and report the file instead of stopping a multi-hour preparation run.
     """
     try:
-        audio = load_audio(path, TARGET_SAMPLE_RATE_HZ)
+        audio = load_audio(path, SAMPLE_RATE_HZ)
     except (AudioError, OSError) as error:
         raise AudioReadError(f"cannot read {path}: {error}") from error
     return float_to_pcm16(audio.samples)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from training.data.audio import TARGET_SAMPLE_RATE_HZ
 from training.data.tfrecords import parse_example
 from training.errors import ConfigError, DataError
+from wav2vec2 import SAMPLE_RATE_HZ
 from wav2vec2.ctc_loss import ctc_min_frames
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
@@ -103,9 +103,9 @@ def ctc_alignable(label: tf.Tensor, num_frames: tf.Tensor) -> tf.Tensor:
 def _bucket(
     dataset: tf.data.Dataset, config: InputConfig, batch_size: int, padded_shapes: dict, padding_values: dict
 ) -> tf.data.Dataset:
-    max_samples = int(config.max_duration_s * TARGET_SAMPLE_RATE_HZ)
+    max_samples = int(config.max_duration_s * SAMPLE_RATE_HZ)
     # +1 because a bucket holds lengths < boundary and pad_to_bucket_boundary pads to boundary - 1.
-    boundaries = [int(s * TARGET_SAMPLE_RATE_HZ) + 1 for s in config.bucket_boundaries_s if s < config.max_duration_s]
+    boundaries = [int(s * SAMPLE_RATE_HZ) + 1 for s in config.bucket_boundaries_s if s < config.max_duration_s]
     boundaries.append(max_samples + 1)
     return dataset.bucket_by_sequence_length(
         element_length_func=lambda example: example["audio_length"],
@@ -155,8 +155,8 @@ def build_dataset(
         dataset = dataset.repeat()
 
     encode = make_char_lookup(tokenizer)
-    min_samples = int(config.min_duration_s * TARGET_SAMPLE_RATE_HZ)
-    max_samples = int(config.max_duration_s * TARGET_SAMPLE_RATE_HZ)
+    min_samples = int(config.min_duration_s * SAMPLE_RATE_HZ)
+    max_samples = int(config.max_duration_s * SAMPLE_RATE_HZ)
     max_label_length = config.max_label_length if config.fixed_shape else None
 
     def to_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:

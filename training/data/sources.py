@@ -85,8 +85,10 @@ def manifest_utterances(manifest: str | Path) -> Iterator[SourceItem]:
                 yield Utterance(audio_path.stem, audio_path, text)
 
 
+# The transcript of each FSDD digit (also the demo corpus's digit vocabulary: demo_model/ imports these two).
 DIGIT_WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
-_FSDD_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)$")
+# An FSDD file stem `{digit}_{speaker}_{take}`: groups 1, 2, 3.
+FSDD_FILE_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)$")
 
 
 def fsdd_utterances(root: str | Path) -> Iterator[SourceItem]:
@@ -98,7 +100,7 @@ def fsdd_utterances(root: str | Path) -> Iterator[SourceItem]:
     if not wav_files:
         raise ManifestError(f"no .wav files under {root}")
     for audio_path in wav_files:
-        match = _FSDD_NAME.match(audio_path.stem)
+        match = FSDD_FILE_NAME.match(audio_path.stem)
         if match is None:
             yield Skipped(audio_path.stem, f"name {audio_path.name} is not '{{digit}}_{{speaker}}_{{index}}.wav'")
         else:

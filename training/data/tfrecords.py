@@ -18,9 +18,10 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from training.data.audio import TARGET_SAMPLE_RATE_HZ, load_pcm16
+from training.data.audio import load_pcm16
 from training.data.sources import Skipped, SourceItem
 from training.errors import AudioReadError, ConfigError
+from wav2vec2 import SAMPLE_RATE_HZ
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class WriteSummary:
 
     @property
     def hours(self) -> float:
-        return self.num_samples / TARGET_SAMPLE_RATE_HZ / 3600.0
+        return self.num_samples / SAMPLE_RATE_HZ / 3600.0
 
     def report(self) -> str:
         """Returns a human-readable summary: totals first, then skip reasons grouped by kind."""
@@ -142,7 +143,7 @@ def write_tfrecords(
             except AudioReadError as error:
                 summary.skipped.append(Skipped(item.utterance_id, f"unreadable audio: {error}"))
                 continue
-            duration_s = audio.shape[0] / TARGET_SAMPLE_RATE_HZ
+            duration_s = audio.shape[0] / SAMPLE_RATE_HZ
             if duration_s < min_duration_s or (max_duration_s is not None and duration_s > max_duration_s):
                 bounds = f"[{min_duration_s}, {max_duration_s}]"
                 summary.skipped.append(Skipped(item.utterance_id, f"duration {duration_s:.2f}s outside {bounds}"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tests.training.synthetic_speech import TINY_MODEL
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC
 
 
 def tiny_model(**changes) -> Wav2Vec2ForCTC:
-    return Wav2Vec2ForCTC(Wav2Vec2Config.from_dict(TINY_MODEL | changes)).build_weights()
+    return Wav2Vec2ForCTC(Wav2Vec2Config(**{**SMALL_BASE_STYLE, "hidden_size": 32, **changes})).build_weights()
 
 
 def test_time_masks_cover_about_mask_time_prob_with_the_learned_embedding() -> None:
