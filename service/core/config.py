@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
@@ -62,9 +63,32 @@ class Settings(BaseSettings):
     queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 
-    host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated API keys; when any is set (here or in api_keys_file), every transcription "
+        "and model route needs `Authorization: Bearer KEY`. Secret: never shown in logs or reprs.",
+    )
+    api_keys_file: Path | None = Field(
+        None, description="File with one API key per line (blank lines and `#` comments skipped): a k8s Secret."
+    )
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated origins browsers may call the API from (`*` for any); none by default.",
+    )
+
+    host: str = Field(
+        "127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback."
+    )
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
+
+    @field_validator("api_keys", "cors_allow_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Read `a,b` from an environment variable as a list; a list passed in code stays as it is."""
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
 
 
 def language_model_path(settings: Settings) -> Path | None:
