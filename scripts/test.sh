@@ -4,9 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the tests drive for real: a Compose implementation and shellcheck for the deployment files,
-# and the speech synthesizers the demo corpus builder runs.
+# the speech synthesizers the demo corpus builder runs, and sox/lame to write the MP3s the audio tests decode.
 # (kubectl with kustomize comes with the CI image; the kustomize tests say so plainly if it is missing.)
-APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts)
+APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts sox libsox-fmt-mp3 lame)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

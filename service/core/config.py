@@ -51,8 +51,10 @@ class Settings(BaseSettings):
         description="gRPC send/receive cap; the 4 MB default is below 60 s of float32 audio (3.84 MB).",
     )
 
+    # 3 h of speech as a 128 kbit/s MP3 is 173 MB, as 64 kbit/s Opus 86 MB: the cap fits long compressed files
+    # (an uncompressed 16 kHz 16-bit WAV fits 2.3 h). Uploads spool to disk past 1 MiB, never to memory.
     max_upload_bytes: int = Field(
-        25 * 1024 * 1024, gt=0, description="Request body cap, enforced while streaming (413 past it)."
+        256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
     max_duration_s: float = Field(60.0, gt=0, description="Longest accepted audio, in seconds (413 past it).")
 
