@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from service.api.auth import ApiKeys, require_api_key
 from service.api.errors import install_error_handlers
 from service.api.query_params import reject_unknown_query_params
-from service.api.routes import health, metrics, models, transcribe
+from service.api.routes import health, metrics, models, openai_audio, transcribe
 from service.backends import build_backend
 from service.core.config import Settings, get_settings
 from service.metrics import Metrics
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = ApiKeys.from_settings(settings)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
-    for module in (transcribe, models):
+    for module in (transcribe, openai_audio, models):
         app.include_router(module.router, dependencies=[Depends(require_api_key)])
     for module in (health, metrics):
         app.include_router(module.router)

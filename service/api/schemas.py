@@ -62,3 +62,16 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="`invalid_request_error` (4xx) or `server_error` (5xx).")
+    param: str | None = Field(description="The request field at fault, if one is.")
+    code: str = Field(description="The same machine-readable name our own error shape carries.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """OpenAI's error shape, answered on `/v1/audio/...` and `/v1/models`."""
+
+    error: OpenAIErrorDetail

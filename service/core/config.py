@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
+    model_language: str = Field(
+        "en", description="ISO-639-1 code of the language the model transcribes (OpenAI's `language` field)."
+    )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
     signature_name: str = Field("serving_default", description="SavedModel signature to call.")
 
