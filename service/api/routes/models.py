@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import APIRouter, Request
 
 from service.api.deps import BackendDep
-from service.api.schemas import ErrorBody, ModelCard, ModelList
+from service.api.schemas import ErrorBody, ListedModel, ModelList
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -21,12 +19,8 @@ OWNED_BY = "wav2vec2-asr"
     summary="The served model (OpenAI's `models.list()` shape, with our fields per model)",
 )
 async def list_models(backend: BackendDep, request: Request) -> ModelList:
-    info = await backend.model_info()
-    card = ModelCard(
-        id=info.name,
-        created=request.app.state.model_loaded_at,
-        owned_by=OWNED_BY,
-        backend=backend.kind,
-        **dataclasses.asdict(info),
+    card = await backend.model_info()
+    listed = ListedModel(
+        **card.model_dump(), id=card.name, created=request.app.state.model_loaded_at, owned_by=OWNED_BY
     )
-    return ModelList(data=[card], models=[card])
+    return ModelList(data=[listed], models=[listed])
