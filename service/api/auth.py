@@ -13,13 +13,18 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
 
-from starlette.requests import HTTPConnection
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection, Request
 
 from service.core.config import Settings
 from service.core.errors import UnauthorizedError
 
 _SCHEME = "bearer"
+# Declares the scheme in the OpenAPI document, so /docs has an "Authorize" box; the check itself is ours.
+_bearer_scheme = HTTPBearer(auto_error=False, description="An API key from ASR_API_KEYS / ASR_API_KEYS_FILE.")
 
 
 class ApiKeys:
@@ -66,11 +71,13 @@ def check_api_key(connection: HTTPConnection) -> bool:
     return api_keys.check(connection.headers.get("authorization"))
 
 
-async def require_api_key(connection: HTTPConnection) -> None:
-    """FastAPI dependency: raise `UnauthorizedError` (401) unless the request carries an accepted key."""
-    if not check_api_key(connection):
+async def require_api_key(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None
+) -> None:
+    """FastAPI dependency of HTTP routes: raise `UnauthorizedError` (401) unless the request has an accepted key."""
+    if not check_api_key(request):
         raise UnauthorizedError(
             "a valid API key is required: send it as `Authorization: Bearer KEY`"
-            if connection.headers.get("authorization") is None
+            if request.headers.get("authorization") is None
             else "the API key is not valid"
         )
