@@ -46,7 +46,7 @@ from model_export.contract import resolve_version_dir
 from service.core.config import BUNDLED_MODEL_PATH
 from tests.service.test_cli_commands import run_cli
 
-from .compose_file import command_flags, mounts
+from .compose_file import command_flags, interpolate, mounts
 from .layout import REPO_ROOT
 
 # Three processes import TensorFlow on a 2-core machine that may be busy; readiness usually takes 15-40 s.
@@ -85,7 +85,8 @@ class Topology:
         (self.models_mount,) = [PurePosixPath(target) for kind, _, target in mounts(tfserving)
                                 if kind == "volume" and base_path.is_relative_to(target)]
         self.base_path_in_volume = base_path.relative_to(self.models_mount)
-        self.gateway_env = {name: str(value) for name, value in gateway["environment"].items()}
+        # `${ASR_API_KEYS:-}` and the like, as compose fills them with none of those variables set.
+        self.gateway_env = {name: interpolate(str(value)) for name, value in gateway["environment"].items()}
         (self.gateway_models_mount,) = [PurePosixPath(target) for kind, source, target in mounts(gateway)
                                         if kind == "volume" and source == "models"]
 
