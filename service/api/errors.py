@@ -21,6 +21,7 @@ from service.core.errors import (
     ServiceError,
     UploadTooLargeError,
 )
+from transcription.errors import TranscriptionError, UnknownDecoderError
 from wav2vec2.errors import (
     AudioDecodeError,
     AudioError,
@@ -35,7 +36,7 @@ T = TypeVar("T")
 
 # Looked up along the error's class hierarchy (wav2vec2's TruncatedAudioError is an AudioDecodeError);
 # the AudioError row catches any audio error added to the library later.
-STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
+STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int] = {
     EmptyUploadError: 400,
     AudioTooLongError: 413,
     UploadTooLargeError: 413,
@@ -44,6 +45,7 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     EmptyAudioError: 422,
     NonFiniteAudioError: 422,
     AudioError: 422,
+    TranscriptionError: 422,
     BackendError: 502,
     QueueFullError: 503,
     BackendUnavailableError: 503,
@@ -51,14 +53,16 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     BackendTimeoutError: 504,
 }
 
-# The audio library's errors carry no gateway code; these are the names clients know (docs/service.md).
-CODE_BY_AUDIO_ERROR: dict[type[AudioError], str] = {
+# The libraries' errors carry no gateway code; these are the names clients know (docs/service.md).
+CODE_BY_LIBRARY_ERROR: dict[type[AudioError | TranscriptionError], str] = {
     AudioTooLongError: "audio_too_long",
     UnsupportedAudioFormatError: "unsupported_media_type",
     AudioDecodeError: "audio_decode_error",
     EmptyAudioError: "empty_audio",
     NonFiniteAudioError: "invalid_samples",
     AudioError: "audio_decode_error",
+    UnknownDecoderError: "unknown_decoder",
+    TranscriptionError: "transcription_error",
 }
 
 # Starlette's own errors (unknown route, wrong method) get names in the same vocabulary.
@@ -74,13 +78,13 @@ def error_response(
     )
 
 
-def service_error_response(error: ServiceError | AudioError, retry_after_s: int) -> JSONResponse:
+def service_error_response(error: ServiceError | AudioError | TranscriptionError, retry_after_s: int) -> JSONResponse:
     """Return the response for a typed error: its status from `STATUS_BY_ERROR`, Retry-After on 503."""
     status_code = _by_class(STATUS_BY_ERROR, error, default=500)
     if isinstance(error, ServiceError):
         code, message = error.code, error.message
     else:
-        code, message = _by_class(CODE_BY_AUDIO_ERROR, error), str(error)
+        code, message = _by_class(CODE_BY_LIBRARY_ERROR, error), str(error)
     headers = {"Retry-After": str(retry_after_s)} if status_code == 503 else None
     if status_code >= 500:
         logger.warning("%s: %s", code, message)
@@ -95,7 +99,7 @@ def _by_class(table: Mapping[type, T], error: Exception, default: T | None = Non
 def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
-    async def service_error(request: Request, error: ServiceError | AudioError) -> JSONResponse:
+    async def service_error(request: Request, error: ServiceError | AudioError | TranscriptionError) -> JSONResponse:
         return service_error_response(error, retry_after_s)
 
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -114,6 +118,7 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
 
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(AudioError, service_error)
+    app.add_exception_handler(TranscriptionError, service_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,13 +1,11 @@
-"""`GET /v1/models`: what model answers, its signature, sample rate and vocabulary."""
+"""`GET /v1/models`: what model answers, its signature, sample rate, vocabulary and decoders."""
 
 from __future__ import annotations
-
-import dataclasses
 
 from fastapi import APIRouter
 
 from service.api.deps import BackendDep
-from service.api.schemas import ErrorBody, ModelCard, ModelList
+from service.api.schemas import ErrorBody, ModelList
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -19,5 +17,4 @@ router = APIRouter(prefix="/v1", tags=["models"])
     summary="The served model",
 )
 async def list_models(backend: BackendDep) -> ModelList:
-    info = await backend.model_info()
-    return ModelList(models=[ModelCard(backend=backend.kind, **dataclasses.asdict(info))])
+    return ModelList(models=[await backend.model_info()])
