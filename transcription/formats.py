@@ -31,7 +31,7 @@ from transcription.types import Segment, Transcript, Word
 ResponseFormat = Literal["json", "text", "verbose_json", "srt", "vtt"]
 RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
 
-# What an HTTP response or a file of each format is labelled with, and the file name extension the CLI writes.
+# The content type of an HTTP response in each format.
 MEDIA_TYPES: dict[str, str] = {
     "json": "application/json",
     "verbose_json": "application/json",
@@ -39,7 +39,6 @@ MEDIA_TYPES: dict[str, str] = {
     "srt": "application/x-subrip; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
 }
-FILE_EXTENSIONS: dict[str, str] = {"json": "json", "verbose_json": "json", "text": "txt", "srt": "srt", "vtt": "vtt"}
 
 # Whisper's `seek` counts mel frames of 10 ms.
 _SEEK_FRAMES_PER_S = 100

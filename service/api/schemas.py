@@ -7,6 +7,20 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class WordTiming(BaseModel):
+    text: str
+    start_s: float = Field(description="Seconds from the start of the file.")
+    end_s: float
+    confidence: float = Field(description="In [0, 1]; how each decoder computes it: docs/transcripts.md.")
+
+
+class SegmentTiming(BaseModel):
+    id: int
+    start_s: float
+    end_s: float
+    text: str = Field(description="A subtitle-sized run of words, split at pauses or at a maximum length.")
+
+
 class Transcription(BaseModel):
     text: str = Field(description="The transcript.")
     duration_s: float = Field(description="Audio duration in seconds.")
@@ -15,6 +29,8 @@ class Transcription(BaseModel):
     source_sample_rate_hz: int = Field(description="Sample rate of the upload before resampling to 16 kHz.")
     source_channels: int = Field(description="Channels of the upload before downmixing.")
     decoder: str = Field(description="The decoder that produced the text: 'greedy' or 'lm'.")
+    words: list[WordTiming] = Field(description="Every word with its times, in order.")
+    segments: list[SegmentTiming] = Field(description="The words grouped into subtitle-sized segments.")
 
 
 class BatchTranscription(BaseModel):

@@ -34,10 +34,10 @@ class Settings(BaseSettings):
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
-    model_language: str = Field(
-        "en", description="ISO-639-1 code of the language the model transcribes (OpenAI's `language` field)."
-    )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
+    language: str = Field(
+        "english", description="The language the model transcribes, as `verbose_json` names it (OpenAI's style)."
+    )
 
     decoder: Literal["auto", "greedy", "lm"] = Field(
         "auto",
@@ -83,7 +83,10 @@ class Settings(BaseSettings):
         256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
     max_duration_h: float = Field(
-        3.0, gt=0, description="Longest accepted audio, in hours (413 past it); memory is bounded by ASR_CHUNK_S."
+        3.0,
+        gt=0,
+        description="Longest accepted audio, in hours (413 past it). Memory: the decoded 16 kHz float32 audio "
+        "(230 MB per hour) plus what ASR_CHUNK_S bounds.",
     )
 
     batch_max_size: int = Field(8, ge=1, description="Most utterances per embedded-model call (1: no batching).")

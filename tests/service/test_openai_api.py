@@ -23,7 +23,8 @@ KEY = "sk-gateway-test-5e1d"
 @pytest.fixture(scope="module")
 def base_url(make_settings):
     """The gateway with an API key, on a real socket; the chunk size is small so long audio has several chunks."""
-    with serve(create_app(make_settings(api_keys=[KEY], max_duration_h=30.0 / 3600, chunk_s=6.0, chunk_context_s=1.0))) as url:
+    settings = make_settings(api_keys=[KEY], max_duration_h=30.0 / 3600, chunk_s=6.0, chunk_context_s=1.0)
+    with serve(create_app(settings)) as url:
         yield url
 
 

@@ -39,7 +39,7 @@ OpenAIResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 Granularity = Literal["word", "segment"]
 PATH = "/v1/audio/transcriptions"
 
-# OpenAI reports `language` by name in verbose_json ("english"); the settings hold the ISO-639-1 code.
+# OpenAI's `language` field takes ISO-639-1 codes; verbose_json and ASR_LANGUAGE name the language ("english").
 LANGUAGE_NAMES = {
     "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "nl": "dutch",
     "pt": "portuguese", "pl": "polish", "ru": "russian", "zh": "chinese", "ja": "japanese",
@@ -70,15 +70,16 @@ def check_model(model: str, settings: Settings) -> None:
 
 def check_language(language: str | None, settings: Settings) -> str:
     """Return the verbose_json name of the model's language; raise if the caller asked for another language."""
-    model_language = settings.model_language.lower()
-    name = LANGUAGE_NAMES.get(model_language, model_language)
-    if language and language.strip().lower() not in (model_language, name):
+    name = settings.language.lower()
+    codes = sorted(code for code, known in LANGUAGE_NAMES.items() if known == name)
+    if language and language.strip().lower() not in {name, *codes}:
+        accepted = " or ".join(repr(value) for value in [*codes, name])
         raise UnsupportedParameterError(
-            f"language {language!r} is not supported: the model `{settings.model_name}` transcribes only "
-            f"{model_language!r} ({name}); omit `language` or pass {model_language!r}",
+            f"language {language!r} is not supported: the model `{settings.model_name}` transcribes only {name}; "
+            f"omit `language` or pass {accepted}",
             param="language",
         )
-    return name
+    return settings.language
 
 
 @router.post(
