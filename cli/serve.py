@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,9 @@ EPILOG = """examples:
   asr serve --model exports/wav2vec2 --port 8080
   asr serve --tfserving localhost:8500 --model-name wav2vec2
   asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
+  ASR_API_KEYS=sk-1 asr serve --host 0.0.0.0   # reachable from other hosts: require a key
   curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
+  open http://127.0.0.1:8000/             # the page: upload or record, transcript with word timings
 
 Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
 ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ...); see docs/service.md.
@@ -40,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help="model name in TF Serving and in responses")
-    parser.add_argument("--host", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--host", help="bind address (default 127.0.0.1; set ASR_API_KEYS before opening it wider)")
     parser.add_argument("--port", type=int, help="bind port (default 8000)")
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
@@ -78,23 +81,26 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
     import uvicorn
 
     from ctc_decoding import LanguageModelError, read_decoder_config
+    from model_export.contract import resolve_version_dir
+    from model_export.errors import ExportError
     from service import create_app
-    from service.core.config import language_model_path
-    from service.core.errors import ModelLoadError
+    from service.decoding import language_model_path
     from service.logs import configure_logging
-    from service.savedmodel import resolve_version_dir
 
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    if not settings.tfserving_address:
-        try:
-            resolve_version_dir(settings.model_path)
-        except ModelLoadError as error:
-            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-            raise CommandError(f"{error}{hint if args.model is None else ''}") from error
-    lm_dir = language_model_path(settings)
+    # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
+    try:
+        model_dir = resolve_version_dir(settings.model_path)
+    except ExportError as error:
+        hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+        raise CommandError(f"{error}{hint if args.model is None else ''}") from error
+    lm_dir = language_model_path(settings, model_dir)
     if lm_dir is not None:
         with input_errors(LanguageModelError):
             read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
+    warning = exposure_warning(settings)
+    if warning:
+        print(f"asr serve: warning: {warning}", file=sys.stderr)
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]
@@ -118,3 +124,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise CommandError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
     sock.set_inheritable(True)
     return sock
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """Return a warning when the gateway would listen beyond loopback with no API key set, else None."""
+    from service.api.auth import ApiKeys
+
+    loopback = settings.host in ("localhost", "::1") or settings.host.startswith("127.")
+    if loopback or ApiKeys.from_settings(settings).required:
+        return None
+    return (
+        f"listening on {settings.host} without API keys: anyone who reaches this port can transcribe; "
+        "set ASR_API_KEYS (or ASR_API_KEYS_FILE) to require `Authorization: Bearer KEY`"
+    )

@@ -1,4 +1,8 @@
-"""`asr transcribe FILE...`: transcripts of audio files, computed in-process with the embedded model."""
+"""`asr transcribe FILE...`: transcripts of audio files, computed in-process with the embedded model.
+
+Prints the transcripts, or with `--format` writes each one as a file next to its input (or into
+`--output-dir`), named like the input with the format's extension, as whisper's CLI does.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +10,165 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.lm import add_decoding_arguments, decoding_settings
 
+if TYPE_CHECKING:  # the heavy imports wait until a command runs, so `asr --help` stays fast
+    from service.audio import DecodedAudio
+    from service.backends.embedded import EmbeddedBackend
+    from service.core.config import Settings
+    from transcription import Transcript
+
 EPILOG = """examples:
-  asr transcribe speech.wav                       # with the bundled demo model (and its LM)
-  asr transcribe speech.wav --no-lm               # the graph's greedy decoding only
+  asr transcribe speech.wav                        # print the transcript (bundled demo model and its LM)
+  asr transcribe speech.wav --no-lm                # greedy decoding only
+  asr transcribe talk.mp3 --format srt             # write talk.srt next to talk.mp3
+  asr transcribe *.wav --format vtt --output-dir subtitles/
   asr transcribe a.flac b.mp3 --model exports/wav2vec2
-  asr transcribe *.wav --json > transcripts.jsonl
+  asr transcribe *.wav --json > transcripts.jsonl  # one JSON object per file: text, words, segments
 """
+
+# transcription.formats.RESPONSE_FORMATS, spelled out: importing it loads the model stack, and `--help` should not.
+FILE_FORMATS = ("json", "text", "verbose_json", "srt", "vtt")
+# Files are named `<input stem>.<extension>`; verbose_json gets its own so it never overwrites the json file.
+EXTENSIONS = {"json": ".json", "text": ".txt", "verbose_json": ".verbose.json", "srt": ".srt", "vtt": ".vtt"}
+# tqdm shows the bar only once a file has taken this long: short files print no bar at all.
+PROGRESS_DELAY_S = 1.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "transcribe",
         help="transcribe audio files with a SavedModel, no server needed",
-        description="Decode (WAV, FLAC, OGG, MP3; any rate and channels), resample to 16 kHz, transcribe.",
+        description="Decode (WAV, FLAC, OGG, MP3; any rate and channels, any length), resample to 16 kHz, "
+        "transcribe in chunks; print the transcripts or write them as json, text, srt or vtt files.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
-    parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_S)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per file instead of plain text")
+    parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_H hours)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--format",
+        choices=FILE_FORMATS,
+        help="write each transcript to FILE's name with this format's extension (.json, .txt, .verbose.json, .srt, "
+        ".vtt), next to FILE or in --output-dir",
+    )
+    output.add_argument("--json", action="store_true", help="print one JSON object per file instead of plain text")
+    parser.add_argument("--output-dir", type=Path, metavar="DIR", help="where --format files go (created if absent)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none is shown off a terminal)")
     add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.audio import decode_audio
-    from service.backends.embedded import SavedModelTranscriber
-    from service.core.config import Settings
-    from service.core.errors import ServiceError
-    from service.language_model import load_decoder
-    from wav2vec2.errors import AudioError
+    import asyncio
 
+    from service.core.config import Settings
+
+    if args.output_dir is not None and args.format is None:
+        print("asr transcribe: --output-dir needs --format (which file to write)", file=sys.stderr)
+        return 2
     settings = Settings(**{"model_path": args.model} if args.model else {}, **decoding_settings(args))
     max_duration_s = args.max_duration_s or settings.max_duration_s
+    show_progress = not args.quiet and sys.stderr.isatty()
+    return asyncio.run(transcribe_files(settings, args, max_duration_s, show_progress))
+
+
+def output_path(audio_path: Path, file_format: str, output_dir: Path | None) -> Path:
+    """Returns where the transcript of `audio_path` is written: its name with the format's extension."""
+    return (output_dir or audio_path.parent) / (audio_path.stem + EXTENSIONS[file_format])
+
+
+def render_file(transcript: Transcript, file_format: str) -> str:
+    """Returns the file contents of `transcript` in `file_format`; JSON is indented, text ends with a newline."""
+    from transcription.formats import render
+
+    rendered = render(transcript, file_format)
+    if isinstance(rendered, dict):
+        return json.dumps(rendered, ensure_ascii=False, indent=2) + "\n"
+    return rendered if rendered.endswith("\n") or not rendered else rendered + "\n"
+
+
+async def transcribe_files(
+    settings: Settings, args: argparse.Namespace, max_duration_s: float, show_progress: bool
+) -> int:
+    """Transcribe `args.files` with the gateway's own embedded backend (same chunking, decoders and transcripts)."""
+    from service.audio import decode_audio
+    from service.backends.embedded import EmbeddedBackend
+    from service.core.errors import ServiceError
+    from transcription.formats import to_json
+    from wav2vec2.errors import AudioError
+
+    backend = EmbeddedBackend(settings)
     try:
-        transcriber = SavedModelTranscriber(settings.model_path, settings.signature_name, load_decoder(settings))
+        await backend.start()
     except ServiceError as error:
         print(f"asr transcribe: {error.message}", file=sys.stderr)
         return 2
+    if args.output_dir is not None:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
     failures = 0
-    for path in args.files:
-        try:
-            with path.open("rb") as file:
-                audio = decode_audio(file, max_duration_s)
-        except (OSError, ServiceError, AudioError) as error:
-            print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
-            failures += 1
-            continue
-        [text] = transcriber.transcribe_batch([audio.samples])
-        if args.json:
-            print(json.dumps({"file": str(path), "text": text, "duration_s": round(audio.duration_s, 4)}))
-        elif len(args.files) > 1:
-            print(f"{path}\t{text}")
-        else:
-            print(text)
+    try:
+        for path in args.files:
+            try:
+                with path.open("rb") as file:
+                    audio = decode_audio(file, max_duration_s)
+            except (OSError, ServiceError, AudioError) as error:
+                print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
+                failures += 1
+                continue
+            transcript = await _transcribe(backend, settings, audio, path.name, show_progress)
+            if args.format is not None:
+                target = output_path(path, args.format, args.output_dir)
+                target.write_text(render_file(transcript, args.format), encoding="utf-8")
+                print(target)
+            elif args.json:
+                print(json.dumps({"file": str(path), **to_json(transcript)}, ensure_ascii=False))
+            elif len(args.files) > 1:
+                print(f"{path}\t{transcript.text}")
+            else:
+                print(transcript.text)
+    finally:
+        await backend.close()
     return 1 if failures else 0
+
+
+async def _transcribe(
+    backend: EmbeddedBackend, settings: Settings, audio: DecodedAudio, name: str, show_progress: bool
+) -> Transcript:
+    """Returns the transcript, words gathered chunk by chunk; a tqdm bar on stderr counts the audio seconds done.
+
+    The Transcript is put together as the backends' `transcribe` does (text = the words joined, segments by
+    `group_words` under the ASR_SEGMENT_* rules); tests check it equals what the gateway answers.
+    """
+    from tqdm import tqdm
+
+    from transcription import SegmentRules, Transcript, group_words
+
+    words = []
+    with tqdm(
+        total=round(audio.duration_s, 1),
+        unit="s",
+        desc=name,
+        file=sys.stderr,
+        delay=PROGRESS_DELAY_S,
+        disable=not show_progress,
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]",
+    ) as bar:
+        async for chunk_words in backend.transcribe_chunks(audio.samples):
+            words.extend(chunk_words)
+            # Words are final up to the last one's end: that much audio is done (silence shows up at the next word).
+            bar.update(min(round(words[-1].end_s, 1), bar.total) - bar.n)
+        bar.update(bar.total - bar.n)
+    rules = SegmentRules(settings.segment_pause_s, settings.segment_max_s, settings.segment_max_chars)
+    return Transcript(
+        text=" ".join(word.text for word in words),
+        duration_s=audio.duration_s,
+        decoder=(await backend.model_info()).decoder,
+        words=tuple(words),
+        segments=group_words(words, rules),
+    )

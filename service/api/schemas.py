@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+
+class WordTiming(BaseModel):
+    text: str
+    start_s: float = Field(description="Seconds from the start of the file.")
+    end_s: float
+    confidence: float = Field(description="In [0, 1]; how each decoder computes it: docs/transcripts.md.")
+
+
+class SegmentTiming(BaseModel):
+    id: int
+    start_s: float
+    end_s: float
+    text: str = Field(description="A subtitle-sized run of words, split at pauses or at a maximum length.")
 
 
 class Transcription(BaseModel):
@@ -12,6 +28,9 @@ class Transcription(BaseModel):
     processing_ms: float = Field(description="Server time for decoding and transcribing, upload excluded.")
     source_sample_rate_hz: int = Field(description="Sample rate of the upload before resampling to 16 kHz.")
     source_channels: int = Field(description="Channels of the upload before downmixing.")
+    decoder: str = Field(description="The decoder that produced the text: 'greedy' or 'lm'.")
+    words: list[WordTiming] = Field(description="Every word with its times, in order.")
+    segments: list[SegmentTiming] = Field(description="The words grouped into subtitle-sized segments.")
 
 
 class BatchTranscription(BaseModel):
@@ -24,6 +43,8 @@ class TensorSpec(BaseModel):
 
 
 class ModelCard(BaseModel):
+    """What a backend reports about its model (`backend.model_info()`)."""
+
     name: str
     version: int | None
     backend: str = Field(description="'embedded' (in-process SavedModel) or 'tfserving' (gRPC).")
@@ -32,11 +53,26 @@ class ModelCard(BaseModel):
     outputs: dict[str, TensorSpec]
     sample_rate_hz: int
     vocab: list[str] | None = Field(description="CTC vocabulary in id order; null when the backend hides it.")
-    decoder: str = Field(description="How logits become text: the graph's greedy CTC, or the gateway's LM beam search.")
+    decoder: str = Field(description="The decoder used when a request names none: 'greedy' or 'lm'.")
+    decoders: list[str] = Field(description="The decoders a request may ask for (`decoder=`).")
+    decoder_description: str = Field(description="How the default decoder turns logits into words.")
+
+
+class ListedModel(ModelCard):
+    """One entry of `GET /v1/models`: OpenAI's four model fields (what `client.models.list()` reads) and ours."""
+
+    id: str = Field(description="The name to pass as `model` (OpenAI's field; equals `name`).")
+    object: Literal["model"] = "model"
+    created: int = Field(description="Unix time at which this gateway loaded the model.")
+    owned_by: str = Field(description="Who publishes it: this gateway.")
 
 
 class ModelList(BaseModel):
-    models: list[ModelCard]
+    """OpenAI's list shape; `models` is the same list under the name this API used before (kept for old clients)."""
+
+    object: Literal["list"] = "list"
+    data: list[ListedModel]
+    models: list[ListedModel] = Field(description="Deprecated: the same list as `data`.")
 
 
 class ErrorDetail(BaseModel):
@@ -50,3 +86,16 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="`invalid_request_error` (4xx) or `server_error` (5xx).")
+    param: str | None = Field(description="The request field at fault, if one is.")
+    code: str = Field(description="The same machine-readable name our own error shape carries.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """OpenAI's error shape, answered on `/v1/audio/...` and `/v1/models`."""
+
+    error: OpenAIErrorDetail

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wav2vec2 import SAMPLE_RATE_HZ
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
-# The demo model's word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md).
-BUNDLED_LM_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo_lm"
+# Its word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md) travels inside
+# the version directory (`assets.extra/lm`, model_export/contract.py), so every copy of the model carries it.
 
 # The SavedModel contract takes the model's rate; this name stays for the service's modules that import it.
 MODEL_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
@@ -27,23 +28,49 @@ class Settings(BaseSettings):
 
     model_path: Path = Field(
         BUNDLED_MODEL_PATH,
-        description="SavedModel for the embedded backend: a version dir (with saved_model.pb) or a "
-        "TF Serving model dir holding numbered versions (the highest is loaded).",
+        description="The SavedModel: a version dir (with saved_model.pb) or a TF Serving model dir holding numbered "
+        "versions (the highest is used). The embedded backend runs it; with TF Serving the gateway reads only its "
+        "assets (vocabulary, frame rate, language model), so point it at the directory TF Serving serves.",
     )
     tfserving_address: str | None = Field(
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
-    signature_name: str = Field("serving_default", description="SavedModel signature to call.")
+    language: str = Field(
+        "english", description="The language the model transcribes, as `verbose_json` names it (OpenAI's style)."
+    )
 
+    decoder: Literal["auto", "greedy", "lm"] = Field(
+        "auto",
+        description="How logits become words (docs/transcripts.md): `greedy` CTC, `lm` lexicon beam search with the "
+        "language model (an error if there is none), or `auto`: `lm` when a language model is configured "
+        "(ASR_LM_PATH) or travels with the model (its `assets.extra/lm/`), else `greedy`. A request may still "
+        "ask for `greedy`.",
+    )
     lm_path: Path | None = Field(
         None,
-        description="Language-model folder (`asr lm build`): decode the model's logits by lexicon beam search "
-        "with it instead of the graph's greedy CTC. Unset: the bundled demo LM when the embedded backend serves "
-        "the bundled demo model, else greedy.",
+        description="Language-model folder (`asr lm build`) to use instead of the one in the model's "
+        "`assets.extra/lm/`.",
     )
-    use_lm: bool = Field(True, description="false: always the graph's greedy decoding, even with an LM.")
+    chunk_s: float = Field(
+        30.0,
+        gt=0,
+        description="Audio longer than this is transcribed in overlapping windows of this length "
+        "(measured: bench/long_audio.py, docs/transcripts.md).",
+    )
+    chunk_context_s: float = Field(
+        2.5,
+        ge=0,
+        description="Seconds at each side of a window that only give context and are dropped when the windows' "
+        "outputs are stitched; consecutive windows overlap by twice this.",
+    )
+    decode_threads: int = Field(
+        2, ge=1, description="Threads that decode logits into words (LM beam search), apart from the model's thread."
+    )
+    segment_pause_s: float = Field(0.5, ge=0, description="A pause this long between words starts a new segment.")
+    segment_max_s: float = Field(7.0, gt=0, description="Longest segment, in seconds.")
+    segment_max_chars: int = Field(84, ge=1, description="Longest segment text, in characters (two subtitle lines).")
 
     grpc_timeout_s: float = Field(30.0, gt=0, description="Deadline of one Predict call to TF Serving.")
     grpc_max_message_bytes: int = Field(
@@ -52,10 +79,17 @@ class Settings(BaseSettings):
         description="gRPC send/receive cap; the 4 MB default is below 60 s of float32 audio (3.84 MB).",
     )
 
+    # 3 h of speech as a 128 kbit/s MP3 is 173 MB, as 64 kbit/s Opus 86 MB: the cap fits long compressed files
+    # (an uncompressed 16 kHz 16-bit WAV fits 2.3 h). Uploads spool to disk past 1 MiB, never to memory.
     max_upload_bytes: int = Field(
-        25 * 1024 * 1024, gt=0, description="Request body cap, enforced while streaming (413 past it)."
+        256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
-    max_duration_s: float = Field(60.0, gt=0, description="Longest accepted audio, in seconds (413 past it).")
+    max_duration_h: float = Field(
+        3.0,
+        gt=0,
+        description="Longest accepted audio, in hours (413 past it). Memory: the decoded 16 kHz float32 audio "
+        "(230 MB per hour) plus what ASR_CHUNK_S bounds.",
+    )
 
     batch_max_size: int = Field(8, ge=1, description="Most utterances per embedded-model call (1: no batching).")
     batch_max_wait_ms: float = Field(
@@ -64,21 +98,36 @@ class Settings(BaseSettings):
     queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 
-    host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated API keys; when any is set (here or in api_keys_file), every transcription "
+        "and model route needs `Authorization: Bearer KEY`. Secret: never shown in logs or reprs.",
+    )
+    api_keys_file: Path | None = Field(
+        None, description="File with one API key per line (blank lines and `#` comments skipped): a k8s Secret."
+    )
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated origins browsers may call the API from (`*` for any); none by default.",
+    )
+
+    host: str = Field(
+        "127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback."
+    )
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
 
+    @property
+    def max_duration_s(self) -> float:
+        return self.max_duration_h * 3600.0
 
-def language_model_path(settings: Settings) -> Path | None:
-    """Return the LM folder the gateway decodes with, or None for the SavedModel's own greedy decoding."""
-    if not settings.use_lm:
-        return None
-    if settings.lm_path is not None:
-        return settings.lm_path
-    # The bundled LM knows only the demo model's 270 words: never paired with a model it was not built for.
-    model_path = settings.model_path.resolve()
-    is_bundled_model = BUNDLED_MODEL_PATH in (model_path, *model_path.parents)
-    return BUNDLED_LM_PATH if is_bundled_model and settings.tfserving_address is None else None
+    @field_validator("api_keys", "cors_allow_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Read `a,b` from an environment variable as a list; a list passed in code stays as it is."""
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
 
 
 @lru_cache

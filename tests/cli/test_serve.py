@@ -44,3 +44,21 @@ def test_a_bad_setting_in_the_environment_is_an_input_error(monkeypatch, capsys)
     assert main(["serve", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("asr serve: ") and "batch_max_size" in err
+
+
+def test_serve_warns_when_listening_beyond_loopback_without_keys(model_base_path, monkeypatch, capsys):
+    import uvicorn
+
+    binds = []  # the real server is not started: only where it would listen matters here
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: binds.append(server.config.host))
+    monkeypatch.delenv("ASR_API_KEYS", raising=False)
+    argv = ["serve", "--model", str(model_base_path), "--no-lm", "--port", "0"]
+    assert main(argv) == 0
+    assert "warning" not in capsys.readouterr().err  # loopback by default: no warning
+    assert main([*argv, "--host", "0.0.0.0"]) == 0
+    assert "listening on 0.0.0.0 without API keys" in capsys.readouterr().err
+    monkeypatch.setenv("ASR_API_KEYS", "sk-a,sk-b")
+    assert main([*argv, "--host", "0.0.0.0"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "sk-a" not in err
+    assert binds == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]

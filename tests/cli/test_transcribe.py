@@ -25,7 +25,8 @@ def test_transcribe_prints_what_the_gateway_returns(client, model_base_path, tmp
     clip = encode(speechlike(1.0, 44_100, channels=2, seed=7), 44_100, "FLAC")
     (tmp_path / "a.flac").write_bytes(clip)
     (tmp_path / "bad.wav").write_bytes(b"not audio" * 10)
-    expected = client.post("/v1/transcribe", files=upload(clip, "a.flac")).json()["text"]
+    served = client.post("/v1/transcribe", files=upload(clip, "a.flac")).json()
+    expected = served["text"]
 
     assert main(["transcribe", str(tmp_path / "a.flac"), "--model", str(model_base_path)]) == 0
     assert capsys.readouterr().out == expected + "\n"
@@ -35,7 +36,8 @@ def test_transcribe_prints_what_the_gateway_returns(client, model_base_path, tmp
     )
     captured = capsys.readouterr()
     assert status != 0  # one file failed; the other was still transcribed
-    assert json.loads(captured.out) == {"file": str(tmp_path / "a.flac"), "text": expected, "duration_s": 1.0}
+    fields = ("text", "duration_s", "decoder", "words", "segments")
+    assert json.loads(captured.out) == {"file": str(tmp_path / "a.flac"), **{key: served[key] for key in fields}}
     assert "bad.wav: not an audio file" in captured.err
 
 

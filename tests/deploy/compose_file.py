@@ -24,3 +24,19 @@ def command_flags(service: dict) -> dict[str, str]:
     """Gives the `--name=value` flags of a service's command as a dict."""
     command = service.get("command", [])
     return dict(arg[2:].partition("=")[::2] for arg in command if arg.startswith("--"))
+
+
+def interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """Gives `value` with compose's `${NAME}`, `${NAME:-default}` and `${NAME-default}` filled from `env` (default:
+    none set), as `compose up` would in a shell without those variables."""
+    import re
+
+    env = env or {}
+
+    def fill(match: re.Match[str]) -> str:
+        name, operator, default = match.group(1), match.group(2), match.group(3) or ""
+        if name in env and (operator != ":-" or env[name]):
+            return env[name]
+        return default if operator else ""
+
+    return re.sub(r"\$\{(\w+)(?:(:?-)([^}]*))?\}", fill, value)

@@ -1,78 +1,164 @@
-"""`POST /v1/transcribe`: an uploaded audio file in, its transcript out."""
+"""`POST /v1/transcribe`: an uploaded audio file in, its timed transcript out, in the format asked for."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import PlainTextResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import BackendDep, MetricsDep, SettingsDep
+from service.api.deps import AudioUploadDep, BackendDep, MetricsDep, SettingsDep
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
-from service.audio import decode_audio
+from service.audio import DecodedAudio, decode_audio
+from service.core.config import Settings
+from service.core.errors import EmptyUploadError
+from transcription import Transcript
+from transcription.formats import MEDIA_TYPES, ResponseFormat, render, to_json, to_verbose_json
+from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1", tags=["transcription"])
 
-ResponseFormat = Annotated[
-    Literal["json", "text"], Query(description="`json` (default) or `text` for the bare transcript.")
+# Every response says which decoder made it, whatever its format (JSON bodies also carry it as `decoder`).
+DECODER_HEADER = "X-ASR-Decoder"
+
+ResponseFormatQuery = Annotated[
+    ResponseFormat,
+    Query(
+        description="`json` (default): text, words and segments with times, and the decoder; `text`: the bare "
+        "transcript; `verbose_json`: OpenAI's transcription shape; `srt`, `vtt`: subtitle files."
+    ),
+]
+BatchResponseFormatQuery = Annotated[
+    ResponseFormat,
+    Query(
+        description='`json` (default), `text` (one line per file) or `verbose_json` (`{"results": [...]}`); '
+        "`srt` and `vtt` are refused (422): a subtitle file is the timeline of one audio file."
+    ),
+]
+DecoderChoice = Annotated[
+    Literal["greedy", "lm"] | None,
+    Query(description="`greedy` or `lm` (lexicon beam search with the language model); default: the server's."),
 ]
 
 _ERRORS = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
         400: "Empty upload.",
-        413: "Upload larger than ASR_MAX_UPLOAD_BYTES, or audio longer than ASR_MAX_DURATION_S.",
+        413: "Upload larger than ASR_MAX_UPLOAD_BYTES, or audio longer than ASR_MAX_DURATION_H.",
         415: "Not audio in a supported format.",
-        422: "Corrupt, truncated, empty or NaN/inf audio; or a malformed request.",
+        422: "Corrupt, truncated, empty or NaN/inf audio; a decoder that is not configured; two `file` parts; "
+        "or a malformed request.",
         502: "The model backend answered with an error.",
         503: "Queue full or backend unavailable (with Retry-After).",
         504: "The model backend timed out.",
     }.items()
 }
+_FORMAT_CONTENT = {
+    200: {
+        "content": {
+            "text/plain": {},
+            "application/x-subrip": {},
+            "text/vtt": {},
+        },
+        "description": "The transcript; `json` is the schema below, `verbose_json` OpenAI's shape.",
+    }
+}
 
 
-async def _transcribe_upload(
-    upload: UploadFile, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
-) -> Transcription:
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class _Result:
+    """One file's transcript and what the `json` format says about how it was made (not the samples: 230 MB/h)."""
+
+    transcript: Transcript
+    source_sample_rate_hz: int
+    source_channels: int
+    processing_ms: float
+
+
+async def _decode(upload: UploadFile, settings: Settings) -> DecodedAudio:
     # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop.
-    audio = await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+    return await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+
+
+async def _decode_batch(uploads: list[UploadFile], settings: Settings) -> list[DecodedAudio]:
+    """Returns every upload decoded; the error of the first bad one (in upload order) names that file."""
+    decoded = await asyncio.gather(*(_decode(upload, settings) for upload in uploads), return_exceptions=True)
+    for number, (upload, result) in enumerate(zip(uploads, decoded, strict=True), start=1):
+        if isinstance(result, AudioError | EmptyUploadError):
+            # Same type, so the same status and code; the message says which part it was.
+            raise type(result)(f"file {number} ({upload.filename or 'unnamed'}): {result}") from result
+        if isinstance(result, BaseException):
+            raise result
+    return decoded
+
+
+async def _transcribe(
+    audio: DecodedAudio, started: float, decoder: str | None, backend: BackendDep, metrics: MetricsDep
+) -> _Result:
     model_started = time.perf_counter()
-    text = await backend.transcribe(audio.samples)
+    transcript = await backend.transcribe(audio.samples, decoder)
     finished = time.perf_counter()
     metrics.model_latency.observe(finished - model_started)
     metrics.audio_seconds.inc(audio.duration_s)
-    return Transcription(
-        text=text,
-        duration_s=round(audio.duration_s, 4),
-        model=settings.model_name,
-        processing_ms=round((finished - started) * 1000.0, 2),
-        source_sample_rate_hz=audio.source_sample_rate_hz,
-        source_channels=audio.source_channels,
+    return _Result(
+        transcript, audio.source_sample_rate_hz, audio.source_channels, round((finished - started) * 1000.0, 2)
     )
+
+
+def _json_body(result: _Result, settings: Settings) -> Transcription:
+    return Transcription(
+        **to_json(result.transcript),
+        model=settings.model_name,
+        processing_ms=result.processing_ms,
+        source_sample_rate_hz=result.source_sample_rate_hz,
+        source_channels=result.source_channels,
+    )
+
+
+def _verbose_json_body(result: _Result, settings: Settings) -> dict:
+    # OpenAI's fields, plus the decoder our JSON responses always name (OpenAI's clients ignore unknown keys).
+    return {**to_verbose_json(result.transcript, settings.language), "decoder": result.transcript.decoder}
+
+
+def _decoder_header(results: list[_Result]) -> dict[str, str]:
+    return {DECODER_HEADER: ",".join(sorted({result.transcript.decoder for result in results}))}
 
 
 @router.post(
     "/transcribe",
     response_model=Transcription,
-    responses={200: {"content": {"text/plain": {}}}, **_ERRORS},
+    responses={**_FORMAT_CONTENT, **_ERRORS},
     summary="Transcribe one audio file",
 )
 async def transcribe(
-    file: Annotated[UploadFile, File(description="WAV, FLAC, OGG/Vorbis/Opus or MP3; any rate, any channels.")],
+    upload: AudioUploadDep,
     settings: SettingsDep,
     backend: BackendDep,
     metrics: MetricsDep,
-    response_format: ResponseFormat = "json",
+    response_format: ResponseFormatQuery = "json",
+    decoder: DecoderChoice = None,
 ):
-    """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript."""
-    result = await _transcribe_upload(file, settings, backend, metrics)
-    if response_format == "text":
-        return PlainTextResponse(result.text)
-    return result
+    """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript in `response_format`.
+
+    The audio is one multipart `file` part, or the whole request body with an `audio/*` content type
+    (`curl --data-binary @a.wav -H 'content-type: audio/wav'`). Audio of any length up to ASR_MAX_DURATION_H
+    is transcribed in chunks; word and segment times are seconds from the start of the file.
+    """
+    started = time.perf_counter()
+    result = await _transcribe(await _decode(upload, settings), started, decoder, backend, metrics)
+    headers = _decoder_header([result])
+    if response_format == "json":
+        return JSONResponse(_json_body(result, settings).model_dump(), headers=headers)
+    if response_format == "verbose_json":
+        return JSONResponse(_verbose_json_body(result, settings), headers=headers)
+    return Response(
+        render(result.transcript, response_format), media_type=MEDIA_TYPES[response_format], headers=headers
+    )
 
 
 @router.post(
@@ -86,12 +172,33 @@ async def transcribe_batch(
     settings: SettingsDep,
     backend: BackendDep,
     metrics: MetricsDep,
-    response_format: ResponseFormat = "json",
+    response_format: BatchResponseFormatQuery = "json",
+    decoder: DecoderChoice = None,
 ):
-    """Transcribe every `file` part; they are submitted together, so they share micro-batches."""
-    results = await asyncio.gather(
-        *(_transcribe_upload(upload, settings, backend, metrics) for upload in file)
-    )
+    """Transcribe every `file` part; they are submitted together, so their chunks share micro-batches.
+
+    Every file is decoded before any is transcribed: a bad one fails the request at once, its error naming it.
+    `srt` and `vtt` are refused (422): a subtitle file is the timeline of one audio file.
+    """
+    if response_format in ("srt", "vtt"):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "response_format"),
+                    "msg": f"{response_format} is a subtitle file for one audio file; a batch cannot be one. "
+                    "Send each file to /v1/transcribe, or ask the batch for json, text or verbose_json",
+                    "input": response_format,
+                }
+            ]
+        )
+    started = time.perf_counter()
+    decoded = await _decode_batch(file, settings)
+    results = list(await asyncio.gather(*(_transcribe(audio, started, decoder, backend, metrics) for audio in decoded)))
+    headers = _decoder_header(results)
     if response_format == "text":
-        return PlainTextResponse("\n".join(result.text for result in results))
-    return BatchTranscription(results=list(results))
+        return Response("\n".join(r.transcript.text for r in results), media_type=MEDIA_TYPES["text"], headers=headers)
+    if response_format == "verbose_json":
+        return JSONResponse({"results": [_verbose_json_body(r, settings) for r in results]}, headers=headers)
+    body = BatchTranscription(results=[_json_body(r, settings) for r in results])
+    return JSONResponse(body.model_dump(), headers=headers)
