@@ -129,7 +129,10 @@ class CTCLoss(keras.losses.Loss):
             losses = losses * tf.cast(sample_weight, losses.dtype)
         total = tf.reduce_sum(losses)
         if self.reduction_mode == "mean":
-            return total / tf.cast(tf.shape(losses)[0], total.dtype)
+            # As Keras' own mean losses: under tf.distribute each replica's mean is divided by the replica count,
+            # so the gradients the replicas sum are those of the global mean ("sum" needs nothing).
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            return total / tf.cast(tf.shape(losses)[0] * replicas, total.dtype)
         return total
 
     def get_config(self) -> dict[str, object]:
