@@ -12,6 +12,7 @@ SUBCOMMAND_MODULES = (
     "cli.convert",
     "cli.export",
     "cli.serve",
+    "cli.wyoming",
     "cli.transcribe",
     "cli.prepare",
     "cli.train",

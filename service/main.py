@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import health, metrics, models, transcribe
+from service.api.routes import health, metrics, models, stream, transcribe
 from service.backends import build_backend
 from service.core.config import Settings, get_settings
 from service.metrics import Metrics
 from service.request_metrics import RequestMetricsMiddleware
+from service.streaming.limits import StreamSlots
 from service.upload_limit import UploadLimitMiddleware
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
+    app.state.stream_slots = StreamSlots(settings.stream_max_streams)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
-    for module in (transcribe, models, health, metrics):
+    for module in (transcribe, stream, models, health, metrics):
         app.include_router(module.router)
     # Added last = outermost: the metrics see every response, the 413s of the upload cap included.
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)

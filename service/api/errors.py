@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP responses, all shaped `{"error": {"code", "message"}}`."""
+"""The one place where errors become HTTP responses (`{"error": {"code", "message"}}`) or WebSocket close codes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,17 @@ from service.core.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
     EmptyUploadError,
+    InvalidStreamMessageError,
     ModelLoadError,
     QueueFullError,
     ServiceError,
+    SlowClientError,
+    StreamBacklogError,
+    StreamDurationError,
+    StreamIdleError,
+    StreamTooFastError,
+    TooManyStreamsError,
+    UnauthorizedError,
     UploadTooLargeError,
 )
 from wav2vec2.errors import (
@@ -37,6 +45,7 @@ T = TypeVar("T")
 # the AudioError row catches any audio error added to the library later.
 STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     EmptyUploadError: 400,
+    UnauthorizedError: 401,
     AudioTooLongError: 413,
     UploadTooLargeError: 413,
     UnsupportedAudioFormatError: 415,
@@ -50,6 +59,25 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     ModelLoadError: 503,
     BackendTimeoutError: 504,
 }
+
+# A stream's end, as a WebSocket close code (RFC 6455 7.4: 1000-1015 standard, 4000-4999 ours, mirroring HTTP).
+CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
+    InvalidStreamMessageError: 4400,
+    AudioError: 4400,
+    UnauthorizedError: 4401,
+    StreamIdleError: 4408,
+    StreamDurationError: 4413,
+    StreamTooFastError: 4429,
+    SlowClientError: 1008,  # policy violation
+    TooManyStreamsError: 1013,  # try again later
+    StreamBacklogError: 1013,
+    QueueFullError: 1013,
+    BackendUnavailableError: 1013,
+    ModelLoadError: 1013,
+    BackendError: 1011,  # internal error
+    BackendTimeoutError: 1011,
+}
+NORMAL_CLOSE = 1000
 
 # The audio library's errors carry no gateway code; these are the names clients know (docs/service.md).
 CODE_BY_AUDIO_ERROR: dict[type[AudioError], str] = {
@@ -85,6 +113,20 @@ def service_error_response(error: ServiceError | AudioError, retry_after_s: int)
     if status_code >= 500:
         logger.warning("%s: %s", code, message)
     return error_response(status_code, code, message, headers)
+
+
+def websocket_close(error: Exception) -> tuple[int, dict[str, dict[str, str]]]:
+    """Return `(close code, error event)` for an error that ends a stream; unexpected errors are 1011."""
+    if isinstance(error, ServiceError | AudioError):
+        code = _by_class(CLOSE_CODE_BY_ERROR, error, default=1011)
+        name = error.code if isinstance(error, ServiceError) else _by_class(CODE_BY_AUDIO_ERROR, error)
+        message = error.message if isinstance(error, ServiceError) else str(error)
+    else:
+        logger.error("stream failed: %r", error, exc_info=error)
+        code, name, message = 1011, "internal_error", "internal server error"
+    if code in (1011, 1013):
+        logger.warning("stream closed %d %s: %s", code, name, message)
+    return code, {"type": "error", "error": {"code": name, "message": message}}
 
 
 def _by_class(table: Mapping[type, T], error: Exception, default: T | None = None) -> T:

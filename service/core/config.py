@@ -32,6 +32,7 @@ class Settings(BaseSettings):
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
+    model_language: str = Field("en", description="Language of the served model, as Wyoming's `info` reports it.")
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
     signature_name: str = Field("serving_default", description="SavedModel signature to call.")
 
@@ -62,6 +63,33 @@ class Settings(BaseSettings):
     queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 
+    api_keys: str | None = Field(
+        None,
+        description="Comma-separated API keys; when set, a stream must send one of them (config `api_key` or "
+        "`Authorization: Bearer KEY`).",
+    )
+
+    # WebSocket streaming (docs/streaming.md): the window the stream re-decodes, and each stream's limits.
+    stream_hop_s: float = Field(0.5, gt=0, description="Audio between two re-decodes of a stream's window.")
+    stream_left_context_s: float = Field(1.0, ge=0, description="Audio before a segment decoded with it.")
+    stream_right_context_s: float = Field(0.5, ge=0, description="Audio that must follow a word before it is final.")
+    stream_pause_s: float = Field(0.5, gt=0, description="A gap between words this long ends a segment.")
+    stream_max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
+    stream_max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
+    stream_idle_timeout_s: float = Field(15.0, gt=0, description="Close 4408 after this long without a message.")
+    stream_max_duration_s: float = Field(
+        3600.0, gt=0, description="Longest connection; then the last segment is flushed and it closes 4413."
+    )
+    stream_max_lead_s: float = Field(
+        5.0, ge=0, description="How far ahead of real time a client may send audio; past it, close 4429."
+    )
+    stream_max_backlog_s: float = Field(
+        30.0, gt=0, description="Audio a stream may wait to be decoded when the server is overloaded; then 1013."
+    )
+    stream_max_pending_events: int = Field(
+        64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
+    )
+
     host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
@@ -77,6 +105,11 @@ def language_model_path(settings: Settings) -> Path | None:
     model_path = settings.model_path.resolve()
     is_bundled_model = BUNDLED_MODEL_PATH in (model_path, *model_path.parents)
     return BUNDLED_LM_PATH if is_bundled_model and settings.tfserving_address is None else None
+
+
+def api_key_set(settings: Settings) -> frozenset[str]:
+    """Return the accepted API keys; empty means no key is needed."""
+    return frozenset(key.strip() for key in (settings.api_keys or "").split(",") if key.strip())
 
 
 @lru_cache
