@@ -14,8 +14,8 @@ from .compose_file import command_flags, mounts
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 
 
-def test_compose_file_has_the_three_services(compose_config) -> None:
-    assert set(compose_config()["services"]) == {"export", "tfserving", "gateway"}
+def test_compose_file_has_the_four_services(compose_config) -> None:
+    assert set(compose_config()["services"]) == {"export", "tfserving", "gateway", "wyoming"}
 
 
 def test_every_mounted_or_built_file_exists(compose_config) -> None:
@@ -103,3 +103,16 @@ def test_tfserving_ports_are_published_on_loopback_only(compose_config) -> None:
     for port in ports:
         host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
         assert host_ip == "127.0.0.1", port
+
+
+def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfserving(compose_config) -> None:
+    services = compose_config()["services"]
+    wyoming, gateway = services["wyoming"], services["gateway"]
+    assert wyoming["image"] == gateway["image"] and wyoming["build"] == gateway["build"]
+    command = [*wyoming["entrypoint"], *wyoming["command"]]
+    assert command[:2] == ["asr", "wyoming"] and command[command.index("--uri") + 1] == "tcp://0.0.0.0:10300"
+    (port,) = wyoming["ports"]
+    assert (int(port["published"]), int(port["target"])) == (10300, 10300)
+    assert wyoming["environment"]["ASR_TFSERVING_ADDRESS"] == gateway["environment"]["ASR_TFSERVING_ADDRESS"]
+    assert wyoming["depends_on"]["tfserving"]["condition"] == "service_healthy"
+    assert "Describe" in " ".join(wyoming["healthcheck"]["test"]) and wyoming["read_only"] is True

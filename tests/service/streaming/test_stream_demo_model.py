@@ -1,0 +1,108 @@
+"""Streaming the demo model over a real socket: partials come early, finals match the offline transcript.
+
+The bound (docs/streaming.md): the finals of a streamed file differ from the offline transcript of the same file by
+at most `MAX_WER` word error rate, with greedy or LM decoding, whatever the frame size or pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+
+import httpx
+import jiwer
+import numpy as np
+import pytest
+import soundfile
+from live_server import live_server
+from stream_client import stream_audio
+
+from service import Settings, create_app
+
+FESTIVAL = Path(__file__).resolve().parents[2] / "fixtures" / "festival"
+SENTENCES = ["eval_festival-festival-007900.wav", "eval_festival-festival-007902.wav",
+             "eval_festival-festival-007904.wav", "eval_festival-festival-007906.wav"]  # fmt: skip
+MAX_WER = 0.10
+
+pytestmark = pytest.mark.slow
+
+
+def utterances_with_pauses(pause_s: float = 1.0) -> np.ndarray:
+    """Four festival sentences, each followed by `pause_s` of faint noise: 12.5 s of 16 kHz audio."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for name in SENTENCES:
+        samples, _ = soundfile.read(FESTIVAL / name, dtype="float32")
+        parts += [samples, (1e-3 * rng.standard_normal(int(pause_s * 16_000))).astype(np.float32)]
+    return np.concatenate(parts)
+
+
+def wav_bytes(samples: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, 16_000, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def server() -> str:
+    # The lead limit is raised so the faster-than-real-time runs below are allowed (its own test is elsewhere).
+    with live_server(create_app(Settings(model_name="demo", stream_max_lead_s=60.0))) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def audio() -> np.ndarray:
+    return utterances_with_pauses()
+
+
+def offline(address: str, audio: np.ndarray, decoder: str) -> str:
+    response = httpx.post(
+        f"http://{address}/v1/transcribe",
+        params={"decoder": decoder},
+        files={"file": ("speech.wav", wav_bytes(audio))},
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("frame_s", "speed", "decoder"), [(0.02, 1.0, "lm"), (0.1, 3.0, "greedy"), (1.0, 3.0, "lm")]
+)
+def test_finals_equal_the_offline_transcript_within_the_bound(server, audio, frame_s, speed, decoder) -> None:
+    run = asyncio.run(stream_audio(server, audio, frame_s, speed, config={"decoder": decoder}))
+    assert run.close_code == 1000
+    reference = offline(server, audio, decoder)
+    assert reference
+    wer = jiwer.wer(reference, run.text) if run.text else 1.0
+    assert wer <= MAX_WER, f"streamed {run.text!r} vs offline {reference!r}: WER {wer:.3f}"
+    partials_before_end = [event for at, event in run.events if event["type"] == "partial" and at < run.end_sent_at]
+    finals_before_end = [event for at, event in run.events if event["type"] == "final" and at < run.end_sent_at]
+    assert partials_before_end, "partial results must arrive while audio is still streaming"
+    assert len(finals_before_end) >= 2, "segments end at the pauses, not only at end of audio"
+    assert len(run.finals) >= 3
+
+
+def test_the_http_api_keeps_answering_while_8_streams_run(server, audio) -> None:
+    async def scenario() -> tuple[list, list[float]]:
+        streams = [asyncio.create_task(stream_audio(server, audio[: 8 * 16_000], 0.1)) for _ in range(8)]
+        latencies: list[float] = []
+        async with httpx.AsyncClient(base_url=f"http://{server}", timeout=60) as client:
+            clip = wav_bytes(audio[: 3 * 16_000])
+            while not all(stream.done() for stream in streams):
+                started = time.monotonic()
+                health = await client.get("/healthz")
+                answer = await client.post("/v1/transcribe", files={"file": ("clip.wav", clip)})
+                assert health.status_code == 200 and answer.status_code == 200
+                latencies.append(time.monotonic() - started)
+                await asyncio.sleep(0.2)
+        return await asyncio.gather(*streams), latencies
+
+    runs, latencies = asyncio.run(scenario())
+    assert len(latencies) >= 5 and max(latencies) < 10.0, latencies
+    reference = offline(server, audio[: 8 * 16_000], "lm")
+    for run in runs:
+        assert run.close_code == 1000
+        assert jiwer.wer(reference, run.text) <= MAX_WER, (run.text, reference)
