@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from gateway_fixtures import speechlike
 from starlette.websockets import WebSocketDisconnect
 
 from service import Settings, create_app
+from tests.service.gateway_fixtures import speechlike
 
 CONFIG = {"type": "config", "sample_rate_hz": 16_000, "encoding": "pcm_s16le", "channels": 1}
 

@@ -54,17 +54,20 @@ async def stream_audio(
         receiver = asyncio.create_task(receive())
         await ws.send(json.dumps({"type": "config", "sample_rate_hz": sample_rate_hz, **(config or {})}))
         run.started_at = time.monotonic()
-        for index, start in enumerate(range(0, len(pcm), frame)):
-            # Paced against the clock, not by sleeping per frame, so 20 ms frames do not drift behind.
-            delay_s = run.started_at + index * frame_s / speed - time.monotonic()
+        try:
+            for index, start in enumerate(range(0, len(pcm), frame)):
+                # Paced against the clock, not by sleeping per frame, so 20 ms frames do not drift behind.
+                delay_s = run.started_at + index * frame_s / speed - time.monotonic()
+                if delay_s > 0:
+                    await asyncio.sleep(delay_s)
+                await ws.send(pcm[start : start + frame].tobytes())
+            delay_s = run.started_at + len(pcm) / sample_rate_hz / speed - time.monotonic()
             if delay_s > 0:
                 await asyncio.sleep(delay_s)
-            await ws.send(pcm[start : start + frame].tobytes())
-        delay_s = run.started_at + len(pcm) / sample_rate_hz / speed - time.monotonic()
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
-        run.end_sent_at = time.monotonic()
-        await ws.send(json.dumps({"type": "end"}))
+            run.end_sent_at = time.monotonic()
+            await ws.send(json.dumps({"type": "end"}))
+        except websockets.ConnectionClosed:
+            pass  # the server ended the stream early: its close code says why
         await asyncio.wait_for(receiver, 120)
         run.close_code, run.close_reason = ws.close_code, ws.close_reason or ""
     return run
