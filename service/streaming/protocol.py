@@ -54,6 +54,7 @@ def result_event(result: Partial | Final) -> dict[str, object]:
             "segment_id": result.segment_id,
             "start_s": round(result.start_s, 3),
             "text": result.text,
+            "decoded_until_s": round(result.decoded_until_s, 3),
         }
     segment = result.segment
     return {

@@ -27,6 +27,7 @@ class Partial:
     start_s: float
     text: str
     words: tuple[Word, ...]
+    decoded_until_s: float  # the decode saw the stream's audio up to here
 
 
 @dataclass(frozen=True)
@@ -121,4 +122,4 @@ class StreamSession:
             self._last_partial_text = text
             start_s = open_words[0].start_s if open_words else window.segment_start_s
             segment_id = len(self.finals)
-            await self._on_result(Partial(segment_id, start_s, text, open_words))
+            await self._on_result(Partial(segment_id, start_s, text, open_words, window.decoded_until_s))
