@@ -6,15 +6,21 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.lm import add_decoding_arguments, decoding_settings
+
+if TYPE_CHECKING:
+    from service import Settings
 
 EPILOG = """examples:
   asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
   asr serve --model exports/wav2vec2 --port 8080
   asr serve --tfserving localhost:8500 --model-name wav2vec2
   asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
+  ASR_API_KEYS=sk-1 asr serve --host 0.0.0.0   # reachable from other hosts: require a key
   curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
+  open http://127.0.0.1:8000/             # the page: upload or record, transcript with word timings
 
 Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
 ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ...); see docs/service.md.
@@ -32,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help="model name in TF Serving and in responses")
-    parser.add_argument("--host", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--host", help="bind address (default 127.0.0.1; set ASR_API_KEYS before opening it wider)")
     parser.add_argument("--port", type=int, help="bind port (default 8000)")
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
@@ -77,5 +83,21 @@ def run(args: argparse.Namespace) -> int:
         except LanguageModelError as error:
             print(f"asr serve: {error}", file=sys.stderr)
             return 2
+    warning = exposure_warning(settings)
+    if warning:
+        print(f"asr serve: warning: {warning}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """Return a warning when the gateway would listen beyond loopback with no API key set, else None."""
+    from service.api.auth import ApiKeys
+
+    loopback = settings.host in ("localhost", "::1") or settings.host.startswith("127.")
+    if loopback or ApiKeys.from_settings(settings).required:
+        return None
+    return (
+        f"listening on {settings.host} without API keys: anyone who reaches this port can transcribe; "
+        "set ASR_API_KEYS (or ASR_API_KEYS_FILE) to require `Authorization: Bearer KEY`"
+    )

@@ -4,9 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the tests drive for real: a Compose implementation and shellcheck for the deployment files,
-# and the speech synthesizers the demo corpus builder runs.
+# the speech synthesizers the demo corpus builder runs, and sox/lame to write the MP3s the audio tests decode.
+# Chromium and its WebDriver run the gateway's page in a real browser (tests/service/test_page_browser.py).
 # (kubectl with kustomize comes with the CI image; the kustomize tests say so plainly if it is missing.)
-APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts)
+APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts sox libsox-fmt-mp3 lame
+              chromium chromium-driver)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -23,4 +25,10 @@ python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q -e '.[dev]'
+# checkov (the static scan of the k8s manifests) pins versions that clash with ours: its own venv, found by
+# tests/deploy/test_checkov.py.
+if [[ ! -x .venv-checkov/bin/checkov ]]; then
+    python3 -m venv .venv-checkov
+    .venv-checkov/bin/python -m pip install -q 'checkov==3.2.*'
+fi
 python -m pytest "$@"

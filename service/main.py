@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
+from service.api.auth import ApiKeys, require_api_key
 from service.api.errors import install_error_handlers
-from service.api.routes import health, metrics, models, stream, transcribe
+from service.api.query_params import reject_unknown_query_params
+from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
 from service.backends import build_backend
 from service.core.config import Settings, get_settings
 from service.metrics import Metrics
@@ -18,6 +26,9 @@ from service.streaming.limits import StreamSlots
 from service.upload_limit import UploadLimitMiddleware
 
 logger = logging.getLogger(__name__)
+
+# The page at `/` (plain HTML, JS and CSS, shipped as package data; no build step).
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,25 +41,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         backend = build_backend(settings, on_batch=app_metrics.batch_size.observe)
         await backend.start()  # a missing or broken model stops startup here, with ModelLoadError
         app.state.backend = backend
+        app.state.model_loaded_at = int(time.time())  # OpenAI's `created` of the model in /v1/models
         app_metrics.track_queue_depth(lambda: backend.queue_depth)
         try:
             yield
         finally:
             await backend.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from the installed package, not from a CDN.
+    app = FastAPIOffline(
         title="wav2vec 2.0 speech recognition",
         summary="Upload audio, get a transcript; the model runs in-process or in TensorFlow Serving.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_params)],
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
+    app.state.api_keys = ApiKeys.from_settings(settings)
     app.state.stream_slots = StreamSlots(settings.stream_max_streams)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
-    for module in (transcribe, stream, models, health, metrics):
+    # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
+    for module in (transcribe, openai_audio, models):
+        app.include_router(module.router, dependencies=[Depends(require_api_key)])
+    # The stream checks its key itself (config `api_key` or Bearer), so a refusal is a close code with a reason.
+    for module in (stream, health, metrics):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
     # Added last = outermost: the metrics see every response, the 413s of the upload cap included.
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestMetricsMiddleware, metrics=app_metrics)
+    if settings.cors_allow_origins:
+        # Outermost, so that even a 413 or 401 carries the CORS headers a browser needs to read it.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import Metrics
@@ -33,6 +34,18 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             # The route template, not the raw path: label values must stay few.
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_template(scope)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.request_latency.labels(route).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """Return the path template of the route that answered (`/v1/models`), or `unmatched`.
+
+    FastAPI's routes leave themselves in `scope["route"]`; the plain Starlette routes FastAPI adds itself
+    (`/openapi.json`) do not, so those are found by asking the app's top-level routes, as the router did.
+    """
+    route = scope.get("route")
+    if route is None and "app" in scope:
+        route = next((r for r in scope["app"].router.routes if r.matches(scope)[0] == Match.FULL), None)
+    return getattr(route, "path", None) or "unmatched"

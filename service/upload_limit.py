@@ -34,7 +34,7 @@ class UploadLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await service_error_response(self._too_large(), retry_after_s=0)(scope, receive, send)
+            await service_error_response(self._too_large(), 0, scope["path"])(scope, receive, send)
             return
 
         received_bytes = 0
@@ -65,4 +65,4 @@ class UploadLimitMiddleware:
             if not cut_off:
                 raise
         if cut_off and not response_started:
-            await service_error_response(self._too_large(), retry_after_s=0)(scope, receive, send)
+            await service_error_response(self._too_large(), 0, scope["path"])(scope, receive, send)

@@ -4,6 +4,10 @@ soundfile (libsndfile) reads WAV, FLAC, OGG/Vorbis/Opus and MP3; soxr resamples 
 The gateway, the TFRecord writer and the demo corpus builder all read audio through `load_audio`, so the
 audio a model is trained on and the audio it serves are made the same way. Every way a file can be wrong
 ends in one of the `AudioError` subclasses of `wav2vec2.errors`.
+
+The file is decoded, downmixed and resampled (soxr's streaming resampler, bit-identical to resampling the whole
+signal at once) in blocks, so memory is the 16 kHz mono float32 output (230 MB per hour) plus one block, not the
+source's rate times its channels (a 44.1 kHz stereo hour would be 1.27 GB as float32).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from wav2vec2.errors import (
     UnsupportedAudioFormatError,
 )
 from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
+from wav2vec2.mp3_length import mp3_states_its_length
 
 AudioSource = str | os.PathLike[str] | bytes | BinaryIO
 
@@ -38,6 +43,11 @@ _SF_ERR_UNRECOGNISED_FORMAT = 1
 _WAV_SHORT_DATA = re.compile(r"^data : (\d+) \(should be (\d+)\)", re.MULTILINE)
 # Writers that stream to a pipe cannot know the size and leave 0 or ~4 GiB in the header: not truncation.
 _WAV_UNKNOWN_SIZE_MIN = 0x7FFF0000
+# Source frames decoded, downmixed and resampled at a time: 1.5 s at 44.1 kHz, 512 KiB as float32 stereo.
+_BLOCK_FRAMES = 65_536
+# A header cannot make us reserve more than 1 h at 16 kHz (230 MB) up front; longer audio grows the buffer.
+_MAX_PREALLOCATED_SAMPLES = 3600 * 16_000
+_MPEG_FRAME_SAMPLES = 1152  # samples per channel in an MPEG-1 Layer III frame (576 in MPEG-2: within it)
 
 
 @dataclass(frozen=True)
@@ -73,9 +83,11 @@ def load_audio(
 
 
 def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -> DecodedAudio:
+    states_mp3_length = mp3_states_its_length(file)  # read before libsndfile moves the file's position
     try:
         with soundfile.SoundFile(file) as sound:
-            samples = _read_checked(sound, max_duration_s)
+            mp3_length_is_exact = sound.format == "MP3" and states_mp3_length
+            samples = _read_resampled(sound, sample_rate_hz, max_duration_s, mp3_length_is_exact)
             source_rate_hz, channels = sound.samplerate, sound.channels
     except soundfile.LibsndfileError as error:
         if error.code == _SF_ERR_UNRECOGNISED_FORMAT:
@@ -83,39 +95,85 @@ def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -
                 "not an audio file in a supported format (WAV, FLAC, OGG/Vorbis/Opus, MP3)"
             ) from error
         raise AudioDecodeError(f"the audio file is corrupt or truncated: {error.error_string}") from error
-
-    if not np.isfinite(samples).all():
-        raise NonFiniteAudioError("the audio contains NaN or infinite sample values")
-    # samples: [frames, channels] float32
-    mono = samples.mean(axis=1, dtype=np.float32) if channels > 1 else samples[:, 0]
-    if source_rate_hz != sample_rate_hz:
-        mono = soxr.resample(mono, source_rate_hz, sample_rate_hz, quality="HQ")
     return DecodedAudio(
-        samples=np.ascontiguousarray(mono, dtype=np.float32),
+        samples=samples,
         sample_rate_hz=sample_rate_hz,
         source_sample_rate_hz=source_rate_hz,
         source_channels=channels,
     )
 
 
-def _read_checked(sound: soundfile.SoundFile, max_duration_s: float | None) -> np.ndarray:
-    """Returns all frames `[frames, channels]` float32, refusing too long, empty or truncated streams."""
+def _read_resampled(
+    sound: soundfile.SoundFile, sample_rate_hz: int, max_duration_s: float | None, mp3_length_is_exact: bool
+) -> np.ndarray:
+    """Returns the stream as mono float32 at `sample_rate_hz`, read and resampled block by block.
+
+    Refuses too long, empty, truncated or non-finite streams. Memory: the output plus one block, whatever the
+    source's rate and channels (a whole 44.1 kHz stereo file as float32 would be 5.5x the 16 kHz mono output).
+    """
     max_frames = None if max_duration_s is None else int(max_duration_s * sound.samplerate)
     if max_frames is not None and sound.frames > max_frames:
         raise AudioTooLongError(_too_long_message(sound.frames / sound.samplerate, max_duration_s))
-    # Read one frame past the cap: a header that under-reports the length cannot make us decode more.
-    samples = sound.read(frames=-1 if max_frames is None else max_frames + 1, dtype="float32", always_2d=True)
-    if max_frames is not None and len(samples) > max_frames:
-        raise AudioTooLongError(_too_long_message(len(samples) / sound.samplerate, max_duration_s))
-    if len(samples) == 0:
+    resampler = (
+        soxr.ResampleStream(sound.samplerate, sample_rate_hz, 1, dtype="float32", quality="HQ")
+        if sound.samplerate != sample_rate_hz
+        else None
+    )
+    expected_frames = sound.frames if max_frames is None else min(sound.frames, max_frames)
+    output = _SampleBuffer(int(expected_frames * sample_rate_hz / sound.samplerate) + _BLOCK_FRAMES)
+    frames_read = 0
+    while True:
+        # Read at most one frame past the cap: a header that under-reports the length cannot make us decode more.
+        wanted = _BLOCK_FRAMES if max_frames is None else min(_BLOCK_FRAMES, max_frames + 1 - frames_read)
+        block = sound.read(frames=wanted, dtype="float32", always_2d=True)  # [frames, channels]
+        if len(block) == 0:
+            break
+        frames_read += len(block)
+        if max_frames is not None and frames_read > max_frames:
+            raise AudioTooLongError(_too_long_message(frames_read / sound.samplerate, max_duration_s))
+        if not np.isfinite(block).all():
+            raise NonFiniteAudioError("the audio contains NaN or infinite sample values")
+        mono = block.mean(axis=1, dtype=np.float32) if sound.channels > 1 else block[:, 0]
+        output.append(resampler.resample_chunk(mono) if resampler else mono)
+    if frames_read == 0:
         raise EmptyAudioError("the audio file holds no samples")
-    if len(samples) < sound.frames:
+    if resampler is not None:
+        output.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    _refuse_truncation(sound, frames_read, mp3_length_is_exact)
+    return output.samples()
+
+
+class _SampleBuffer:
+    """A growable float32 array: sized from the header's length, enlarged in place (realloc) if that was short."""
+
+    def __init__(self, capacity: int) -> None:
+        self._samples = np.empty(min(max(capacity, _BLOCK_FRAMES), _MAX_PREALLOCATED_SAMPLES), dtype=np.float32)
+        self._length = 0
+
+    def append(self, samples: np.ndarray) -> None:
+        end = self._length + len(samples)
+        if end > len(self._samples):
+            # ndarray.resize reallocates the buffer this array owns, which large allocations do without a copy.
+            self._samples.resize(max(end, len(self._samples) * 3 // 2), refcheck=False)
+        self._samples[self._length : end] = samples
+        self._length = end
+
+    def samples(self) -> np.ndarray:
+        """Returns the appended samples; the buffer is handed over (shrunk in place), not copied."""
+        self._samples.resize(self._length, refcheck=False)
+        return self._samples
+
+
+def _refuse_truncation(sound: soundfile.SoundFile, frames_read: int, mp3_length_is_exact: bool) -> None:
+    if sound.format == "MP3" and not mp3_length_is_exact:
+        return  # the "promised" length is mpg123's estimate (wav2vec2.mp3_length); truncation cannot be seen
+    # An exact MP3 count is what gapless decoding yields; allow one MPEG frame for encoders' rounding of it.
+    tolerance = _MPEG_FRAME_SAMPLES if sound.format == "MP3" else 0
+    if frames_read < sound.frames - tolerance:
         raise TruncatedAudioError(
-            f"the audio file is truncated: the header promises {sound.frames} frames, "
-            f"{len(samples)} are present"
+            f"the audio file is truncated: the header promises {sound.frames} frames, {frames_read} are present"
         )
     _refuse_short_wav_data(sound)
-    return samples
 
 
 def _refuse_short_wav_data(sound: soundfile.SoundFile) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 
+from service.api.uploads import audio_upload
 from service.backends import Backend
 from service.core.config import Settings
 from service.metrics import Metrics
@@ -26,3 +27,5 @@ def get_metrics(request: Request) -> Metrics:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BackendDep = Annotated[Backend, Depends(get_backend)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+# The request's one audio file: a multipart `file` part or a raw audio/* body (service/api/uploads.py).
+AudioUploadDep = Annotated[UploadFile, Depends(audio_upload)]

@@ -1,4 +1,11 @@
-"""The one place where errors become HTTP responses (`{"error": {"code", "message"}}`) or WebSocket close codes."""
+"""The one place where errors become HTTP responses.
+
+Two shapes, by route family: our own routes answer `{"error": {"code", "message"}}`; the OpenAI-compatible
+ones (`/v1/audio/...` and `/v1/models`, which both families call) answer OpenAI's
+`{"error": {"message", "type", "param", "code"}}` (docs/service.md). The OpenAI shape keeps `code` and
+`message`, so a client of ours reading those two fields reads either shape. A WebSocket stream's ending becomes a
+close code and an `error` event (`CLOSE_CODE_BY_ERROR`, docs/streaming.md).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from service.core.errors import (
     EmptyUploadError,
     InvalidStreamMessageError,
     ModelLoadError,
+    ModelNotFoundError,
     QueueFullError,
     ServiceError,
     SlowClientError,
@@ -27,6 +35,8 @@ from service.core.errors import (
     StreamTooFastError,
     TooManyStreamsError,
     UnauthorizedError,
+    UnknownQueryParameterError,
+    UnsupportedParameterError,
     UploadTooLargeError,
 )
 from wav2vec2.errors import (
@@ -45,7 +55,10 @@ T = TypeVar("T")
 # the AudioError row catches any audio error added to the library later.
 STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     EmptyUploadError: 400,
+    UnsupportedParameterError: 400,
     UnauthorizedError: 401,
+    ModelNotFoundError: 404,
+    UnknownQueryParameterError: 422,
     AudioTooLongError: 413,
     UploadTooLargeError: 413,
     UnsupportedAudioFormatError: 415,
@@ -93,26 +106,50 @@ CODE_BY_AUDIO_ERROR: dict[type[AudioError], str] = {
 _CODE_BY_HTTP_STATUS = {404: "not_found", 405: "method_not_allowed"}
 
 
+# The routes OpenAI's SDK calls; their errors take OpenAI's shape.
+OPENAI_ROUTE_PREFIXES = ("/v1/audio/", "/v1/models")
+
+
+def is_openai_route(path: str) -> bool:
+    """Return whether `path` belongs to the OpenAI-compatible family (its errors in OpenAI's shape)."""
+    return path.startswith(OPENAI_ROUTE_PREFIXES)
+
+
 def error_response(
-    status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+    status_code: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    path: str = "",
+    param: str | None = None,
 ) -> JSONResponse:
-    """Return the gateway's one error shape."""
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status_code, headers=headers
-    )
+    """Return the error shape of the route family `path` belongs to."""
+    if is_openai_route(path):
+        error_type = "server_error" if status_code >= 500 else "invalid_request_error"
+        body = {"message": message, "type": error_type, "param": param, "code": code}
+    else:
+        body = {"code": code, "message": message}
+    return JSONResponse({"error": body}, status_code=status_code, headers=headers)
 
 
-def service_error_response(error: ServiceError | AudioError, retry_after_s: int) -> JSONResponse:
+def service_error_response(error: ServiceError | AudioError, retry_after_s: int, path: str = "") -> JSONResponse:
     """Return the response for a typed error: its status from `STATUS_BY_ERROR`, Retry-After on 503."""
     status_code = _by_class(STATUS_BY_ERROR, error, default=500)
+    param = None
     if isinstance(error, ServiceError):
-        code, message = error.code, error.message
+        code, message, param = error.code, error.message, error.param
     else:
         code, message = _by_class(CODE_BY_AUDIO_ERROR, error), str(error)
-    headers = {"Retry-After": str(retry_after_s)} if status_code == 503 else None
+        param = "file"
+    headers = None
+    if status_code == 503:
+        headers = {"Retry-After": str(retry_after_s)}
+    elif status_code == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     if status_code >= 500:
         logger.warning("%s: %s", code, message)
-    return error_response(status_code, code, message, headers)
+    return error_response(status_code, code, message, headers, path=path, param=param)
 
 
 def websocket_close(error: Exception) -> tuple[int, dict[str, dict[str, str]]]:
@@ -138,21 +175,26 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
     async def service_error(request: Request, error: ServiceError | AudioError) -> JSONResponse:
-        return service_error_response(error, retry_after_s)
+        return service_error_response(error, retry_after_s, path=request.url.path)
 
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         code = _CODE_BY_HTTP_STATUS.get(error.status_code, f"http_{error.status_code}")
-        return error_response(error.status_code, code, str(error.detail), getattr(error, "headers", None))
+        return error_response(
+            error.status_code, code, str(error.detail), getattr(error, "headers", None), path=request.url.path
+        )
 
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
+        problems = error.errors()
+        message = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in problems
         )
-        return error_response(422, "invalid_request", problems)
+        # loc is ("body" | "query", field, ...): the field is what OpenAI's `param` names.
+        param = next((str(problem["loc"][1]) for problem in problems if len(problem["loc"]) > 1), None)
+        return error_response(422, "invalid_request", message, path=request.url.path, param=param)
 
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s", request.url.path)
-        return error_response(500, "internal_error", "internal server error")
+        return error_response(500, "internal_error", "internal server error", path=request.url.path)
 
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(AudioError, service_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -24,6 +26,12 @@ class TensorSpec(BaseModel):
 
 
 class ModelCard(BaseModel):
+    """One served model: OpenAI's four model fields first (what `client.models.list()` reads), then ours."""
+
+    id: str = Field(description="The name to pass as `model` (OpenAI's field; equals `name`).")
+    object: Literal["model"] = "model"
+    created: int = Field(description="Unix time at which this gateway loaded the model.")
+    owned_by: str = Field(description="Who publishes it: this gateway.")
     name: str
     version: int | None
     backend: str = Field(description="'embedded' (in-process SavedModel) or 'tfserving' (gRPC).")
@@ -36,7 +44,11 @@ class ModelCard(BaseModel):
 
 
 class ModelList(BaseModel):
-    models: list[ModelCard]
+    """OpenAI's list shape; `models` is the same list under the name this API used before (kept for old clients)."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+    models: list[ModelCard] = Field(description="Deprecated: the same list as `data`.")
 
 
 class ErrorDetail(BaseModel):
@@ -50,3 +62,16 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="`invalid_request_error` (4xx) or `server_error` (5xx).")
+    param: str | None = Field(description="The request field at fault, if one is.")
+    code: str = Field(description="The same machine-readable name our own error shape carries.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """OpenAI's error shape, answered on `/v1/audio/...` and `/v1/models`."""
+
+    error: OpenAIErrorDetail

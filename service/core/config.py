@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
@@ -32,7 +33,9 @@ class Settings(BaseSettings):
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
     model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
-    model_language: str = Field("en", description="Language of the served model, as Wyoming's `info` reports it.")
+    model_language: str = Field(
+        "en", description="ISO-639-1 code of the language the model transcribes (OpenAI's `language` field)."
+    )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
     signature_name: str = Field("serving_default", description="SavedModel signature to call.")
 
@@ -51,8 +54,10 @@ class Settings(BaseSettings):
         description="gRPC send/receive cap; the 4 MB default is below 60 s of float32 audio (3.84 MB).",
     )
 
+    # 3 h of speech as a 128 kbit/s MP3 is 173 MB, as 64 kbit/s Opus 86 MB: the cap fits long compressed files
+    # (an uncompressed 16 kHz 16-bit WAV fits 2.3 h). Uploads spool to disk past 1 MiB, never to memory.
     max_upload_bytes: int = Field(
-        25 * 1024 * 1024, gt=0, description="Request body cap, enforced while streaming (413 past it)."
+        256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
     max_duration_s: float = Field(60.0, gt=0, description="Longest accepted audio, in seconds (413 past it).")
 
@@ -63,10 +68,17 @@ class Settings(BaseSettings):
     queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 
-    api_keys: str | None = Field(
-        None,
-        description="Comma-separated API keys; when set, a stream must send one of them (config `api_key` or "
-        "`Authorization: Bearer KEY`).",
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated API keys; when any is set (here or in api_keys_file), every transcription "
+        "and model route needs `Authorization: Bearer KEY`. Secret: never shown in logs or reprs.",
+    )
+    api_keys_file: Path | None = Field(
+        None, description="File with one API key per line (blank lines and `#` comments skipped): a k8s Secret."
+    )
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated origins browsers may call the API from (`*` for any); none by default.",
     )
 
     # WebSocket streaming (docs/streaming.md): the window the stream re-decodes, and each stream's limits.
@@ -90,9 +102,19 @@ class Settings(BaseSettings):
         64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
     )
 
-    host: str = Field("127.0.0.1", description="Address `asr serve` binds.")
+    host: str = Field(
+        "127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback."
+    )
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
+
+    @field_validator("api_keys", "cors_allow_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Read `a,b` from an environment variable as a list; a list passed in code stays as it is."""
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
 
 
 def language_model_path(settings: Settings) -> Path | None:
@@ -105,11 +127,6 @@ def language_model_path(settings: Settings) -> Path | None:
     model_path = settings.model_path.resolve()
     is_bundled_model = BUNDLED_MODEL_PATH in (model_path, *model_path.parents)
     return BUNDLED_LM_PATH if is_bundled_model and settings.tfserving_address is None else None
-
-
-def api_key_set(settings: Settings) -> frozenset[str]:
-    """Return the accepted API keys; empty means no key is needed."""
-    return frozenset(key.strip() for key in (settings.api_keys or "").split(",") if key.strip())
 
 
 @lru_cache

@@ -11,13 +11,38 @@ class ServiceError(Exception):
 
     code = "internal_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.param = param  # the request field at fault, when there is one (OpenAI's error shape reports it)
 
 
 class EmptyUploadError(ServiceError):
     code = "empty_upload"
+
+
+class UnauthorizedError(ServiceError):
+    """API keys are configured and the request did not carry one of them as `Authorization: Bearer KEY`."""
+
+    code = "invalid_api_key"
+
+
+class ModelNotFoundError(ServiceError):
+    """The request names a model this gateway does not serve."""
+
+    code = "model_not_found"
+
+
+class UnsupportedParameterError(ServiceError):
+    """A request field we cannot honour, where ignoring it would give the caller a misleading result."""
+
+    code = "unsupported_parameter"
+
+
+class UnknownQueryParameterError(ServiceError):
+    """The URL carries a query parameter the route does not take (a typo would otherwise be ignored)."""
+
+    code = "unknown_query_parameter"
 
 
 class UploadTooLargeError(ServiceError):
@@ -52,12 +77,6 @@ class ModelLoadError(ServiceError):
     """The SavedModel could not be found or loaded at startup."""
 
     code = "model_load_error"
-
-
-class UnauthorizedError(ServiceError):
-    """No API key, or one that is not in `ASR_API_KEYS`."""
-
-    code = "invalid_api_key"
 
 
 class InvalidStreamMessageError(ServiceError):

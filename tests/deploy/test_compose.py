@@ -10,6 +10,8 @@ from pathlib import Path, PurePosixPath
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from service.core.config import Settings
+
 from .compose_file import command_flags, mounts
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 
@@ -103,6 +105,22 @@ def test_tfserving_ports_are_published_on_loopback_only(compose_config) -> None:
     for port in ports:
         host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
         assert host_ip == "127.0.0.1", port
+
+
+def test_gateway_takes_api_keys_and_cors_from_the_environment_and_stays_on_loopback(compose_config) -> None:
+    def host_ips(service: dict) -> list[str]:
+        return [port.get("host_ip") if isinstance(port, dict) else port.split(":")[0] for port in service["ports"]]
+
+    closed = compose_config()["services"]["gateway"]
+    assert host_ips(closed) == ["127.0.0.1"]  # no keys by default, so no publishing beyond loopback
+    assert not closed["environment"]["ASR_API_KEYS"]
+    opened = compose_config({"ASR_API_KEYS": "sk-a,sk-b", "ASR_GATEWAY_BIND": "0.0.0.0",
+                             "ASR_CORS_ALLOW_ORIGINS": "https://app.example"})["services"]["gateway"]
+    assert host_ips(opened) == ["0.0.0.0"]
+    env = opened["environment"]
+    settings = Settings(api_keys=env["ASR_API_KEYS"], cors_allow_origins=env["ASR_CORS_ALLOW_ORIGINS"])
+    assert [key.get_secret_value() for key in settings.api_keys] == ["sk-a", "sk-b"]
+    assert settings.cors_allow_origins == ("https://app.example",)
 
 
 def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfserving(compose_config) -> None:

@@ -188,3 +188,53 @@ def test_training_job_uses_its_accelerator(render_kustomization, kustomization: 
     assert f"--strategy={strategy}" in container["args"]
     assert [a for a in container["args"] if a.startswith("--strategy")] == [f"--strategy={strategy}"]
     assert container["resources"]["limits"][accelerator] >= 1
+
+
+@pytest.mark.parametrize("kustomization", SERVING, ids=str)
+def test_gateway_reads_api_keys_from_the_secret(render_kustomization, kustomization: Path) -> None:
+    gateway = _by_kind(render_kustomization(K8S_DIR / kustomization), "Deployment")["gateway"]
+    (container,) = _pod_spec(gateway)["containers"]
+    key_file = Path(_env(container)["ASR_API_KEYS_FILE"])
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in _pod_spec(gateway)["volumes"]}
+    (name,) = [n for n, m in mounts.items() if key_file.parent == Path(m["mountPath"])]
+    assert mounts[name]["readOnly"] is True
+    secret = volumes[name]["secret"]
+    assert secret["secretName"] == "asr-api-keys"
+    assert not secret.get("optional", False)  # no Secret, no pod: never an open gateway by mistake
+    assert {item["path"] for item in secret["items"]} == {key_file.name}
+    assert "ASR_API_KEYS" not in _env(container)  # no key in the manifest itself
+
+
+@pytest.mark.parametrize("kustomization", SERVING, ids=str)
+def test_only_gateway_and_wyoming_pods_reach_tfserving(render_kustomization, kustomization: Path) -> None:
+    objects = render_kustomization(K8S_DIR / kustomization)
+    tfserving = _by_kind(objects, "Deployment")["tfserving"]
+    pod_labels = tfserving["spec"]["template"]["metadata"]["labels"]
+    policies = [p for p in _by_kind(objects, "NetworkPolicy").values()
+                if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()]
+    (policy,) = policies
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (container,) = _pod_spec(tfserving)["containers"]
+    port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
+    gateway_labels = _by_kind(objects, "Deployment")["gateway"]["spec"]["template"]["metadata"]["labels"]
+
+    def allowed(labels: dict[str, str], port: int) -> bool:
+        for rule in policy["spec"]["ingress"]:
+            ports = {port_names.get(p["port"], p["port"]) for p in rule["ports"]}
+            for peer in rule["from"]:
+                selector = peer["podSelector"]
+                if "namespaceSelector" in peer:
+                    continue  # other namespaces: only the monitoring scrape, checked below
+                if selector.get("matchLabels", {}).items() <= labels.items() and all(
+                    labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
+                ) and port in ports:
+                    return True
+        return False
+
+    for port in (8500, 8501):
+        assert allowed(gateway_labels, port)
+        assert allowed({"app.kubernetes.io/name": "wyoming"}, port)
+        assert not allowed({"app.kubernetes.io/name": "debug-shell"}, port)
+    scrape = [rule for rule in policy["spec"]["ingress"] if any("namespaceSelector" in p for p in rule["from"])]
+    assert [[port_names[p["port"]] for p in rule["ports"]] for rule in scrape] == [[8501]]

@@ -44,3 +44,21 @@ def test_serve_without_a_model_exits_with_a_clear_message(tmp_path, capsys):
 def test_serve_with_a_missing_lm_folder_exits_with_a_clear_message(model_base_path, tmp_path, capsys):
     assert run_cli(serve, ["serve", "--model", str(model_base_path), "--lm", str(tmp_path / "no_lm")]) == 2
     assert "no_lm is not a language-model folder: decoder.json is missing" in capsys.readouterr().err
+
+
+def test_serve_warns_when_listening_beyond_loopback_without_keys(model_base_path, monkeypatch, capsys):
+    import uvicorn
+
+    binds = []  # the real server is not started: only where it would listen matters here
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kwargs: binds.append(host))
+    monkeypatch.delenv("ASR_API_KEYS", raising=False)
+    argv = ["serve", "--model", str(model_base_path), "--no-lm"]
+    assert run_cli(serve, argv) == 0
+    assert "warning" not in capsys.readouterr().err  # loopback by default: no warning
+    assert run_cli(serve, [*argv, "--host", "0.0.0.0"]) == 0
+    assert "listening on 0.0.0.0 without API keys" in capsys.readouterr().err
+    monkeypatch.setenv("ASR_API_KEYS", "sk-a,sk-b")
+    assert run_cli(serve, [*argv, "--host", "0.0.0.0"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "sk-a" not in err
+    assert binds == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]

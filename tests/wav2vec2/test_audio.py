@@ -7,11 +7,15 @@ these cover what the training and demo-corpus callers rely on.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
+import soxr
 
 from wav2vec2.audio import load_audio
 from wav2vec2.errors import (
@@ -98,3 +102,68 @@ def test_bad_audio_raises_the_library_error_hierarchy(data: bytes, error: type[A
 def test_a_missing_path_is_file_not_found_not_bad_audio(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_audio(tmp_path / "absent.wav")
+
+
+def test_long_audio_is_decoded_in_blocks_with_memory_near_the_output_size() -> None:
+    rate_hz, duration_s = 48_000, 60
+    data = wav_bytes(np.stack([tone(duration_s, rate_hz)] * 2, axis=1), rate_hz)
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc
+    try:
+        audio = load_audio(data)
+        peak_bytes = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    output_bytes = audio.samples.nbytes  # 60 s at 16 kHz float32: 3.84 MB
+    # Decoding the whole file at once held the 48 kHz stereo float32 source: 6x the output, 23 MB.
+    assert peak_bytes < 1.5 * output_bytes
+    # Resampled block by block, yet the same samples as one-shot resampling of the whole signal.
+    stereo, _ = soundfile.read(io.BytesIO(data), dtype="float32")
+    whole = soxr.resample(stereo.mean(axis=1, dtype=np.float32), rate_hz, 16_000, quality="HQ")
+    np.testing.assert_array_equal(audio.samples, whole)
+
+
+_needs_mp3_encoders = pytest.mark.skipif(
+    shutil.which("sox") is None or shutil.which("lame") is None,
+    reason="needs the sox (with libsox-fmt-mp3) and lame commands; scripts/test.sh installs them",
+)
+
+
+def _mp3_by(encoder: str, samples: np.ndarray, rate_hz: int, tmp_path: Path) -> bytes:
+    """Returns `samples` encoded as MP3 by the `sox` or `lame` command, as users make their files."""
+    wav, mp3 = tmp_path / "in.wav", tmp_path / f"out-{encoder}-{rate_hz}.mp3"
+    wav.write_bytes(wav_bytes(samples, rate_hz))
+    command = ["sox", str(wav), str(mp3)] if encoder == "sox" else ["lame", "--quiet", str(wav), str(mp3)]
+    subprocess.run(command, check=True, capture_output=True)
+    return mp3.read_bytes()
+
+
+@_needs_mp3_encoders
+@pytest.mark.parametrize("encoder", ["sox", "lame"])
+@pytest.mark.parametrize("rate_hz", [44_100, 22_050, 16_000])
+def test_complete_mp3s_decode_at_any_rate(encoder: str, rate_hz: int, tmp_path: Path) -> None:
+    # At 44.1 and 22.05 kHz libsndfile's length of an untagged MP3 is an estimate 0.47 % too long: no truncation.
+    audio = load_audio(_mp3_by(encoder, tone(3.7, rate_hz), rate_hz, tmp_path))
+    assert audio.source_sample_rate_hz == rate_hz
+    # MP3 adds the encoder's delay and pads to whole frames (1152 samples): up to ~0.15 s more, never less.
+    assert 3.7 <= audio.duration_s < 3.7 + 0.15
+
+
+# An ID3v2 tag (title, cover art) before the first frame: 10-byte header, then a 7-bit-per-byte ("syncsafe") size.
+_ID3V2_TAG = b"ID3\x04\x00\x00" + bytes([0, 0, 0x40, 0x00]) + b"\x00" * 0x2000  # 8 KiB, past a 4 KiB sync search
+
+
+@_needs_mp3_encoders
+@pytest.mark.parametrize("id3_tag", [b"", _ID3V2_TAG], ids=["bare", "id3v2"])
+def test_a_cut_mp3_whose_tag_counts_its_frames_is_truncated(id3_tag: bytes, tmp_path: Path) -> None:
+    data = id3_tag + _mp3_by("lame", tone(3.7, 44_100), 44_100, tmp_path)
+    assert b"Info" in data[: len(id3_tag) + 200]  # LAME's tag with the frame count
+    assert load_audio(data).duration_s == pytest.approx(3.7)
+    with pytest.raises(TruncatedAudioError, match="the header promises 163170 frames"):
+        load_audio(data[: len(data) // 2])
+
+
+@_needs_mp3_encoders
+def test_a_cut_mp3_without_a_length_tag_is_a_shorter_valid_mp3(tmp_path: Path) -> None:
+    data = _mp3_by("sox", tone(3.7, 44_100), 44_100, tmp_path)
+    # Nothing in an untagged MP3 says how long it was meant to be: what is there decodes.
+    assert load_audio(data[: len(data) // 2]).duration_s == pytest.approx(3.7 / 2, abs=0.1)

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import time
 from functools import partial
 
@@ -18,9 +17,10 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
+from service.api.auth import ApiKeys
 from service.api.errors import NORMAL_CLOSE, websocket_close
 from service.backends import Backend
-from service.core.config import Settings, api_key_set
+from service.core.config import Settings
 from service.core.errors import (
     InvalidStreamMessageError,
     StreamDurationError,
@@ -82,13 +82,11 @@ def _parse(text: str | bytes, model: type[StreamConfig] | type[EndOfAudio]) -> S
         raise InvalidStreamMessageError(f"invalid {model.__name__} message: {error}".splitlines()[0]) from None
 
 
-def _check_api_key(websocket: WebSocket, config: StreamConfig, settings: Settings) -> None:
-    keys = api_key_set(settings)
-    if not keys:
-        return
-    header = websocket.headers.get("authorization", "")
-    offered = config.api_key or header.removeprefix("Bearer ").strip()
-    if not any(secrets.compare_digest(offered, key) for key in keys):
+def _check_api_key(websocket: WebSocket, config: StreamConfig) -> None:
+    """Accept the key as the config's `api_key` (browsers cannot set headers on a WebSocket) or as a Bearer header."""
+    api_keys: ApiKeys = websocket.app.state.api_keys
+    authorization = f"Bearer {config.api_key}" if config.api_key else websocket.headers.get("authorization")
+    if not api_keys.check(authorization):
         raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
 
 
@@ -124,7 +122,7 @@ async def _run_stream(websocket: WebSocket, settings: Settings, backend: Backend
     """Serve one stream to its end; returns after the end message's flush, raises for any other ending."""
     clock = _Clock(settings)
     config = _parse(await _receive(websocket, clock), StreamConfig)
-    _check_api_key(websocket, config, settings)
+    _check_api_key(websocket, config)
 
     async def on_result(result: StreamResult) -> None:
         outbox.put(result_event(result))

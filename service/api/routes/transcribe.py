@@ -10,9 +10,11 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import BackendDep, MetricsDep, SettingsDep
+from service.api.deps import AudioUploadDep, BackendDep, MetricsDep, SettingsDep
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
-from service.audio import decode_audio
+from service.audio import DecodedAudio, decode_audio
+from service.core.errors import EmptyUploadError
+from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1", tags=["transcription"])
 
@@ -34,12 +36,33 @@ _ERRORS = {
 }
 
 
+async def _decode(upload: UploadFile, settings: SettingsDep) -> DecodedAudio:
+    # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop.
+    return await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+
+
+async def _decode_batch(uploads: list[UploadFile], settings: SettingsDep) -> list[DecodedAudio]:
+    """Returns every upload decoded; the error of the first bad one (in upload order) names that file."""
+    decoded = await asyncio.gather(*(_decode(upload, settings) for upload in uploads), return_exceptions=True)
+    for number, (upload, result) in enumerate(zip(uploads, decoded, strict=True), start=1):
+        if isinstance(result, AudioError | EmptyUploadError):
+            # Same type, so the same status and code; the message says which part it was.
+            raise type(result)(f"file {number} ({upload.filename or 'unnamed'}): {result}") from result
+        if isinstance(result, BaseException):
+            raise result
+    return decoded
+
+
 async def _transcribe_upload(
     upload: UploadFile, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
 ) -> Transcription:
     started = time.perf_counter()
-    # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop.
-    audio = await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+    return await _transcribe_audio(await _decode(upload, settings), started, settings, backend, metrics)
+
+
+async def _transcribe_audio(
+    audio: DecodedAudio, started: float, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
+) -> Transcription:
     model_started = time.perf_counter()
     text = await backend.transcribe(audio.samples)
     finished = time.perf_counter()
@@ -62,14 +85,18 @@ async def _transcribe_upload(
     summary="Transcribe one audio file",
 )
 async def transcribe(
-    file: Annotated[UploadFile, File(description="WAV, FLAC, OGG/Vorbis/Opus or MP3; any rate, any channels.")],
+    upload: AudioUploadDep,
     settings: SettingsDep,
     backend: BackendDep,
     metrics: MetricsDep,
     response_format: ResponseFormat = "json",
 ):
-    """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript."""
-    result = await _transcribe_upload(file, settings, backend, metrics)
+    """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript.
+
+    The audio is one multipart `file` part, or the whole request body with an `audio/*` content type
+    (`curl --data-binary @a.wav -H 'content-type: audio/wav'`).
+    """
+    result = await _transcribe_upload(upload, settings, backend, metrics)
     if response_format == "text":
         return PlainTextResponse(result.text)
     return result
@@ -88,9 +115,14 @@ async def transcribe_batch(
     metrics: MetricsDep,
     response_format: ResponseFormat = "json",
 ):
-    """Transcribe every `file` part; they are submitted together, so they share micro-batches."""
+    """Transcribe every `file` part; they are submitted together, so they share micro-batches.
+
+    Every file is decoded before any is transcribed: a bad one fails the request at once, its error naming it.
+    """
+    started = time.perf_counter()
+    decoded = await _decode_batch(file, settings)
     results = await asyncio.gather(
-        *(_transcribe_upload(upload, settings, backend, metrics) for upload in file)
+        *(_transcribe_audio(audio, started, settings, backend, metrics) for audio in decoded)
     )
     if response_format == "text":
         return PlainTextResponse("\n".join(result.text for result in results))

@@ -1,0 +1,49 @@
+"""Tells whether an MP3 file states its exact length, which decides whether a short decode means truncation.
+
+libsndfile decodes MP3 with mpg123, whose length is exact only when the first frame is a Xing/Info (LAME) or
+VBRI tag counting the frames; otherwise it is an estimate from the file size and the first frame's bitrate.
+The estimate is off by the padding byte the encoder adds to some frames: sox and LAME at 44.1 or 22.05 kHz
+give files that decode to 0.47 % fewer frames than "promised" ("the header promises 71586 frames, 71424 are
+present"), complete as they are. Without a tag an MP3 is a plain sequence of frames, and a cut file is a
+shorter valid one: its truncation cannot be seen, only a tag's count can betray it.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+_ID3V2_HEADER_BYTES = 10
+_ID3V2_FOOTER_FLAG = 0x10
+# The tag sits after the 4-byte frame header and the side information: 4 + 32 bytes at most (MPEG-1 stereo),
+# VBRI at exactly 4 + 32. A frame is at least 48 bytes, so the tag's name is in the first 48.
+_TAG_SEARCH_BYTES = 48
+_LENGTH_TAGS = (b"Xing", b"Info", b"VBRI")
+# Encoders may put padding or a second (ID3 / APE) header before the first frame; look this far for a sync word.
+_SYNC_SEARCH_BYTES = 4096
+
+
+def _id3v2_size(header: bytes) -> int:
+    """Returns the bytes an ID3v2 tag at the start of `header` takes (0 without one); its size is syncsafe."""
+    if len(header) < _ID3V2_HEADER_BYTES or header[:3] != b"ID3":
+        return 0
+    size = 0
+    for byte in header[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    footer = _ID3V2_HEADER_BYTES if header[5] & _ID3V2_FOOTER_FLAG else 0
+    return _ID3V2_HEADER_BYTES + size + footer
+
+
+def mp3_states_its_length(file: BinaryIO) -> bool:
+    """Returns whether the MP3 in `file` opens with a Xing/Info/VBRI frame count; `file`'s position is kept."""
+    start = file.tell()
+    try:
+        head = file.read(_ID3V2_HEADER_BYTES)
+        file.seek(start + _id3v2_size(head))
+        data = file.read(_SYNC_SEARCH_BYTES)
+    finally:
+        file.seek(start)
+    for offset in range(len(data) - 1):
+        if data[offset] == 0xFF and data[offset + 1] & 0xE0 == 0xE0:  # the 11-bit frame sync
+            first_frame = data[offset : offset + _TAG_SEARCH_BYTES]
+            return any(tag in first_frame for tag in _LENGTH_TAGS)
+    return False
