@@ -105,6 +105,18 @@ def choose_cut(
     return Cut((), tuple(words), segment_start_s)
 
 
+def split_at_pauses(words: tuple[Word, ...], pause_s: float) -> list[tuple[Word, ...]]:
+    """Return `words` in runs separated by gaps of at least `pause_s`: one segment per pause, however late the
+    decode that saw them (a slow server finalises several at once, but not as one segment)."""
+    groups: list[list[Word]] = []
+    for word in words:
+        if groups and word.start_s - groups[-1][-1].end_s < pause_s:
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    return [tuple(group) for group in groups]
+
+
 @dataclass
 class SlidingWindow:
     """The audio of a stream still needed for decoding, and the open segment's start; feed it, then `decode`.
@@ -159,7 +171,7 @@ class SlidingWindow:
             ]
         self.decoded_until_s = max(self.decoded_until_s, window_end_s)
         cut = choose_cut(words, self.segment_start_s, window_end_s, policy, flush)
-        finals = [self._segment(cut.final_words)] if cut.final_words else []
+        finals = [self._segment(group) for group in split_at_pauses(cut.final_words, policy.pause_s)]
         self.segment_start_s = cut.next_start_s
         keep_from = max(self._buffer_start, self._sample(self.segment_start_s - policy.left_context_s))
         self._buffer = self._buffer[keep_from - self._buffer_start :]

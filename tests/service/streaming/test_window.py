@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.streaming import WindowPolicy, choose_cut
+from service.streaming.window import split_at_pauses
 from transcription import Word
 
 POLICY = WindowPolicy(hop_s=0.5, left_context_s=1.0, right_context_s=0.5, pause_s=0.5, max_segment_s=4.0)
@@ -64,3 +65,11 @@ def test_flush_finalises_every_word() -> None:
 def test_a_policy_whose_cap_leaves_no_room_is_refused() -> None:
     with pytest.raises(ValueError, match="max_segment_s"):
         WindowPolicy(max_segment_s=0.8, right_context_s=0.5, pause_s=0.5)
+
+
+def test_words_finalised_together_after_a_slow_decode_still_make_one_segment_per_pause() -> None:
+    decoded = words(("one", 0.1, 0.4), ("two", 0.5, 0.8), ("three", 1.6, 1.9), ("four", 2.8, 3.1))
+    cut = choose_cut(decoded, 0.0, window_end_s=4.0, policy=POLICY, flush=False)
+    assert len(cut.final_words) == 4
+    groups = split_at_pauses(cut.final_words, POLICY.pause_s)
+    assert [[word.text for word in group] for group in groups] == [["one", "two"], ["three"], ["four"]]
