@@ -1,7 +1,7 @@
 """Prints WER / CER of a demo SavedModel and of pocketsphinx, on the same 16 kHz audio, in one run.
 
     python -m bench.accuracy --model path/to/saved_model --corpus artifacts/corpus
-    python -m bench.accuracy --model service/bundled_model/demo/1 --lm service/bundled_model/demo_lm
+    python -m bench.accuracy --model service/bundled_model/demo/1 --lm service/bundled_model/demo/1/assets.extra/lm
     python -m bench.accuracy --corpus artifacts/corpus --limit 50        # pocketsphinx only, quick look
 
 The sets are the corpus builder's evaluation manifests (demo_model/build_corpus.py): the held-out FSDD
@@ -30,12 +30,14 @@ import jiwer
 import numpy as np
 from tqdm import tqdm
 
-from ctc_decoding import LexiconBeamDecoder
+from ctc_decoding import LexiconBeamDecoder, log_softmax
 from ctc_decoding.language_model import ARPA_FILE
 from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
 from demo_model.text import normalize_transcript
-from service.backends.embedded import SavedModelTranscriber
+from model_export.client import SavedModelClient
 from training.data.sources import Utterance, manifest_utterances
+from transcription import FrameGeometry, GreedyDecoder, LanguageModelDecoder
+from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 DEFAULT_SETS = ("eval_fsdd_heldout", "eval_festival")
 DEMO_SYSTEM, DEMO_LM_SYSTEM = "demo model", "demo model+LM"
@@ -55,13 +57,16 @@ class Score:
 
 
 class DemoModelSystem:
-    """The exported model through the gateway's own transcriber: greedy in-graph, or with an LM folder."""
+    """The exported model through the gateway's own client and decoders: greedy, or with an LM folder."""
 
     def __init__(self, path: Path, batch_size: int = 16, lm_dir: Path | None = None) -> None:
-        decoder = LexiconBeamDecoder(lm_dir) if lm_dir is not None else None
-        self._transcriber = SavedModelTranscriber(path, decoder=decoder)
+        self._client = SavedModelClient(path)
+        tokenizer = Wav2Vec2CTCTokenizer.from_pretrained(self._client.model_dir.path / "assets")
+        self._decoder = (LanguageModelDecoder(LexiconBeamDecoder(lm_dir)) if lm_dir is not None
+                         else GreedyDecoder(tokenizer))  # fmt: skip
+        self._frame_s = FrameGeometry.of(self._client.config).frame_s
         self._batch_size = batch_size
-        self.name = DEMO_LM_SYSTEM if decoder else DEMO_SYSTEM
+        self.name = DEMO_LM_SYSTEM if lm_dir is not None else DEMO_SYSTEM
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
         """Returns one transcript per clip (float32 [samples] at 16 kHz), batched by similar length."""
@@ -69,7 +74,10 @@ class DemoModelSystem:
         texts = [""] * len(clips)
         for start in tqdm(range(0, len(order), self._batch_size), desc=self.name, leave=False):
             indices = order[start : start + self._batch_size]
-            batch_texts = self._transcriber.transcribe_batch([clips[index] for index in indices])
+            batch_texts = [
+                " ".join(word.text for word in self._decoder.decode(log_softmax(logits), 0, self._frame_s))
+                for logits in self._client.logits_batch([clips[index] for index in indices])
+            ]
             for index, text in zip(indices, batch_texts, strict=True):
                 texts[index] = text
         return texts

@@ -28,8 +28,8 @@ import numpy as np
 import tensorflow as tf
 
 from model_export.export import export_saved_model
-from service.savedmodel import pad_batch
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+from wav2vec2.feature_extractor import pad_batch
 
 SAMPLE_RATE_HZ = 16000
 

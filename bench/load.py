@@ -87,14 +87,14 @@ async def drive(url: str, wav: bytes, duration_s: float, concurrency: int, num_r
 
 def bare_model_ms(model_path: Path, samples: np.ndarray, repeats: int) -> float:
     """Returns the median time of one in-process model call on `samples` (the gateway-free reference)."""
-    from service.backends.embedded import SavedModelTranscriber
+    from model_export.client import SavedModelClient
 
-    transcriber = SavedModelTranscriber(model_path)
-    transcriber.transcribe_batch([samples])
+    client = SavedModelClient(model_path)
+    client.logits_batch([samples])
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        transcriber.transcribe_batch([samples])
+        client.logits_batch([samples])
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 

@@ -77,14 +77,14 @@ def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     """Add `--lm DIR` / `--no-lm`, shared by `asr serve` and `asr transcribe`."""
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--lm", type=Path, metavar="DIR", help="decode with this LM folder (`asr lm build`)")
-    choice.add_argument("--no-lm", action="store_true", help="greedy decoding in the graph, even where an LM is set")
+    choice.add_argument("--no-lm", action="store_true", help="greedy decoding, even where the model has an LM")
 
 
 def decoding_settings(args: argparse.Namespace) -> dict[str, object]:
     """Return the `Settings` fields the decoding flags set (none when neither was given)."""
     if args.no_lm:
-        return {"use_lm": False}
-    return {"lm_path": args.lm} if args.lm else {}
+        return {"decoder": "greedy"}
+    return {"lm_path": args.lm, "decoder": "lm"} if args.lm else {}
 
 
 def read_sentences(text_files: list[Path], manifests: list[Path], uppercase: bool) -> Iterator[str]:
@@ -103,20 +103,20 @@ def read_sentences(text_files: list[Path], manifests: list[Path], uppercase: boo
 
 def read_tokens(args: argparse.Namespace) -> list[str]:
     """Return the CTC vocabulary in id order, from the SavedModel's assets or a vocab.json."""
-    from service.savedmodel import VOCAB_ASSET, read_vocab, read_vocab_file, resolve_version_dir
+    from model_export.contract import VOCAB_ASSET, read_vocab, read_vocab_file, resolve_version_dir
 
     if not args.model:
         return read_vocab_file(args.vocab)
     version_dir = resolve_version_dir(args.model).path
     tokens = read_vocab(version_dir)
     if tokens is None:
-        raise FileNotFoundError(f"{version_dir / 'assets' / VOCAB_ASSET} does not exist")
+        raise FileNotFoundError(f"{version_dir / VOCAB_ASSET} does not exist")
     return tokens
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ctc_decoding import build_language_model
-    from service.core.errors import ServiceError
+    from model_export.errors import ExportError
     from training.errors import TrainingError
 
     if not args.text and not args.manifest:
@@ -129,9 +129,8 @@ def run_build(args: argparse.Namespace) -> int:
             read_sentences(args.text, args.manifest, args.uppercase), tokens, args.out, order=args.order,
             **{name: value for name, value in search.items() if value is not None},
         )  # fmt: skip
-    except (OSError, ValueError, ServiceError, TrainingError) as error:  # LanguageModelError is a ValueError
-        message = getattr(error, "message", None) or str(error)
-        print(f"asr lm build: {message}", file=sys.stderr)
+    except (OSError, ValueError, ExportError, TrainingError) as error:  # LanguageModelError is a ValueError
+        print(f"asr lm build: {error}", file=sys.stderr)
         return 2
     print(
         f"wrote {args.out}: {config.order}-gram LM over {config.notes['words']} words "
@@ -143,11 +142,10 @@ def run_build(args: argparse.Namespace) -> int:
 def run_tune(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ctc_decoding import LanguageModelError, LexiconBeamDecoder, write_decoder_config
-    from ctc_decoding.lexicon_decoder import log_softmax
+    from ctc_decoding import LanguageModelError, LexiconBeamDecoder, log_softmax, write_decoder_config
     from ctc_decoding.tuning import grid_search
-    from service.backends.embedded import SavedModelTranscriber
-    from service.core.errors import ServiceError
+    from model_export.client import SavedModelClient
+    from model_export.errors import ExportError
     from training.data.sources import Utterance, manifest_utterances
     from training.errors import TrainingError
     from wav2vec2.audio import load_audio
@@ -155,7 +153,9 @@ def run_tune(args: argparse.Namespace) -> int:
 
     try:
         decoder = LexiconBeamDecoder(args.lm)
-        transcriber = SavedModelTranscriber(args.model, decoder=decoder)
+        client = SavedModelClient(args.model)
+        if client.vocab is not None:
+            decoder.check_vocabulary(client.vocab)
         utterances = [item for item in manifest_utterances(args.manifest) if isinstance(item, Utterance)]
         utterances = utterances[: args.limit] if args.limit else utterances
         if not utterances:
@@ -165,11 +165,11 @@ def run_tune(args: argparse.Namespace) -> int:
         for start in tqdm(batches, desc="acoustic model", disable=args.no_progress):
             batch = utterances[start : start + args.batch_size]
             audio = [load_audio(utterance.audio_path).samples for utterance in batch]
-            log_probs.extend(log_softmax(logits) for logits in transcriber.logits_batch(audio))
+            log_probs.extend(log_softmax(logits) for logits in client.logits_batch(audio))
         references = [utterance.transcript for utterance in utterances]
         scores = grid_search(decoder, log_probs, references, args.lm_weights, args.word_scores, not args.no_progress)
-    except (OSError, ValueError, AudioError, ServiceError, TrainingError) as error:  # LanguageModelError too
-        print(f"asr lm tune: {getattr(error, 'message', None) or error}", file=sys.stderr)
+    except (OSError, ValueError, AudioError, ExportError, TrainingError) as error:  # LanguageModelError too
+        print(f"asr lm tune: {error}", file=sys.stderr)
         return 2
     current = next(
         (s for s in scores if (s.lm_weight, s.word_score) == (decoder.config.lm_weight, decoder.config.word_score)),

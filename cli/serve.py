@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ctc_decoding import LanguageModelError, read_decoder_config
+    from model_export.contract import resolve_version_dir
+    from model_export.errors import ExportError
     from service import Settings, create_app
-    from service.core.config import language_model_path
-    from service.core.errors import ModelLoadError
+    from service.decoding import language_model_path
     from service.logs import configure_logging
-    from service.savedmodel import resolve_version_dir
 
     flags = {
         "model_path": args.model,
@@ -69,14 +69,14 @@ def run(args: argparse.Namespace) -> int:
     flags = {name: value for name, value in flags.items() if value is not None}
     settings = Settings(**flags, **decoding_settings(args))
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    if not settings.tfserving_address:
-        try:
-            resolve_version_dir(settings.model_path)
-        except ModelLoadError as error:
-            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-            print(f"asr serve: {error}{hint if args.model is None else ''}", file=sys.stderr)
-            return 2
-    lm_dir = language_model_path(settings)
+    # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
+    try:
+        model_dir = resolve_version_dir(settings.model_path)
+    except ExportError as error:
+        hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+        print(f"asr serve: {error}{hint if args.model is None else ''}", file=sys.stderr)
+        return 2
+    lm_dir = language_model_path(settings, model_dir)
     if lm_dir is not None:
         try:
             read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback

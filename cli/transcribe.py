@@ -27,41 +27,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
-    parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_S)")
+    parser.add_argument("--max-duration-s", type=float, help="refuse longer files (default: ASR_MAX_DURATION_H hours)")
     parser.add_argument("--json", action="store_true", help="one JSON object per file instead of plain text")
     add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.audio import decode_audio
-    from service.backends.embedded import SavedModelTranscriber
+    import asyncio
+
     from service.core.config import Settings
-    from service.core.errors import ServiceError
-    from service.language_model import load_decoder
-    from wav2vec2.errors import AudioError
 
     settings = Settings(**{"model_path": args.model} if args.model else {}, **decoding_settings(args))
     max_duration_s = args.max_duration_s or settings.max_duration_s
+    return asyncio.run(transcribe_files(settings, args.files, max_duration_s, args.json))
+
+
+async def transcribe_files(settings, files: list[Path], max_duration_s: float, as_json: bool) -> int:
+    """Transcribe `files` with the gateway's own embedded backend (same chunking, decoders and transcripts)."""
+    from service.audio import decode_audio
+    from service.backends.embedded import EmbeddedBackend
+    from service.core.errors import ServiceError
+    from wav2vec2.errors import AudioError
+
+    backend = EmbeddedBackend(settings)
     try:
-        transcriber = SavedModelTranscriber(settings.model_path, settings.signature_name, load_decoder(settings))
+        await backend.start()
     except ServiceError as error:
         print(f"asr transcribe: {error.message}", file=sys.stderr)
         return 2
     failures = 0
-    for path in args.files:
-        try:
-            with path.open("rb") as file:
-                audio = decode_audio(file, max_duration_s)
-        except (OSError, ServiceError, AudioError) as error:
-            print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
-            failures += 1
-            continue
-        [text] = transcriber.transcribe_batch([audio.samples])
-        if args.json:
-            print(json.dumps({"file": str(path), "text": text, "duration_s": round(audio.duration_s, 4)}))
-        elif len(args.files) > 1:
-            print(f"{path}\t{text}")
-        else:
-            print(text)
+    try:
+        for path in files:
+            try:
+                with path.open("rb") as file:
+                    audio = decode_audio(file, max_duration_s)
+            except (OSError, ServiceError, AudioError) as error:
+                print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
+                failures += 1
+                continue
+            transcript = await backend.transcribe(audio.samples)
+            if as_json:
+                print(json.dumps({"file": str(path), "text": transcript.text, "duration_s": round(audio.duration_s, 4),
+                                  "decoder": transcript.decoder}))  # fmt: skip
+            elif len(files) > 1:
+                print(f"{path}\t{transcript.text}")
+            else:
+                print(transcript.text)
+    finally:
+        await backend.close()
     return 1 if failures else 0

@@ -7,13 +7,15 @@ from ctc_decoding.language_model import (
     read_decoder_config,
     write_decoder_config,
 )
-from ctc_decoding.lexicon_decoder import LexiconBeamDecoder
+from ctc_decoding.lexicon_decoder import BeamResult, LexiconBeamDecoder, log_softmax
 
 __all__ = [
+    "BeamResult",
     "DecoderConfig",
     "LanguageModelError",
     "LexiconBeamDecoder",
     "build_language_model",
+    "log_softmax",
     "read_decoder_config",
     "write_decoder_config",
 ]

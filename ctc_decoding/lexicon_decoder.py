@@ -81,6 +81,14 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+@dataclasses.dataclass(frozen=True)
+class BeamResult:
+    """The best beam: its words, and the token id the path takes at each frame (for word times)."""
+
+    words: tuple[str, ...]
+    frame_tokens: np.ndarray  # [frames] int32
+
+
 class LexiconBeamDecoder:
     """Decodes CTC log-probabilities into words of a language-model folder (see `ctc_decoding.language_model`).
 
@@ -163,21 +171,31 @@ class LexiconBeamDecoder:
             f"word_score {self.config.word_score:g})"
         )
 
-    def decode(self, log_probs: np.ndarray) -> str:
-        """Return the best transcript of one utterance; `log_probs`: [frames, vocab] log-softmax output."""
+    @property
+    def blank_id(self) -> int:
+        return self._blank_id
+
+    @property
+    def delimiter_id(self) -> int:
+        return self._delimiter_id
+
+    def search(self, log_probs: np.ndarray) -> BeamResult:
+        """Return the best hypothesis of one utterance: its words and its per-frame token path.
+
+        `log_probs`: [frames, vocab] log-softmax output.
+        """
         if log_probs.ndim != 2 or log_probs.shape[1] != len(self.config.tokens):
             raise LanguageModelError(
                 f"expected log-probabilities of shape [frames, {len(self.config.tokens)}], got {log_probs.shape}"
             )
         num_frames = log_probs.shape[0]
         if num_frames == 0:
-            return ""
+            return BeamResult((), np.zeros(0, dtype=np.int32))
         # Lexicon spellings end in the word delimiter, which models rarely emit after the last word: a final
         # frame that is certainly a delimiter closes that word, or the search would drop it.
         end_of_utterance = np.full((1, log_probs.shape[1]), _IMPOSSIBLE_LOG_PROB, dtype=np.float32)
         end_of_utterance[0, self._delimiter_id] = 0.0
         emissions = np.ascontiguousarray(np.concatenate([log_probs, end_of_utterance]), dtype=np.float32)
-        num_frames += 1
         search = LexiconDecoder(
             self._options,
             self._trie,
@@ -188,10 +206,18 @@ class LexiconBeamDecoder:
             [],
             False,
         )
-        results = search.decode(emissions.ctypes.data, num_frames, emissions.shape[1])
+        results = search.decode(emissions.ctypes.data, num_frames + 1, emissions.shape[1])
         if not results:
-            return ""
-        return " ".join(self._word_dict.get_entry(word_id) for word_id in results[0].words if word_id >= 0)
+            return BeamResult((), np.full(num_frames, self._blank_id, dtype=np.int32))
+        best = results[0]
+        words = tuple(self._word_dict.get_entry(word_id) for word_id in best.words if word_id >= 0)
+        # flashlight's token path has one entry before the first frame and one after the last emission frame.
+        frame_tokens = np.asarray(best.tokens, dtype=np.int32)[1 : num_frames + 1]
+        return BeamResult(words, frame_tokens)
+
+    def decode(self, log_probs: np.ndarray) -> str:
+        """Return the best transcript of one utterance; `log_probs`: [frames, vocab] log-softmax output."""
+        return " ".join(self.search(log_probs).words)
 
     def decode_logits(self, logits: np.ndarray, logit_length: np.ndarray) -> list[str]:
         """Return one transcript per row of a padded batch.

@@ -47,11 +47,11 @@ if [[ "$model" == "default" ]]; then
     # The gateway's own rule for "no model given" (ASR_MODEL_PATH, else the bundled model; highest version).
     bundled="$("${python[@]}" -c 'import sys
 from service.core.config import Settings
-from service.core.errors import ModelLoadError
-from service.savedmodel import resolve_version_dir
+from model_export.errors import ExportError
+from model_export.contract import resolve_version_dir
 try:
     print(resolve_version_dir(Settings().model_path).path)
-except ModelLoadError as error:
+except ExportError as error:
     sys.exit(f"export-once: no bundled model to copy: {error}")')"
     echo "export-once: copying the bundled model ${bundled} as ${name} version ${version} into ${out_dir}"
     mkdir -p "${staging}/${name}"

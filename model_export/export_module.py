@@ -90,7 +90,7 @@ class ServingModule(tf.Module):
         mean_log_prob = tf.reduce_sum(best_log_prob * valid, axis=1) / tf.maximum(num_valid, 1.0)
         confidence = tf.where(num_valid > 0, tf.exp(mean_log_prob), 0.0)
         return {
-            "transcript": self._tokenizer.ids_to_text_tf(ids),
+            "transcript": self._tokenizer.greedy_text_tf(logits, logit_length),
             "token_ids": ids.to_tensor(default_value=TOKEN_PAD_ID),
             "token_frames": frames.to_tensor(default_value=TOKEN_PAD_ID),
             "token_count": tf.cast(ids.row_lengths(), tf.int32),

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -21,21 +22,22 @@ from service.core.errors import QueueFullError
 
 logger = logging.getLogger(__name__)
 
-BatchFn = Callable[[Sequence[np.ndarray]], list[str]]
+T = TypeVar("T")
+BatchFn = Callable[[Sequence[np.ndarray]], list[T]]  # one result (e.g. logits) per input, in order
 
 
 @dataclass
-class _Pending:
+class _Pending(Generic[T]):
     audio: np.ndarray
-    result: asyncio.Future[str]
+    result: asyncio.Future[T]
 
 
-class MicroBatcher:
+class MicroBatcher(Generic[T]):
     """Collects `submit`ted utterances into batches for `batch_fn`, a blocking call run off the event loop."""
 
     def __init__(
         self,
-        batch_fn: BatchFn,
+        batch_fn: BatchFn[T],
         *,
         max_batch_size: int,
         max_wait_ms: float,
@@ -45,7 +47,7 @@ class MicroBatcher:
         self._batch_fn = batch_fn
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000.0
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue_size)
+        self._queue: asyncio.Queue[_Pending[T]] = asyncio.Queue(maxsize=max_queue_size)
         self._on_batch = on_batch
         # One thread: the model call is itself multi-threaded (TF intra-op), and batches queue behind it.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-model")
@@ -71,8 +73,8 @@ class MicroBatcher:
                 pending.result.cancel()
         self._executor.shutdown(wait=True)
 
-    async def submit(self, audio: np.ndarray) -> str:
-        """Return the transcript of `audio` once its batch has run; `QueueFullError` if too many wait."""
+    async def submit(self, audio: np.ndarray) -> T:
+        """Return `batch_fn`'s result for `audio` once its batch has run; `QueueFullError` if too many wait."""
         pending = _Pending(audio, asyncio.get_running_loop().create_future())
         try:
             self._queue.put_nowait(pending)
@@ -91,7 +93,7 @@ class MicroBatcher:
                 continue
             self._on_batch(len(batch))
             try:
-                transcripts = await loop.run_in_executor(
+                results = await loop.run_in_executor(
                     self._executor, self._batch_fn, [pending.audio for pending in batch]
                 )
             except Exception as error:  # noqa: BLE001 - handed to every request of the batch
@@ -100,11 +102,11 @@ class MicroBatcher:
                     if not pending.result.done():
                         pending.result.set_exception(error)
                 continue
-            for pending, transcript in zip(batch, transcripts, strict=True):
+            for pending, result in zip(batch, results, strict=True):
                 if not pending.result.done():
-                    pending.result.set_result(transcript)
+                    pending.result.set_result(result)
 
-    async def _collect_batch(self) -> list[_Pending]:
+    async def _collect_batch(self) -> list[_Pending[T]]:
         batch = [await self._queue.get()]
         deadline = asyncio.get_running_loop().time() + self.max_wait_s
         while len(batch) < self.max_batch_size:

@@ -23,6 +23,16 @@ class AudioBatch:
     audio_length: np.ndarray
 
 
+def pad_batch(utterances: Sequence[np.ndarray], padding_value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return `(audio [batch, samples] float32 padded, audio_length [batch] int32)`: the model's batch inputs."""
+    arrays = [np.asarray(samples, dtype=np.float32).reshape(-1) for samples in utterances]
+    audio_length = np.array([array.shape[0] for array in arrays], dtype=np.int32)
+    audio = np.full((len(arrays), int(audio_length.max(initial=0))), padding_value, dtype=np.float32)
+    for row, array in enumerate(arrays):
+        audio[row, : array.shape[0]] = array
+    return audio, audio_length
+
+
 class Wav2Vec2FeatureExtractor:
     """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio."""
 
@@ -68,11 +78,7 @@ class Wav2Vec2FeatureExtractor:
         """Normalises each utterance over its own samples and pads the batch with zeros."""
         if len(speech) == 0:
             raise ValueError("empty batch: pass at least one utterance")
-        arrays = [np.asarray(s, dtype=np.float32).reshape(-1) for s in speech]
-        lengths = np.array([a.shape[0] for a in arrays], dtype=np.int32)
-        audio = np.full((len(arrays), int(lengths.max())), self.padding_value, dtype=np.float32)
-        for row, array in enumerate(arrays):
-            audio[row, : array.shape[0]] = array
+        audio, lengths = pad_batch(speech, self.padding_value)
         if self.do_normalize:
             audio = normalize_audio(tf.constant(audio), tf.constant(lengths)).numpy()
         return AudioBatch(audio=audio, audio_length=lengths)

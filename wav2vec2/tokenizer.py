@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from wav2vec2.ctc_decode import collapse_ctc_ids
+from wav2vec2.ctc_decode import collapse_ctc_ids, ctc_greedy_ids
 
 # The vocabulary of facebook/wav2vec2-base-960h, so that `Wav2Vec2Processor(is_tokenizer=True)` works offline.
 BASE_960H_VOCAB: dict[str, int] = {
@@ -142,6 +142,14 @@ class Wav2Vec2CTCTokenizer:
         if self.do_lower_case:
             text = tf.strings.lower(text)
         return text
+
+    def greedy_text_tf(self, logits: tf.Tensor, logit_length: tf.Tensor | None) -> tf.Tensor:
+        """`[batch]` greedy transcripts of `[batch, frames, vocab]` logits: the one greedy text function, used by
+        the export graph and `asr eval` (special tokens the model emits are kept, as served)."""
+        text = self.ids_to_text_tf(ctc_greedy_ids(logits, logit_length, self.pad_token_id))
+        # Two delimiters with a blank between them both survive the collapse; they are one word break, not two
+        # spaces (HF's `decode`, which `ids_to_text_tf` matches, would keep both).
+        return tf.strings.regex_replace(text, " +", " ")
 
     def batch_decode(
         self, sequences: Iterable[Sequence[int]] | np.ndarray, skip_special_tokens: bool = False

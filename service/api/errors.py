@@ -39,6 +39,7 @@ from service.core.errors import (
     UnsupportedParameterError,
     UploadTooLargeError,
 )
+from transcription.errors import TranscriptionError, UnknownDecoderError
 from wav2vec2.errors import (
     AudioDecodeError,
     AudioError,
@@ -53,7 +54,7 @@ T = TypeVar("T")
 
 # Looked up along the error's class hierarchy (wav2vec2's TruncatedAudioError is an AudioDecodeError);
 # the AudioError row catches any audio error added to the library later.
-STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
+STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int] = {
     EmptyUploadError: 400,
     UnsupportedParameterError: 400,
     UnauthorizedError: 401,
@@ -66,6 +67,7 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
     EmptyAudioError: 422,
     NonFiniteAudioError: 422,
     AudioError: 422,
+    TranscriptionError: 422,
     BackendError: 502,
     QueueFullError: 503,
     BackendUnavailableError: 503,
@@ -74,9 +76,10 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
 }
 
 # A stream's end, as a WebSocket close code (RFC 6455 7.4: 1000-1015 standard, 4000-4999 ours, mirroring HTTP).
-CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
+CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int] = {
     InvalidStreamMessageError: 4400,
     AudioError: 4400,
+    TranscriptionError: 4400,  # e.g. `decoder: lm` where no language model is configured
     UnauthorizedError: 4401,
     StreamIdleError: 4408,
     StreamDurationError: 4413,
@@ -92,14 +95,16 @@ CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError], int] = {
 }
 NORMAL_CLOSE = 1000
 
-# The audio library's errors carry no gateway code; these are the names clients know (docs/service.md).
-CODE_BY_AUDIO_ERROR: dict[type[AudioError], str] = {
+# The libraries' errors carry no gateway code; these are the names clients know (docs/service.md).
+CODE_BY_LIBRARY_ERROR: dict[type[AudioError | TranscriptionError], str] = {
     AudioTooLongError: "audio_too_long",
     UnsupportedAudioFormatError: "unsupported_media_type",
     AudioDecodeError: "audio_decode_error",
     EmptyAudioError: "empty_audio",
     NonFiniteAudioError: "invalid_samples",
     AudioError: "audio_decode_error",
+    UnknownDecoderError: "unknown_decoder",
+    TranscriptionError: "transcription_error",
 }
 
 # Starlette's own errors (unknown route, wrong method) get names in the same vocabulary.
@@ -133,14 +138,16 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status_code, headers=headers)
 
 
-def service_error_response(error: ServiceError | AudioError, retry_after_s: int, path: str = "") -> JSONResponse:
+def service_error_response(
+    error: ServiceError | AudioError | TranscriptionError, retry_after_s: int, path: str = ""
+) -> JSONResponse:
     """Return the response for a typed error: its status from `STATUS_BY_ERROR`, Retry-After on 503."""
     status_code = _by_class(STATUS_BY_ERROR, error, default=500)
     param = None
     if isinstance(error, ServiceError):
         code, message, param = error.code, error.message, error.param
     else:
-        code, message = _by_class(CODE_BY_AUDIO_ERROR, error), str(error)
+        code, message = _by_class(CODE_BY_LIBRARY_ERROR, error), str(error)
         param = "file"
     headers = None
     if status_code == 503:
@@ -154,9 +161,9 @@ def service_error_response(error: ServiceError | AudioError, retry_after_s: int,
 
 def websocket_close(error: Exception) -> tuple[int, dict[str, dict[str, str]]]:
     """Return `(close code, error event)` for an error that ends a stream; unexpected errors are 1011."""
-    if isinstance(error, ServiceError | AudioError):
+    if isinstance(error, ServiceError | AudioError | TranscriptionError):
         code = _by_class(CLOSE_CODE_BY_ERROR, error, default=1011)
-        name = error.code if isinstance(error, ServiceError) else _by_class(CODE_BY_AUDIO_ERROR, error)
+        name = error.code if isinstance(error, ServiceError) else _by_class(CODE_BY_LIBRARY_ERROR, error)
         message = error.message if isinstance(error, ServiceError) else str(error)
     else:
         logger.error("stream failed: %r", error, exc_info=error)
@@ -174,7 +181,7 @@ def _by_class(table: Mapping[type, T], error: Exception, default: T | None = Non
 def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
-    async def service_error(request: Request, error: ServiceError | AudioError) -> JSONResponse:
+    async def service_error(request: Request, error: ServiceError | AudioError | TranscriptionError) -> JSONResponse:
         return service_error_response(error, retry_after_s, path=request.url.path)
 
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -198,6 +205,7 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
 
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(AudioError, service_error)
+    app.add_exception_handler(TranscriptionError, service_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -14,6 +14,7 @@ class Transcription(BaseModel):
     processing_ms: float = Field(description="Server time for decoding and transcribing, upload excluded.")
     source_sample_rate_hz: int = Field(description="Sample rate of the upload before resampling to 16 kHz.")
     source_channels: int = Field(description="Channels of the upload before downmixing.")
+    decoder: str = Field(description="The decoder that produced the text: 'greedy' or 'lm'.")
 
 
 class BatchTranscription(BaseModel):
@@ -28,10 +29,11 @@ class TensorSpec(BaseModel):
 class ModelCard(BaseModel):
     """One served model: OpenAI's four model fields first (what `client.models.list()` reads), then ours."""
 
-    id: str = Field(description="The name to pass as `model` (OpenAI's field; equals `name`).")
+    # The OpenAI fields default to blanks because backends build the card; the `/v1/models` route fills them.
+    id: str = Field("", description="The name to pass as `model` (OpenAI's field; equals `name`).")
     object: Literal["model"] = "model"
-    created: int = Field(description="Unix time at which this gateway loaded the model.")
-    owned_by: str = Field(description="Who publishes it: this gateway.")
+    created: int = Field(0, description="Unix time at which this gateway loaded the model.")
+    owned_by: str = Field("", description="Who publishes it: this gateway.")
     name: str
     version: int | None
     backend: str = Field(description="'embedded' (in-process SavedModel) or 'tfserving' (gRPC).")
@@ -40,7 +42,9 @@ class ModelCard(BaseModel):
     outputs: dict[str, TensorSpec]
     sample_rate_hz: int
     vocab: list[str] | None = Field(description="CTC vocabulary in id order; null when the backend hides it.")
-    decoder: str = Field(description="How logits become text: the graph's greedy CTC, or the gateway's LM beam search.")
+    decoder: str = Field(description="The decoder used when a request names none: 'greedy' or 'lm'.")
+    decoders: list[str] = Field(description="The decoders a request may ask for (`decoder=`).")
+    decoder_description: str = Field(description="How the default decoder turns logits into words.")
 
 
 class ModelList(BaseModel):

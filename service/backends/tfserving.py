@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -24,11 +25,13 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from ctc_decoding import LanguageModelError, LexiconBeamDecoder
-from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
+from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
+from service.api.schemas import ModelCard
+from service.backends.base import model_card
+from service.core.config import Settings
 from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
-from service.language_model import LOGITS_SIGNATURE, load_decoder
-from service.savedmodel import GREEDY_DECODER, ModelInfo, describe_signature, pad_batch
+from service.decoding import ModelAssets, build_transcriber, read_model_assets
+from transcription import ChunkedTranscriber, Transcript, Word
 
 logger = logging.getLogger(__name__)
 
@@ -68,22 +71,12 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, object]]:
     ]
 
 
-def float_tensor_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
-    """Return `array` as a TensorProto with the raw bytes in `tensor_content` (no per-element encoding)."""
-    dtype = {np.dtype(np.float32): types_pb2.DT_FLOAT, np.dtype(np.int32): types_pb2.DT_INT32}[array.dtype]
-    return tensor_pb2.TensorProto(
-        dtype=dtype,
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in array.shape]
-        ),
-        tensor_content=np.ascontiguousarray(array).tobytes(),
-    )
-
-
 class TFServingBackend:
-    """Sends each utterance to TF Serving (which batches server-side with `--enable_batching`).
+    """Sends each file's chunks to TF Serving's `logits` signature, a batch per `Predict` (TF Serving may batch
+    further with `--enable_batching`), and decodes the logits in the gateway.
 
-    With a language model configured, it asks for the `logits` signature and decodes them in the gateway.
+    The gateway reads the served model's assets (vocabulary, frame rate, language model) from `settings.model_path`:
+    the directory TF Serving serves, mounted read-only (compose.yaml does).
     """
 
     kind = "tfserving"
@@ -96,14 +89,17 @@ class TFServingBackend:
         self._predict_stub: prediction_service_pb2_grpc.PredictionServiceStub | None = None
         self._model_stub: model_service_pb2_grpc.ModelServiceStub | None = None
         self._in_flight = 0
-        self._decoder: LexiconBeamDecoder | None = None
-
-    @property
-    def _signature_name(self) -> str:
-        return LOGITS_SIGNATURE if self._decoder else self._settings.signature_name
+        self._assets: ModelAssets | None = None
+        self._decode_pool: ThreadPoolExecutor | None = None
+        self._transcriber: ChunkedTranscriber | None = None
 
     async def start(self) -> None:
-        self._decoder = await asyncio.to_thread(load_decoder, self._settings)
+        self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
+        self._decode_pool = ThreadPoolExecutor(self._settings.decode_threads, thread_name_prefix="asr-decode")
+        self._transcriber = await asyncio.to_thread(
+            build_transcriber, self._settings, self._assets, self._logits, self._decode_pool,
+            self._settings.batch_max_size,
+        )  # fmt: skip
         # Created inside the running loop: a grpc.aio channel belongs to the loop that made it.
         self._channel = grpc.aio.insecure_channel(
             self._settings.tfserving_address, options=channel_options(self._settings.grpc_max_message_bytes)
@@ -117,34 +113,48 @@ class TFServingBackend:
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
+        if self._decode_pool is not None:
+            self._decode_pool.shutdown(wait=True, cancel_futures=True)
 
     def _model_spec(self, request) -> None:
         request.model_spec.name = self._settings.model_name
         if self._settings.model_version is not None:
             request.model_spec.version.value = self._settings.model_version
 
-    async def transcribe(self, samples: np.ndarray) -> str:
-        audio, audio_length = pad_batch([samples])
+    async def _logits(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Return each chunk's logits from one `Predict` on the `logits` signature."""
         request = predict_pb2.PredictRequest()
         self._model_spec(request)
-        request.model_spec.signature_name = self._signature_name
-        request.inputs["audio"].CopyFrom(float_tensor_proto(audio))
-        request.inputs["audio_length"].CopyFrom(float_tensor_proto(audio_length))
-        request.output_filter.extend(["logits", "logit_length"] if self._decoder else ["transcript"])
+        request.model_spec.signature_name = LOGITS_SIGNATURE
+        for name, value in batch_inputs(chunks).items():
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+        request.output_filter.extend([LOGITS, LOGIT_LENGTH])
         self._in_flight += 1
         try:
             response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
-            if self._decoder is None:
-                return response.outputs["transcript"].string_val[0].decode("utf-8")
-            logits = tf.make_ndarray(response.outputs["logits"])
-            logit_length = tf.make_ndarray(response.outputs["logit_length"])
-            try:
-                [text] = await asyncio.to_thread(self._decoder.decode_logits, logits, logit_length)
-            except LanguageModelError as error:
-                raise BackendError(f"TF Serving's model does not fit the language model: {error}") from error
-            return text
         finally:
             self._in_flight -= 1
+        logits = tf.make_ndarray(response.outputs[LOGITS])
+        vocab_size = len(self._assets.vocab)
+        if logits.shape[-1] != vocab_size:
+            raise BackendError(
+                f"TF Serving's model gives {logits.shape[-1]} logits per frame, but the vocabulary at "
+                f"{self._assets.model_dir.path} has {vocab_size} tokens: ASR_MODEL_PATH must be the model TF "
+                "Serving serves"
+            )
+        return split_logits(logits, tf.make_ndarray(response.outputs[LOGIT_LENGTH]))
+
+    def _ready_transcriber(self) -> ChunkedTranscriber:
+        if self._transcriber is None or self._predict_stub is None:
+            raise BackendUnavailableError("the gateway is still starting")
+        return self._transcriber
+
+    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+        return await self._ready_transcriber().transcribe(samples, decoder)
+
+    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
+        async for words in self._ready_transcriber().transcribe_chunks(samples, decoder):
+            yield words
 
     async def is_ready(self) -> bool:
         request = get_model_status_pb2.GetModelStatusRequest()
@@ -155,26 +165,20 @@ class TFServingBackend:
             return False
         return any(status.state == _AVAILABLE for status in response.model_version_status)
 
-    async def model_info(self) -> ModelInfo:
+    async def model_info(self) -> ModelCard:
         request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
         self._model_spec(request)
         response = await self._call(self._predict_stub.GetModelMetadata, request, _STATUS_TIMEOUT_S)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
-        signature_name = self._signature_name
-        if signature_name not in signature_map.signature_def:
-            raise BackendError(f"TF Serving's model has no signature {signature_name!r}")
-        inputs, outputs = describe_signature(signature_map.signature_def[signature_name])
-        return ModelInfo(
-            name=response.model_spec.name,
-            version=response.model_spec.version.value if response.model_spec.HasField("version") else None,
-            signature_name=signature_name,
-            inputs=inputs,
-            outputs=outputs,
-            sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
-            vocab=None,  # TF Serving cannot serve assets; the vocabulary stays inside its graph
-            decoder=self._decoder.describe() if self._decoder else GREEDY_DECODER,
-        )
+        if LOGITS_SIGNATURE not in signature_map.signature_def:
+            raise BackendError(f"TF Serving's model has no signature {LOGITS_SIGNATURE!r}")
+        inputs, outputs = describe_signature(signature_map.signature_def[LOGITS_SIGNATURE])
+        return model_card(
+            response.model_spec.name,
+            response.model_spec.version.value if response.model_spec.HasField("version") else None,
+            self.kind, inputs, outputs, self._assets.vocab, self._ready_transcriber(),
+        )  # fmt: skip
 
     async def _call(self, method, request, timeout_s: float):
         address = self._settings.tfserving_address

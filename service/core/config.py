@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
 BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
-# The demo model's word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md).
-BUNDLED_LM_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo_lm"
+# Its word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md) travels inside
+# the version directory (`assets.extra/lm`, model_export/contract.py), so every copy of the model carries it.
 
 # wav2vec 2.0 is trained on 16 kHz audio; the SavedModel contract takes exactly that.
 MODEL_SAMPLE_RATE_HZ = 16_000
@@ -26,8 +26,9 @@ class Settings(BaseSettings):
 
     model_path: Path = Field(
         BUNDLED_MODEL_PATH,
-        description="SavedModel for the embedded backend: a version dir (with saved_model.pb) or a "
-        "TF Serving model dir holding numbered versions (the highest is loaded).",
+        description="The SavedModel: a version dir (with saved_model.pb) or a TF Serving model dir holding numbered "
+        "versions (the highest is used). The embedded backend runs it; with TF Serving the gateway reads only its "
+        "assets (vocabulary, frame rate, language model), so point it at the directory TF Serving serves.",
     )
     tfserving_address: str | None = Field(
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
@@ -37,15 +38,37 @@ class Settings(BaseSettings):
         "en", description="ISO-639-1 code of the language the model transcribes (OpenAI's `language` field)."
     )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
-    signature_name: str = Field("serving_default", description="SavedModel signature to call.")
 
+    decoder: Literal["auto", "greedy", "lm"] = Field(
+        "auto",
+        description="How logits become words (docs/transcripts.md): `greedy` CTC, `lm` lexicon beam search with the "
+        "language model (an error if there is none), or `auto`: `lm` when a language model is configured "
+        "(ASR_LM_PATH) or travels with the model (its `assets.extra/lm/`), else `greedy`. A request may still "
+        "ask for `greedy`.",
+    )
     lm_path: Path | None = Field(
         None,
-        description="Language-model folder (`asr lm build`): decode the model's logits by lexicon beam search "
-        "with it instead of the graph's greedy CTC. Unset: the bundled demo LM when the embedded backend serves "
-        "the bundled demo model, else greedy.",
+        description="Language-model folder (`asr lm build`) to use instead of the one in the model's "
+        "`assets.extra/lm/`.",
     )
-    use_lm: bool = Field(True, description="false: always the graph's greedy decoding, even with an LM.")
+    chunk_s: float = Field(
+        30.0,
+        gt=0,
+        description="Audio longer than this is transcribed in overlapping windows of this length "
+        "(measured: bench/long_audio.py, docs/transcripts.md).",
+    )
+    chunk_context_s: float = Field(
+        2.5,
+        ge=0,
+        description="Seconds at each side of a window that only give context and are dropped when the windows' "
+        "outputs are stitched; consecutive windows overlap by twice this.",
+    )
+    decode_threads: int = Field(
+        2, ge=1, description="Threads that decode logits into words (LM beam search), apart from the model's thread."
+    )
+    segment_pause_s: float = Field(0.5, ge=0, description="A pause this long between words starts a new segment.")
+    segment_max_s: float = Field(7.0, gt=0, description="Longest segment, in seconds.")
+    segment_max_chars: int = Field(84, ge=1, description="Longest segment text, in characters (two subtitle lines).")
 
     grpc_timeout_s: float = Field(30.0, gt=0, description="Deadline of one Predict call to TF Serving.")
     grpc_max_message_bytes: int = Field(
@@ -59,7 +82,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
-    max_duration_s: float = Field(60.0, gt=0, description="Longest accepted audio, in seconds (413 past it).")
+    max_duration_h: float = Field(
+        3.0, gt=0, description="Longest accepted audio, in hours (413 past it); memory is bounded by ASR_CHUNK_S."
+    )
 
     batch_max_size: int = Field(8, ge=1, description="Most utterances per embedded-model call (1: no batching).")
     batch_max_wait_ms: float = Field(
@@ -117,16 +142,9 @@ class Settings(BaseSettings):
         return value
 
 
-def language_model_path(settings: Settings) -> Path | None:
-    """Return the LM folder the gateway decodes with, or None for the SavedModel's own greedy decoding."""
-    if not settings.use_lm:
-        return None
-    if settings.lm_path is not None:
-        return settings.lm_path
-    # The bundled LM knows only the demo model's 270 words: never paired with a model it was not built for.
-    model_path = settings.model_path.resolve()
-    is_bundled_model = BUNDLED_MODEL_PATH in (model_path, *model_path.parents)
-    return BUNDLED_LM_PATH if is_bundled_model and settings.tfserving_address is None else None
+    @property
+    def max_duration_s(self) -> float:
+        return self.max_duration_h * 3600.0
 
 
 @lru_cache

@@ -2,27 +2,31 @@
 
 No Docker engine runs here, so the three compose services run as local processes instead:
 
-- `export`: the real export (`model_export.export_saved_model`) of a tiny random `Wav2Vec2ForCTC` into
-  `<tmp>/models/<name>/1`, where `<tmp>/models` plays the `models` volume and `<name>`/base path come from the
-  `docker/models.config` that compose mounts into TF Serving (read through compose.yaml's own mounts and flags).
-- `tfserving`: **`service.tfserving_standin` replaces the `tensorflow_model_server` binary, which cannot be
-  installed here** (no TF Serving package or image is reachable from these machines). The stand-in is a real gRPC
-  server speaking TF Serving's own `PredictionService`/`ModelService` protos over the same SavedModel, started
-  with the model name and base path `models.config` gives. It ignores the batching and monitoring files; those
-  are checked as the protos the real server parses them into (test_tfserving_configs.py).
+- `export`: what `export-once` does by default (`ASR_EXPORT_MODEL=default`): a copy of the bundled demo model,
+  language model included, into `<tmp>/models/<name>/1`, where `<tmp>/models` plays the `models` volume and
+  `<name>`/base path come from the `docker/models.config` that compose mounts into TF Serving (read through
+  compose.yaml's own mounts and flags). The gateway reads the same volume, as compose mounts it.
+- `tfserving`: **`tests.support.tfserving_standin` (a test double) replaces the `tensorflow_model_server` binary,
+  which cannot be installed here** (no TF Serving package or image is reachable from these machines). The
+  stand-in is a real gRPC server speaking TF Serving's own `PredictionService`/`ModelService` protos over the
+  same SavedModel, started with the model name and base path `models.config` gives. It ignores the batching and
+  monitoring files; those are checked as the protos the real server parses them into (test_tfserving_configs.py).
 - `gateway`: `asr serve --tfserving ...` with compose's `gateway` environment; only the address changes, from
   compose's service name `tfserving:8500` to the stand-in's loopback port.
 
-What this shows: the names, paths and ports in compose.yaml and models.config fit together and a WAV uploaded to
-the gateway comes back with the transcript the same SavedModel gives in-process (the embedded backend's
-transcriber). What it cannot show: that the real `tensorflow/serving` image loads the export (the export tests
-check the graph uses only core TensorFlow ops for that reason).
+What this shows: the names, paths and ports in compose.yaml and models.config fit together and a recording
+uploaded to the gateway comes back with the transcript `asr transcribe` gives in-process for the same demo model
+(with its language model: the same decoder, the same words). What it cannot show: that the real
+`tensorflow/serving` image loads the export (the export tests check the graph uses only core TensorFlow ops for
+that reason).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,19 +35,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 import httpx
-import keras
-import numpy as np
 import pytest
 import soundfile as sf
 import yaml
 from google.protobuf import text_format
-from support.hf_checkpoints import SMALL_BASE_STYLE
 from tensorflow_serving.config import model_server_config_pb2
 
-from model_export.export import export_saved_model
-from service.audio import decode_audio
-from service.backends.embedded import SavedModelTranscriber
-from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+from cli import transcribe
+from model_export.contract import resolve_version_dir
+from service.core.config import BUNDLED_MODEL_PATH
+from tests.service.test_cli_commands import run_cli
 
 from .compose_file import command_flags, mounts
 from .layout import REPO_ROOT
@@ -59,16 +60,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _speechlike_wav(rate_hz: int = 8_000, duration_s: float = 1.5) -> bytes:
-    """A gliding tone with harmonics and noise at 8 kHz: the gateway must resample it, as for a phone call."""
-    rng = np.random.default_rng(0)
-    t = np.arange(int(rate_hz * duration_s)) / rate_hz
-    pitch = 150.0 + 100.0 * np.sin(2 * np.pi * 1.3 * t)
-    phase = 2 * np.pi * np.cumsum(pitch) / rate_hz
-    audio = sum(np.sin(k * phase) / k for k in range(1, 6)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t))
-    audio = 0.3 * audio / np.abs(audio).max() + 0.01 * rng.standard_normal(t.size)
+def _festival_recording() -> bytes:
+    """A recorded sentence of the demo model's domain, resampled to 8 kHz: the gateway must resample it back."""
+    audio, rate_hz = sf.read(REPO_ROOT / "tests/fixtures/festival/eval_festival-festival-007906.wav", dtype="float32")
     buffer = io.BytesIO()
-    sf.write(buffer, audio.astype(np.float32), rate_hz, format="WAV", subtype="PCM_16")
+    sf.write(buffer, audio[::2], rate_hz // 2, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
@@ -90,12 +86,17 @@ class Topology:
                                 if kind == "volume" and base_path.is_relative_to(target)]
         self.base_path_in_volume = base_path.relative_to(self.models_mount)
         self.gateway_env = {name: str(value) for name, value in gateway["environment"].items()}
+        (self.gateway_models_mount,) = [PurePosixPath(target) for kind, source, target in mounts(gateway)
+                                        if kind == "volume" and source == "models"]
 
-    def gateway_env_on_loopback(self, tfserving_port: int) -> dict[str, str]:
-        """Compose's gateway environment with the TF Serving service name swapped for the loopback port."""
+    def gateway_env_on_loopback(self, tfserving_port: int, models_volume: Path) -> dict[str, str]:
+        """Compose's gateway environment with the TF Serving service name swapped for the loopback port and the
+        `models` volume's mount point for the directory playing it."""
         host, _, port = self.gateway_env["ASR_TFSERVING_ADDRESS"].partition(":")
         assert (host, port) == ("tfserving", self.tfserving_flags["port"]), "gateway must call tfserving gRPC"
-        return {**self.gateway_env, "ASR_TFSERVING_ADDRESS": f"127.0.0.1:{tfserving_port}"}
+        model_path = PurePosixPath(self.gateway_env["ASR_MODEL_PATH"]).relative_to(self.gateway_models_mount)
+        return {**self.gateway_env, "ASR_TFSERVING_ADDRESS": f"127.0.0.1:{tfserving_port}",
+                "ASR_MODEL_PATH": str(models_volume / model_path)}
 
 
 @pytest.fixture
@@ -140,35 +141,34 @@ def _wait_ready(url: str, processes: list[subprocess.Popen]) -> None:
 
 
 @pytest.mark.slow
-def test_compose_topology_on_loopback_transcribes_a_file(tmp_path: Path, start_process) -> None:
+def test_compose_topology_on_loopback_transcribes_a_file(tmp_path: Path, start_process, capsys) -> None:
     topology = Topology(REPO_ROOT / "compose.yaml")
     assert topology.gateway_env["ASR_MODEL_NAME"] == topology.model_name, "gateway asks for another model"
 
-    # export: into the directory playing the `models` volume, at the base path models.config names.
+    # export: export-once's default, a copy of the bundled model, into the directory playing the `models` volume.
     models_volume = tmp_path / "models"
     model_base_path = models_volume / topology.base_path_in_volume
-    keras.utils.set_random_seed(0)
-    model = Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE)).build_weights()
-    version_dir = export_saved_model(model, Wav2Vec2Processor(), models_volume, topology.model_name, 1)
-    assert Path(version_dir) == model_base_path / "1"
+    shutil.copytree(resolve_version_dir(BUNDLED_MODEL_PATH).path, model_base_path / "1")
 
     # tfserving (the stand-in, see the module docstring) and the gateway, as compose starts them.
     tfserving_port, gateway_port = _free_port(), _free_port()
     standin = start_process("tfserving-standin", [
-        sys.executable, "-m", "service.tfserving_standin", "--model-base-path", str(model_base_path),
+        sys.executable, "-m", "tests.support.tfserving_standin", "--model-base-path", str(model_base_path),
         "--model-name", topology.model_name, "--port", str(tfserving_port),
     ], {})  # fmt: skip
-    env = topology.gateway_env_on_loopback(tfserving_port)
+    env = topology.gateway_env_on_loopback(tfserving_port, models_volume)
+    assert Path(env["ASR_MODEL_PATH"]) == model_base_path, "the gateway must read the model TF Serving serves"
     gateway = start_process("gateway", [
         sys.executable, "-m", "cli.main", "serve", "--tfserving", env["ASR_TFSERVING_ADDRESS"],
         "--model-name", env["ASR_MODEL_NAME"], "--host", "127.0.0.1", "--port", str(gateway_port),
     ], env)  # fmt: skip
 
-    # Meanwhile, the reference: the same SavedModel in this process, fed by the gateway's own decoder.
-    wav = _speechlike_wav()
-    samples = decode_audio(io.BytesIO(wav), max_duration_s=60.0).samples
-    (expected,) = SavedModelTranscriber(model_base_path).transcribe_batch([samples])
-    assert expected.strip(), "a random model that transcribes nothing would make the comparison empty"
+    # Meanwhile, the reference: `asr transcribe` of the same recording with the bundled model, in this process.
+    wav = _festival_recording()
+    (tmp_path / "call.wav").write_bytes(wav)
+    assert run_cli(transcribe, ["transcribe", str(tmp_path / "call.wav"), "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert expected["decoder"] == "lm" and "FIVE SIX TWO ONE TWO" in expected["text"], expected
 
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     _wait_ready(f"{gateway_url}/readyz", [standin, gateway])
@@ -176,6 +176,6 @@ def test_compose_topology_on_loopback_transcribes_a_file(tmp_path: Path, start_p
                           timeout=120.0)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["text"] == expected
+    assert (body["text"], body["decoder"]) == (expected["text"], expected["decoder"])
     assert body["model"] == topology.model_name
     assert body["source_sample_rate_hz"] == 8_000

@@ -5,7 +5,7 @@ the FSDD speaker held out of training, and the first held-out sentences in two f
 never used for training.
 
 By default `asr transcribe` and the gateway decode the bundled model with its bundled word 3-gram LM
-(service/bundled_model/demo_lm); `--no-lm` gives the SavedModel's own greedy decoding, tested here too.
+(service/bundled_model/demo/1/assets.extra/lm, inside the model); `--no-lm` gives greedy decoding, tested here too.
 
 The thresholds guard the model as it is, not the goals (held-out FSDD WER <= 5%, festival WER <= 10%; see
 demo_model/README.md): each sits a little above what was measured, quoted beside it. A broken export, a wrong
@@ -74,7 +74,8 @@ def test_the_gateway_returns_what_the_cli_returns(capsys):
     expected = transcribe_with_cli(paths, capsys)
     with TestClient(create_app(Settings())) as client:
         [model] = client.get("/v1/models").json()["models"]
-        assert model["decoder"].startswith("lexicon beam search, 3-gram LM over 270 words")
+        assert model["decoder"] == "lm"
+        assert model["decoder_description"].startswith("lexicon beam search, 3-gram LM over 270 words")
         for path in paths:
             response = client.post("/v1/transcribe", files={"file": (path.name, path.read_bytes(), "audio/wav")})
             assert response.status_code == 200, response.text

@@ -50,7 +50,7 @@ def make_settings(model_base_path: Path) -> Callable[..., Settings]:
             model_path=model_base_path,
             model_name=MODEL_NAME,
             max_upload_bytes=2_000_000,
-            max_duration_s=10.0,
+            max_duration_h=10.0 / 3600,
             batch_max_size=8,
             batch_max_wait_ms=20.0,
         )

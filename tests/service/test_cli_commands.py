@@ -32,7 +32,8 @@ def test_transcribe_prints_what_the_gateway_returns(client, model_base_path, tmp
     )
     captured = capsys.readouterr()
     assert status == 1  # one file failed
-    assert json.loads(captured.out) == {"file": str(tmp_path / "a.flac"), "text": expected, "duration_s": 1.0}
+    assert json.loads(captured.out) == {"file": str(tmp_path / "a.flac"), "text": expected, "duration_s": 1.0,
+                                        "decoder": "greedy"}
     assert "bad.wav: not an audio file" in captured.err
 
 

@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from cli import lm as lm_cli
 from cli import transcribe
 from ctc_decoding import build_language_model
+from model_export.contract import read_vocab, resolve_version_dir
 from service import create_app
-from service.core.config import BUNDLED_LM_PATH, BUNDLED_MODEL_PATH, Settings, language_model_path
+from service.core.config import BUNDLED_MODEL_PATH, Settings
 from service.core.errors import ModelLoadError
-from service.savedmodel import GREEDY_DECODER, read_vocab, resolve_version_dir
-from service.tfserving_standin import StandInServer
+from service.decoding import language_model_path
 from tests.service.gateway_fixtures import encode, speechlike, upload
 from tests.service.test_cli_commands import run_cli
+from tests.support.tfserving_standin import StandInServer
 
 # Short words of frequent letters, so noise logits still spell some of them.
 SENTENCES = ["A TEN TO NOT", "NOT A TEN", "IT IS ON", "SEE HER EAT", "AT ONE TO TEN", "HE IS IN", "TO SEE A TOE"]
@@ -44,9 +45,12 @@ def lm_texts(make_settings, lm_dir: Path) -> list[str]:
     """The embedded gateway's transcripts of CLIPS with the LM."""
     with TestClient(create_app(make_settings(lm_path=lm_dir))) as gateway:
         [model] = gateway.get("/v1/models").json()["models"]
-        assert model["decoder"].startswith("lexicon beam search, 3-gram LM over 15 words")
+        assert (model["decoder"], model["decoders"]) == ("lm", ["greedy", "lm"])
+        assert model["decoder_description"].startswith("lexicon beam search, 3-gram LM over 15 words")
         assert model["signature_name"] == "logits"
-        return [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+        bodies = [gateway.post("/v1/transcribe", files=upload(clip)).json() for clip in CLIPS]
+        assert {body["decoder"] for body in bodies} == {"lm"}
+        return [body["text"] for body in bodies]
 
 
 def test_only_lexicon_words_come_out(lm_texts: list[str], client: TestClient) -> None:
@@ -54,7 +58,24 @@ def test_only_lexicon_words_come_out(lm_texts: list[str], client: TestClient) ->
     assert any(lm_texts), lm_texts
     assert all(set(text.split()) <= LEXICON for text in lm_texts), lm_texts
     assert lm_texts != greedy
-    assert client.get("/v1/models").json()["models"][0]["decoder"] == GREEDY_DECODER
+    [model] = client.get("/v1/models").json()["models"]
+    assert (model["decoder"], model["decoders"]) == ("greedy", ["greedy"])
+
+
+def test_a_request_may_ask_for_greedy_where_an_lm_is_configured(make_settings, lm_dir, client) -> None:
+    greedy = [client.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
+    with TestClient(create_app(make_settings(lm_path=lm_dir))) as gateway:
+        bodies = [gateway.post("/v1/transcribe", params={"decoder": "greedy"}, files=upload(clip)).json()
+                  for clip in CLIPS]  # fmt: skip
+    assert [body["text"] for body in bodies] == greedy
+    assert {body["decoder"] for body in bodies} == {"greedy"}
+
+
+def test_asking_for_the_lm_where_none_is_configured_is_a_422(client) -> None:
+    response = client.post("/v1/transcribe", params={"decoder": "lm"}, files=upload(CLIPS[0]))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_decoder"
+    assert "available: greedy" in response.json()["error"]["message"]
 
 
 def test_tf_serving_backend_decodes_the_same_words(model_base_path, make_settings, lm_dir, lm_texts) -> None:
@@ -96,12 +117,22 @@ def test_a_missing_lm_folder_stops_startup_with_its_path(make_settings, tmp_path
 
 
 def test_which_lm_the_settings_choose(model_base_path, tmp_path) -> None:
-    assert language_model_path(Settings()) == BUNDLED_LM_PATH  # the demo model comes with its LM
-    assert language_model_path(Settings(use_lm=False)) is None
-    assert language_model_path(Settings(model_path=model_base_path)) is None  # never the demo LM on another model
-    assert language_model_path(Settings(tfserving_address="localhost:8500")) is None  # TF Serving's model is unknown
-    assert language_model_path(Settings(model_path=model_base_path, lm_path=tmp_path)) == tmp_path
-    assert language_model_path(Settings(model_path=BUNDLED_MODEL_PATH / "1")) == BUNDLED_LM_PATH
+    demo = resolve_version_dir(BUNDLED_MODEL_PATH)
+    tiny = resolve_version_dir(model_base_path)
+    bundled_lm = demo.path / "assets.extra" / "lm"
+    # The demo model's LM travels inside it, so every backend (and every copy of the model) finds it.
+    assert language_model_path(Settings(), demo) == bundled_lm
+    assert language_model_path(Settings(tfserving_address="localhost:8500"), demo) == bundled_lm
+    assert language_model_path(Settings(decoder="greedy"), demo) is None
+    assert language_model_path(Settings(model_path=model_base_path), tiny) is None  # this model has none
+    assert language_model_path(Settings(model_path=model_base_path, lm_path=tmp_path), tiny) == tmp_path
+
+
+def test_decoder_lm_without_a_language_model_stops_startup(make_settings) -> None:
+    with pytest.raises(ModelLoadError, match="ASR_DECODER=lm but there is no language model"), TestClient(
+        create_app(make_settings(decoder="lm"))
+    ):
+        pass
 
 
 def test_asr_lm_build_from_a_manifest_and_a_text_file(model_base_path, tmp_path, capsys) -> None:

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service import create_app
-from service.tfserving_standin import StandInServer
 from tests.service.gateway_fixtures import encode, speechlike, upload
+from tests.support.tfserving_standin import StandInServer
 
 CLIPS = [encode(speechlike(0.5 + 0.3 * i, 16_000, seed=200 + i), 16_000) for i in range(4)]
 

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
 import pytest
 import soxr
+import tensorflow as tf
 from fastapi.testclient import TestClient
 
+from model_export.client import SavedModelClient
 from service import create_app
-from service.backends.embedded import SavedModelTranscriber
 from service.core.errors import ModelLoadError
 from tests.service.gateway_fixtures import encode, speechlike, upload
 
 
 @pytest.fixture(scope="module")
-def transcriber(model_base_path) -> SavedModelTranscriber:
-    """The bare model call the gateway must agree with."""
-    return SavedModelTranscriber(model_base_path)
+def transcriber(model_base_path) -> Callable[[np.ndarray], str]:
+    """The bare model call the gateway must agree with: the graph's own greedy transcript (serving_default)."""
+    loaded = tf.saved_model.load(str(SavedModelClient(model_base_path).model_dir.path))
+
+    def transcribe(samples: np.ndarray) -> str:
+        outputs = loaded.signatures["serving_default"](
+            audio=tf.constant(samples[None]), audio_length=tf.constant([len(samples)], tf.int32)
+        )
+        return outputs["transcript"].numpy()[0].decode("utf-8")
+
+    return transcribe
 
 
 @pytest.mark.parametrize(
@@ -51,7 +61,7 @@ def test_transcript_equals_the_bare_model_on_the_resampled_audio(client, transcr
     stereo_8k = speechlike(1.5, 8_000, channels=2, seed=3)
     response = client.post("/v1/transcribe", files=upload(encode(stereo_8k, 8_000, "WAV", "FLOAT")))
     expected_input = soxr.resample(stereo_8k.mean(axis=1), 8_000, 16_000, quality="HQ").astype(np.float32)
-    assert response.json()["text"] == transcriber.transcribe_batch([expected_input])[0]
+    assert response.json()["text"] == transcriber(expected_input)
 
 
 def test_text_response_format(client):
@@ -162,7 +172,9 @@ def test_health_readiness_models_and_docs(client, model_base_path):
     [model] = client.get("/v1/models").json()["models"]
     assert (model["name"], model["version"], model["backend"]) == ("tiny", 1, "embedded")
     assert model["inputs"]["audio"] == {"dtype": "float", "shape": [None, None]}
-    assert model["outputs"]["transcript"]["dtype"] == "string"
+    assert model["signature_name"] == "logits"
+    assert model["outputs"]["logits"] == {"dtype": "float", "shape": [None, None, len(model["vocab"])]}
+    assert (model["decoder"], model["decoders"]) == ("greedy", ["greedy"])
     assert model["sample_rate_hz"] == 16_000
     assert model["vocab"][:1] == ["<pad>"] and "|" in model["vocab"]
     assert "/v1/transcribe" in client.get("/openapi.json").json()["paths"]

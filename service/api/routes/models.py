@@ -1,13 +1,11 @@
-"""`GET /v1/models`: the served model in OpenAI's list shape, with its signature, sample rate and vocabulary."""
+"""`GET /v1/models`: the served model in OpenAI's list shape, with its signature, vocabulary and decoders."""
 
 from __future__ import annotations
-
-import dataclasses
 
 from fastapi import APIRouter, Request
 
 from service.api.deps import BackendDep
-from service.api.schemas import ErrorBody, ModelCard, ModelList
+from service.api.schemas import ErrorBody, ModelList
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -22,11 +20,8 @@ OWNED_BY = "wav2vec2-asr"
 )
 async def list_models(backend: BackendDep, request: Request) -> ModelList:
     info = await backend.model_info()
-    card = ModelCard(
-        id=info.name,
-        created=request.app.state.model_loaded_at,
-        owned_by=OWNED_BY,
-        backend=backend.kind,
-        **dataclasses.asdict(info),
+    # The backend knows the model; the OpenAI fields are the gateway's (when it loaded it, who serves it).
+    card = info.model_copy(
+        update={"id": info.name, "created": request.app.state.model_loaded_at, "owned_by": OWNED_BY}
     )
     return ModelList(data=[card], models=[card])

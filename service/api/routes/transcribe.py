@@ -21,14 +21,18 @@ router = APIRouter(prefix="/v1", tags=["transcription"])
 ResponseFormat = Annotated[
     Literal["json", "text"], Query(description="`json` (default) or `text` for the bare transcript.")
 ]
+DecoderChoice = Annotated[
+    Literal["greedy", "lm"] | None,
+    Query(description="`greedy` or `lm` (lexicon beam search with the language model); default: the server's."),
+]
 
 _ERRORS = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
         400: "Empty upload.",
-        413: "Upload larger than ASR_MAX_UPLOAD_BYTES, or audio longer than ASR_MAX_DURATION_S.",
+        413: "Upload larger than ASR_MAX_UPLOAD_BYTES, or audio longer than ASR_MAX_DURATION_H.",
         415: "Not audio in a supported format.",
-        422: "Corrupt, truncated, empty or NaN/inf audio; or a malformed request.",
+        422: "Corrupt, truncated, empty or NaN/inf audio; a decoder that is not configured; or a malformed request.",
         502: "The model backend answered with an error.",
         503: "Queue full or backend unavailable (with Retry-After).",
         504: "The model backend timed out.",
@@ -54,27 +58,33 @@ async def _decode_batch(uploads: list[UploadFile], settings: SettingsDep) -> lis
 
 
 async def _transcribe_upload(
-    upload: UploadFile, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
+    upload: UploadFile, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep, decoder: str | None = None
 ) -> Transcription:
     started = time.perf_counter()
-    return await _transcribe_audio(await _decode(upload, settings), started, settings, backend, metrics)
+    return await _transcribe_audio(await _decode(upload, settings), started, settings, backend, metrics, decoder)
 
 
 async def _transcribe_audio(
-    audio: DecodedAudio, started: float, settings: SettingsDep, backend: BackendDep, metrics: MetricsDep
+    audio: DecodedAudio,
+    started: float,
+    settings: SettingsDep,
+    backend: BackendDep,
+    metrics: MetricsDep,
+    decoder: str | None = None,
 ) -> Transcription:
     model_started = time.perf_counter()
-    text = await backend.transcribe(audio.samples)
+    transcript = await backend.transcribe(audio.samples, decoder)
     finished = time.perf_counter()
     metrics.model_latency.observe(finished - model_started)
     metrics.audio_seconds.inc(audio.duration_s)
     return Transcription(
-        text=text,
+        text=transcript.text,
         duration_s=round(audio.duration_s, 4),
         model=settings.model_name,
         processing_ms=round((finished - started) * 1000.0, 2),
         source_sample_rate_hz=audio.source_sample_rate_hz,
         source_channels=audio.source_channels,
+        decoder=transcript.decoder,
     )
 
 
@@ -90,13 +100,14 @@ async def transcribe(
     backend: BackendDep,
     metrics: MetricsDep,
     response_format: ResponseFormat = "json",
+    decoder: DecoderChoice = None,
 ):
     """Decode, downmix and resample the upload to 16 kHz mono, and return its transcript.
 
     The audio is one multipart `file` part, or the whole request body with an `audio/*` content type
     (`curl --data-binary @a.wav -H 'content-type: audio/wav'`).
     """
-    result = await _transcribe_upload(upload, settings, backend, metrics)
+    result = await _transcribe_upload(upload, settings, backend, metrics, decoder)
     if response_format == "text":
         return PlainTextResponse(result.text)
     return result
@@ -114,6 +125,7 @@ async def transcribe_batch(
     backend: BackendDep,
     metrics: MetricsDep,
     response_format: ResponseFormat = "json",
+    decoder: DecoderChoice = None,
 ):
     """Transcribe every `file` part; they are submitted together, so they share micro-batches.
 
@@ -122,7 +134,7 @@ async def transcribe_batch(
     started = time.perf_counter()
     decoded = await _decode_batch(file, settings)
     results = await asyncio.gather(
-        *(_transcribe_audio(audio, started, settings, backend, metrics) for audio in decoded)
+        *(_transcribe_audio(audio, started, settings, backend, metrics, decoder) for audio in decoded)
     )
     if response_format == "text":
         return PlainTextResponse("\n".join(result.text for result in results))

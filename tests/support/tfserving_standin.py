@@ -1,6 +1,7 @@
-"""A stand-in for TensorFlow Serving: a real gRPC server speaking TF Serving's own API over a SavedModel.
+"""A test double for TensorFlow Serving: a real gRPC server speaking TF Serving's own API over a SavedModel.
 
-This is NOT TensorFlow Serving. The `tensorflow_model_server` binary (and its Docker image) cannot be
+This is NOT TensorFlow Serving, and not for users (it lives in tests/, outside the installed packages).
+The `tensorflow_model_server` binary (and its Docker image) cannot be
 installed on these machines, so this module stands in for it wherever a test or a local topology needs
 one: it implements `tensorflow.serving.PredictionService` (`Predict`, `GetModelMetadata`) and
 `tensorflow.serving.ModelService` (`GetModelStatus`) from the official `tensorflow_serving.apis` protos,
@@ -11,7 +12,7 @@ is absent.
 Like the real server it takes a model base path holding numbered version directories and serves the
 highest one:
 
-    python -m service.tfserving_standin --model-base-path models/wav2vec2 --model-name wav2vec2 --port 8500
+    python -m tests.support.tfserving_standin --model-base-path models/wav2vec2 --model-name wav2vec2 --port 8500
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from service.savedmodel import read_signature_defs, resolve_version_dir
+from model_export.contract import SERVING_SIGNATURE, read_signature_defs, resolve_version_dir
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext):  # noqa: N802
         self._model.check_spec(request.model_spec, context)
-        signature_name = request.model_spec.signature_name or "serving_default"
+        signature_name = request.model_spec.signature_name or SERVING_SIGNATURE
         if signature_name not in self._model.loaded.signatures:
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -166,7 +167,7 @@ class StandInServer:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m service.tfserving_standin",
+        prog="python -m tests.support.tfserving_standin",
         description="Stand-in for tensorflow_model_server (gRPC Predict, GetModelMetadata, GetModelStatus).",
     )
     parser.add_argument("--model-base-path", type=Path, required=True, help="dir with numbered versions")

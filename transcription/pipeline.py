@@ -1,0 +1,107 @@
+"""The one path from audio to a Transcript: chunk → model (batched) → stitch → decode (off the model thread) → segments.
+
+Both gateway backends and `asr transcribe` run this class; they differ only in `logits_fn`, the model call (the
+embedded micro-batcher, or a TF Serving `Predict`). Decoding (greedy or LM beam search) runs on `decode_executor`,
+never on the model's thread, so the model serves the next batch meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
+
+import numpy as np
+
+from transcription.assembler import WordAssembler
+from transcription.chunking import ChunkPlan, Window
+from transcription.decoders import Decoder
+from transcription.errors import UnknownDecoderError
+from transcription.segments import SegmentRules, group_words
+from transcription.types import Transcript, Word
+
+# chunks (each [samples] float32, 16 kHz) -> their logits (each [frames, vocab]), in order.
+LogitsFn = Callable[[Sequence[np.ndarray]], Awaitable[list[np.ndarray]]]
+
+
+class ChunkedTranscriber:
+    """Transcribes audio of any length with a model call `logits_fn` and the configured decoders."""
+
+    def __init__(
+        self,
+        logits_fn: LogitsFn,
+        decoders: Mapping[str, Decoder],
+        default_decoder: str,
+        plan: ChunkPlan,
+        decode_executor: Executor,
+        chunks_per_call: int,
+        calls_ahead: int = 2,
+        segment_rules: SegmentRules | None = None,
+    ) -> None:
+        if default_decoder not in decoders:
+            raise ValueError(f"default decoder {default_decoder!r} is not one of {sorted(decoders)}")
+        self._logits_fn = logits_fn
+        self.decoders = dict(decoders)
+        self.default_decoder = default_decoder
+        self.plan = plan
+        self._executor = decode_executor
+        self._chunks_per_call = max(1, chunks_per_call)
+        # Model calls started before their results are needed: the model works while the decoder decodes, and
+        # at most (calls_ahead + 1) * chunks_per_call chunks' logits are held at once.
+        self._calls_ahead = max(0, calls_ahead)
+        self._segment_rules = segment_rules or SegmentRules()
+
+    def decoder(self, name: str | None) -> Decoder:
+        """Return the decoder a request asks for (None: the configured default)."""
+        name = name or self.default_decoder
+        if name not in self.decoders:
+            raise UnknownDecoderError(
+                f"decoder {name!r} is not available here; available: {', '.join(sorted(self.decoders))}"
+            )
+        return self.decoders[name]
+
+    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
+        """Yield the words of `samples` (16 kHz mono float32) as they become final, times in whole-file seconds."""
+        chosen = self.decoder(decoder)
+        geometry = self.plan.geometry
+        max_pending_frames = self.plan.chunk_samples // geometry.samples_per_frame
+        assembler = WordAssembler(chosen, geometry.frame_s, max_pending_frames)
+        loop = asyncio.get_running_loop()
+        windows = list(self.plan.windows(len(samples)))
+        groups = [windows[i : i + self._chunks_per_call] for i in range(0, len(windows), self._chunks_per_call)]
+
+        def start_call(group: list[Window]) -> asyncio.Task[list[np.ndarray]]:
+            return asyncio.ensure_future(self._logits_fn([samples[w.start : w.end] for w in group]))
+
+        in_flight = [start_call(group) for group in groups[: self._calls_ahead + 1]]
+        next_group = len(in_flight)
+        try:
+            for group in groups:
+                logits = await in_flight.pop(0)
+                if next_group < len(groups):
+                    in_flight.append(start_call(groups[next_group]))
+                    next_group += 1
+                for window, window_logits in zip(group, logits, strict=True):
+                    words = await loop.run_in_executor(self._executor, assembler.add, window, window_logits)
+                    if words:
+                        yield words
+            words = await loop.run_in_executor(self._executor, assembler.finish)
+            if words:
+                yield words
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+        """Return the whole Transcript of `samples`: text, words, segments, and the decoder's name."""
+        chosen = self.decoder(decoder)
+        words: list[Word] = []
+        async for chunk_words in self.transcribe_chunks(samples, chosen.name):
+            words.extend(chunk_words)
+        return Transcript(
+            text=" ".join(word.text for word in words),
+            duration_s=len(samples) / self.plan.geometry.sample_rate_hz,
+            decoder=chosen.name,
+            words=tuple(words),
+            segments=group_words(words, self._segment_rules),
+        )
