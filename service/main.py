@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.api_keys = ApiKeys.from_settings(settings)
-    app.state.stream_slots = StreamSlots(settings.stream_max_streams)
+    app.state.stream_slots = StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
     for module in (transcribe, openai_audio, models):

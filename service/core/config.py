@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     stream_pause_s: float = Field(0.5, gt=0, description="A gap between words this long ends a segment.")
     stream_max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
     stream_max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
+    stream_max_concurrent_decodes: int = Field(
+        4, ge=1, description="Stream decodes in flight at once (all streams); keep below ASR_BATCH_MAX_SIZE so HTTP "
+        "requests find room in the model's batches.",
+    )
     stream_idle_timeout_s: float = Field(15.0, gt=0, description="Close 4408 after this long without a message.")
     stream_max_duration_s: float = Field(
         3600.0, gt=0, description="Longest connection; then the last segment is flushed and it closes 4413."

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import numpy as np
+
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import TooManyStreamsError
-from service.streaming.window import WindowPolicy
+from service.streaming.window import TranscribeFn, WindowPolicy
+from transcription import Transcript
 
 
 def window_policy(settings: Settings) -> WindowPolicy:
@@ -20,11 +25,26 @@ def window_policy(settings: Settings) -> WindowPolicy:
 
 
 class StreamSlots:
-    """Counts open streams against a cap; one per process, shared by every transport."""
+    """Counts open streams against a cap, and bounds their decodes in flight; one per process.
 
-    def __init__(self, max_streams: int) -> None:
+    Each stream has at most one decode in flight; `max_decodes` bounds them all together, so however many streams
+    are open they take at most that many places in the model's batches and an HTTP request still finds room in
+    the next one (the streams wait for each other instead, which only coarsens their partials).
+    """
+
+    def __init__(self, max_streams: int, max_decodes: int) -> None:
         self.max_streams = max_streams
         self.open = 0
+        self.decoding = asyncio.Semaphore(max_decodes)
+
+    def limit(self, transcribe: TranscribeFn) -> TranscribeFn:
+        """Return `transcribe` that first waits for one of the shared decode places."""
+
+        async def limited(samples: np.ndarray) -> Transcript:
+            async with self.decoding:
+                return await transcribe(samples)
+
+        return limited
 
     def acquire(self) -> None:
         """Take a slot, or raise `TooManyStreamsError`."""

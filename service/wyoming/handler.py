@@ -22,6 +22,7 @@ from wyoming.server import AsyncEventHandler
 from service.backends import Backend
 from service.core.errors import ServiceError
 from service.streaming import PcmConverter, StreamResult, StreamSession, WindowPolicy
+from service.streaming.limits import StreamSlots
 from service.streaming.session import Final
 from wav2vec2.errors import AudioError
 
@@ -64,6 +65,7 @@ class WyomingAsrHandler(AsyncEventHandler):
         backend: Backend,
         policy: WindowPolicy,
         language: str,
+        slots: StreamSlots,
         max_backlog_s: float = 30.0,
     ) -> None:
         super().__init__(reader, writer)
@@ -72,6 +74,7 @@ class WyomingAsrHandler(AsyncEventHandler):
         self._policy = policy
         self._language = language
         self._max_backlog_s = max_backlog_s
+        self._transcribe = slots.limit(partial(backend.transcribe, decoder=None))
         # Wyoming audio is any width/channel count: to 16-bit mono here, then soxr (same filter as uploads) to 16 kHz.
         self._to_s16_mono = AudioChunkConverter(width=2, channels=1)
         self._session: StreamSession | None = None
@@ -94,7 +97,7 @@ class WyomingAsrHandler(AsyncEventHandler):
 
     def _open_session(self) -> None:
         self._session = StreamSession(
-            partial(self._backend.transcribe, decoder=None),
+            self._transcribe,
             self._on_result,
             self._policy,
             max_backlog_s=self._max_backlog_s,
@@ -130,7 +133,7 @@ class WyomingAsrHandler(AsyncEventHandler):
             await self.write_event(TranscriptStart(language=self._language).event())
 
     async def _on_stop(self) -> bool:
-        session = self._session or StreamSession(self._backend.transcribe, self._on_result, self._policy)
+        session = self._session or StreamSession(self._transcribe, self._on_result, self._policy)
         if self._pcm is not None:
             self._feed(self._pcm.flush())
         try:

@@ -9,7 +9,7 @@ from wyoming.server import AsyncServer
 
 from service.backends import build_backend
 from service.core.config import Settings
-from service.streaming.limits import window_policy
+from service.streaming.limits import StreamSlots, window_policy
 from service.wyoming.handler import WyomingAsrHandler, describe_service
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") ->
                 backend=backend,
                 policy=window_policy(settings),
                 language=settings.model_language,
+                # Shared by every connection: their decodes in flight together stay bounded, as on the gateway.
+                slots=StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes),
                 max_backlog_s=settings.stream_max_backlog_s,
             )
         )

@@ -118,7 +118,9 @@ async def _receive_audio(
         session.feed(samples)
 
 
-async def _run_stream(websocket: WebSocket, settings: Settings, backend: Backend, outbox: EventOutbox) -> None:
+async def _run_stream(
+    websocket: WebSocket, settings: Settings, backend: Backend, slots: StreamSlots, outbox: EventOutbox
+) -> None:
     """Serve one stream to its end; returns after the end message's flush, raises for any other ending."""
     clock = _Clock(settings)
     config = _parse(await _receive(websocket, clock), StreamConfig)
@@ -128,7 +130,7 @@ async def _run_stream(websocket: WebSocket, settings: Settings, backend: Backend
         outbox.put(result_event(result))
 
     session = StreamSession(
-        partial(backend.transcribe, decoder=config.decoder),
+        slots.limit(partial(backend.transcribe, decoder=config.decoder)),
         on_result,
         window_policy(settings),
         max_backlog_s=settings.stream_max_backlog_s,
@@ -167,7 +169,7 @@ async def stream(websocket: WebSocket) -> None:
         code, last_event = websocket_close(error)
     else:
         try:
-            await _run_stream(websocket, settings, websocket.app.state.backend, outbox)
+            await _run_stream(websocket, settings, websocket.app.state.backend, slots, outbox)
         except WebSocketDisconnect:
             await outbox.close()
             return

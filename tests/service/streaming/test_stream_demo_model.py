@@ -101,11 +101,16 @@ def test_finals_equal_the_offline_transcript_within_the_bound(server, audio, fra
 
 
 def test_the_http_api_keeps_answering_while_8_streams_run(server, audio) -> None:
-    async def scenario() -> tuple[list, list[float]]:
-        streams = [asyncio.create_task(stream_audio(server, audio, 0.1)) for _ in range(8)]
-        latencies: list[float] = []
+    async def scenario() -> tuple[list, list[float], float]:
         async with httpx.AsyncClient(base_url=f"http://{server}", timeout=60) as client:
             clip = wav_bytes(audio[: 3 * 16_000])
+            idle = []
+            for _ in range(3):  # the same request on this (shared, busy) machine before the streams start
+                started = time.monotonic()
+                (await client.post("/v1/transcribe", files={"file": ("clip.wav", clip)})).raise_for_status()
+                idle.append(time.monotonic() - started)
+            streams = [asyncio.create_task(stream_audio(server, audio, 0.1)) for _ in range(8)]
+            latencies: list[float] = []
             while not all(stream.done() for stream in streams):
                 started = time.monotonic()
                 health = await client.get("/healthz")
@@ -113,10 +118,12 @@ def test_the_http_api_keeps_answering_while_8_streams_run(server, audio) -> None
                 assert health.status_code == 200 and answer.status_code == 200
                 latencies.append(time.monotonic() - started)
                 await asyncio.sleep(0.2)
-        return await asyncio.gather(*streams), latencies
+        return await asyncio.gather(*streams), latencies, sorted(idle)[1]
 
-    runs, latencies = asyncio.run(scenario())
-    assert len(latencies) >= 5 and max(latencies) < 10.0, latencies
+    runs, latencies, idle_s = asyncio.run(scenario())
+    # Requests share the model with the streams' decodes (at most ASR_STREAM_MAX_CONCURRENT_DECODES of them in
+    # flight), so they slow down, but every one is answered, none waits for the streams to end.
+    assert len(latencies) >= 5 and max(latencies) < 5.0 + 10 * idle_s, (latencies, idle_s)
     reference = offline(server, audio, "lm")
     for run in runs:
         assert run.close_code == 1000
