@@ -119,17 +119,20 @@ def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: l
     with live_server(create_app(settings)) as address:
         reference_s = offline_reference_s(address)
         for count in streams:
-            async def run_all(count: int = count) -> list[StreamRun]:
-                return await asyncio.gather(*(stream_audio(address, audio, FRAME_S) for _ in range(count)))
+            async def run_all(count: int = count) -> list[StreamRun | BaseException]:
+                clients = (stream_audio(address, audio, FRAME_S) for _ in range(count))
+                return await asyncio.gather(*clients, return_exceptions=True)
 
-            runs = asyncio.run(run_all())
+            results = asyncio.run(run_all())
+            runs = [run for run in results if isinstance(run, StreamRun)]
+            failed = len(results) - len(runs)  # e.g. still waiting for finals after the client's timeout
             finals = [lat for run in runs for lat in final_latencies(run, ends_s)]
             lags = [lag for run in runs for lag in partial_lags(run)]
             flush = [max(at for at, _ in run.events) - run.end_sent_at for run in runs if run.events]
-            codes = sorted({run.close_code for run in runs})
+            codes = sorted({run.close_code for run in runs}) + (["client timeout"] * bool(failed))
             rows.append(
                 f"| {settings.model_name} | {count} | {percentile(finals, 50):.2f} | {percentile(finals, 95):.2f} "
-                f"| {percentile(lags, 50):.2f} | {percentile(lags, 95):.2f} | {statistics.median(flush):.2f} "
+                f"| {percentile(lags, 50):.2f} | {percentile(lags, 95):.2f} | {percentile(flush, 50):.2f} "
                 f"| {reference_s:.3f} | {len(finals)}/{len(ends_s) * count} | {codes} |"
             )
             print(rows[-1], flush=True)
