@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import soundfile  # noqa: E402
 
 from service import Settings, create_app  # noqa: E402
-from tests.support.live_server import live_server  # noqa: E402
+from tests.service.live_server import serve  # noqa: E402
 from tests.support.stream_client import StreamRun, stream_audio  # noqa: E402
 
 FESTIVAL = REPO_ROOT / "tests" / "fixtures" / "festival"
@@ -116,7 +116,8 @@ def export_random_base(out_dir: Path) -> Path:
 
 def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: list[float]) -> list[str]:
     rows = []
-    with live_server(create_app(settings)) as address:
+    with serve(create_app(settings)) as url:
+        address = url.removeprefix("http://")
         reference_s = offline_reference_s(address)
         for count in streams:
             async def run_all(count: int = count) -> list[StreamRun | BaseException]:

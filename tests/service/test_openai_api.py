@@ -22,7 +22,7 @@ KEY = "sk-gateway-test-5e1d"
 @pytest.fixture(scope="module")
 def base_url(make_settings):
     """The gateway with an API key, on a real socket; the chunk size is small so long audio has several chunks."""
-    with serve(create_app(make_settings(api_keys=[KEY], max_duration_s=30.0))) as url:
+    with serve(create_app(make_settings(api_keys=[KEY], max_duration_h=30.0 / 3600))) as url:
         yield url
 
 
