@@ -130,7 +130,12 @@ def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfse
     command = [*wyoming["entrypoint"], *wyoming["command"]]
     assert command[:2] == ["asr", "wyoming"] and command[command.index("--uri") + 1] == "tcp://0.0.0.0:10300"
     (port,) = wyoming["ports"]
-    assert (int(port["published"]), int(port["target"])) == (10300, 10300)
+    if isinstance(port, dict):
+        host_ip, published, target = port.get("host_ip"), port["published"], port["target"]
+    else:
+        host_ip, published, target = port.removesuffix("/tcp").split(":")
+    # Wyoming has no keys: loopback unless ASR_WYOMING_BIND opens it.
+    assert (host_ip, int(published), int(target)) == ("127.0.0.1", 10300, 10300)
     assert wyoming["environment"]["ASR_TFSERVING_ADDRESS"] == gateway["environment"]["ASR_TFSERVING_ADDRESS"]
     assert wyoming["depends_on"]["tfserving"]["condition"] == "service_healthy"
     assert "Describe" in " ".join(wyoming["healthcheck"]["test"]) and wyoming["read_only"] is True
