@@ -30,6 +30,7 @@ SUBCOMMAND_MODULES = (
     "cli.convert",
     "cli.export",
     "cli.serve",
+    "cli.wyoming",
     "cli.transcribe",
     "cli.prepare",
     "cli.train",

@@ -17,11 +17,12 @@ from fastapi_offline import FastAPIOffline
 from service.api.auth import ApiKeys, require_api_key
 from service.api.errors import install_error_handlers
 from service.api.query_params import reject_unknown_query_params
-from service.api.routes import health, metrics, models, openai_audio, transcribe
+from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
 from service.backends import build_backend
 from service.core.config import Settings, get_settings
 from service.metrics import Metrics
 from service.request_metrics import RequestMetricsMiddleware
+from service.streaming.limits import StreamSlots
 from service.upload_limit import UploadLimitMiddleware
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.api_keys = ApiKeys.from_settings(settings)
+    app.state.stream_slots = StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
     for module in (transcribe, openai_audio, models):
         app.include_router(module.router, dependencies=[Depends(require_api_key)])
-    for module in (health, metrics):
+    # The stream checks its key itself (config `api_key` or Bearer), so a refusal is a close code with a reason.
+    for module in (stream, health, metrics):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

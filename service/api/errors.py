@@ -3,7 +3,8 @@
 Two shapes, by route family: our own routes answer `{"error": {"code", "message"}}`; the OpenAI-compatible
 ones (`/v1/audio/...` and `/v1/models`, which both families call) answer OpenAI's
 `{"error": {"message", "type", "param", "code"}}` (docs/service.md). The OpenAI shape keeps `code` and
-`message`, so a client of ours reading those two fields reads either shape.
+`message`, so a client of ours reading those two fields reads either shape. A WebSocket stream's ending becomes a
+close code and an `error` event (`CLOSE_CODE_BY_ERROR`, docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ from service.core.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
     EmptyUploadError,
+    InvalidStreamMessageError,
     ModelLoadError,
     ModelNotFoundError,
     QueueFullError,
     ServiceError,
+    SlowClientError,
+    StreamBacklogError,
+    StreamDurationError,
+    StreamIdleError,
+    StreamTooFastError,
+    TooManyStreamsError,
     UnauthorizedError,
     UnknownQueryParameterError,
     UnsupportedParameterError,
@@ -66,6 +74,26 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int]
     ModelLoadError: 503,
     BackendTimeoutError: 504,
 }
+
+# A stream's end, as a WebSocket close code (RFC 6455 7.4: 1000-1015 standard, 4000-4999 ours, mirroring HTTP).
+CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int] = {
+    InvalidStreamMessageError: 4400,
+    AudioError: 4400,
+    TranscriptionError: 4400,  # e.g. `decoder: lm` where no language model is configured
+    UnauthorizedError: 4401,
+    StreamIdleError: 4408,
+    StreamDurationError: 4413,
+    StreamTooFastError: 4429,
+    SlowClientError: 1008,  # policy violation
+    TooManyStreamsError: 1013,  # try again later
+    StreamBacklogError: 1013,
+    QueueFullError: 1013,
+    BackendUnavailableError: 1013,
+    ModelLoadError: 1013,
+    BackendError: 1011,  # internal error
+    BackendTimeoutError: 1011,
+}
+NORMAL_CLOSE = 1000
 
 # The libraries' errors carry no gateway code; these are the names clients know (docs/service.md).
 CODE_BY_LIBRARY_ERROR: dict[type[AudioError | TranscriptionError], str] = {
@@ -129,6 +157,20 @@ def service_error_response(
     if status_code >= 500:
         logger.warning("%s: %s", code, message)
     return error_response(status_code, code, message, headers, path=path, param=param)
+
+
+def websocket_close(error: Exception) -> tuple[int, dict[str, dict[str, str]]]:
+    """Return `(close code, error event)` for an error that ends a stream; unexpected errors are 1011."""
+    if isinstance(error, ServiceError | AudioError | TranscriptionError):
+        code = _by_class(CLOSE_CODE_BY_ERROR, error, default=1011)
+        name = error.code if isinstance(error, ServiceError) else _by_class(CODE_BY_LIBRARY_ERROR, error)
+        message = error.message if isinstance(error, ServiceError) else str(error)
+    else:
+        logger.error("stream failed: %r", error, exc_info=error)
+        code, name, message = 1011, "internal_error", "internal server error"
+    if code in (1011, 1013):
+        logger.warning("stream closed %d %s: %s", code, name, message)
+    return code, {"type": "error", "error": {"code": name, "message": message}}
 
 
 def _by_class(table: Mapping[type, T], error: Exception, default: T | None = None) -> T:

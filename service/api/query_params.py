@@ -9,9 +9,9 @@ plain files that read no parameters.
 
 from __future__ import annotations
 
-from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from service.core.errors import UnknownQueryParameterError
 
@@ -30,8 +30,12 @@ def declared_query_params(route: APIRoute) -> frozenset[str]:
     return frozenset(walk(route.dependant))
 
 
-async def reject_unknown_query_params(request: Request) -> None:
-    """FastAPI dependency: raise `UnknownQueryParameterError` (422) naming any undeclared query parameter."""
+async def reject_unknown_query_params(request: HTTPConnection) -> None:
+    """FastAPI dependency: raise `UnknownQueryParameterError` (422) naming any undeclared query parameter.
+
+    Typed `HTTPConnection`, not `Request`, so that the app-wide dependency also resolves for the WebSocket route
+    (which it leaves alone: it is not an `APIRoute`).
+    """
     route = request.scope.get("route")
     if not request.query_params or not isinstance(route, APIRoute):
         return

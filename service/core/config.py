@@ -21,6 +21,13 @@ BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "de
 MODEL_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
 
 
+# ISO-639-1 codes of the language names ASR_LANGUAGE takes: OpenAI's `language` field and Wyoming's info speak codes.
+LANGUAGE_CODES = {
+    "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it", "dutch": "nl",
+    "portuguese": "pt", "polish": "pl", "russian": "ru", "chinese": "zh", "japanese": "ja",
+}  # fmt: skip
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; each field is read from `ASR_<FIELD>` (e.g. `ASR_MODEL_PATH`)."""
 
@@ -111,11 +118,41 @@ class Settings(BaseSettings):
         description="Comma-separated origins browsers may call the API from (`*` for any); none by default.",
     )
 
+    # WebSocket streaming (docs/streaming.md): the window the stream re-decodes, and each stream's limits.
+    stream_hop_s: float = Field(0.5, gt=0, description="Audio between two re-decodes of a stream's window.")
+    stream_left_context_s: float = Field(1.0, ge=0, description="Audio before a segment decoded with it.")
+    stream_right_context_s: float = Field(0.5, ge=0, description="Audio that must follow a word before it is final.")
+    stream_pause_s: float = Field(0.5, gt=0, description="A gap between words this long ends a segment.")
+    stream_max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
+    stream_max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
+    stream_max_concurrent_decodes: int = Field(
+        4, ge=1, description="Stream decodes in flight at once (all streams); keep below ASR_BATCH_MAX_SIZE so HTTP "
+        "requests find room in the model's batches.",
+    )
+    stream_idle_timeout_s: float = Field(15.0, gt=0, description="Close 4408 after this long without a message.")
+    stream_max_duration_s: float = Field(
+        3600.0, gt=0, description="Longest connection; then the last segment is flushed and it closes 4413."
+    )
+    stream_max_lead_s: float = Field(
+        5.0, ge=0, description="How far ahead of real time a client may send audio; past it, close 4429."
+    )
+    stream_max_backlog_s: float = Field(
+        30.0, gt=0, description="Audio a stream may wait to be decoded when the server is overloaded; then 1013."
+    )
+    stream_max_pending_events: int = Field(
+        64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
+    )
+
     host: str = Field(
         "127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback."
     )
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
+
+    @property
+    def language_code(self) -> str:
+        """The ISO-639-1 code of `language` (the name itself when it is not in LANGUAGE_CODES)."""
+        return LANGUAGE_CODES.get(self.language.lower(), self.language.lower())
 
     @property
     def max_duration_s(self) -> float:

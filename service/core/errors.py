@@ -77,3 +77,45 @@ class ModelLoadError(ServiceError):
     """The SavedModel could not be found or loaded at startup."""
 
     code = "model_load_error"
+
+
+class InvalidStreamMessageError(ServiceError):
+    """A stream's config or control message is malformed, or audio came before the config."""
+
+    code = "invalid_stream_message"
+
+
+class TooManyStreamsError(ServiceError):
+    """`ASR_STREAM_MAX_STREAMS` streams are already open."""
+
+    code = "too_many_streams"
+
+
+class StreamIdleError(ServiceError):
+    """The client sent nothing for `ASR_STREAM_IDLE_TIMEOUT_S`."""
+
+    code = "stream_idle_timeout"
+
+
+class StreamDurationError(ServiceError):
+    """The connection reached `ASR_STREAM_MAX_DURATION_S`; what was decoded so far has been sent."""
+
+    code = "stream_too_long"
+
+
+class StreamTooFastError(ServiceError):
+    """The client sent audio faster than real time, beyond `ASR_STREAM_MAX_LEAD_S` ahead of the clock."""
+
+    code = "audio_faster_than_real_time"
+
+
+class SlowClientError(ServiceError):
+    """The client does not read its events: `ASR_STREAM_MAX_PENDING_EVENTS` are waiting to be sent."""
+
+    code = "client_not_reading"
+
+
+class StreamBacklogError(ServiceError):
+    """Decoding fell too far behind a stream's audio (the server is overloaded)."""
+
+    code = "server_behind"

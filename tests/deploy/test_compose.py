@@ -16,8 +16,8 @@ from .compose_file import command_flags, mounts
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 
 
-def test_compose_file_has_the_three_services(compose_config) -> None:
-    assert set(compose_config()["services"]) == {"export", "tfserving", "gateway"}
+def test_compose_file_has_the_four_services(compose_config) -> None:
+    assert set(compose_config()["services"]) == {"export", "tfserving", "gateway", "wyoming"}
 
 
 def test_every_mounted_or_built_file_exists(compose_config) -> None:
@@ -121,3 +121,21 @@ def test_gateway_takes_api_keys_and_cors_from_the_environment_and_stays_on_loopb
     settings = Settings(api_keys=env["ASR_API_KEYS"], cors_allow_origins=env["ASR_CORS_ALLOW_ORIGINS"])
     assert [key.get_secret_value() for key in settings.api_keys] == ["sk-a", "sk-b"]
     assert settings.cors_allow_origins == ("https://app.example",)
+
+
+def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfserving(compose_config) -> None:
+    services = compose_config()["services"]
+    wyoming, gateway = services["wyoming"], services["gateway"]
+    assert wyoming["image"] == gateway["image"] and wyoming["build"] == gateway["build"]
+    command = [*wyoming["entrypoint"], *wyoming["command"]]
+    assert command[:2] == ["asr", "wyoming"] and command[command.index("--uri") + 1] == "tcp://0.0.0.0:10300"
+    (port,) = wyoming["ports"]
+    if isinstance(port, dict):
+        host_ip, published, target = port.get("host_ip"), port["published"], port["target"]
+    else:
+        host_ip, published, target = port.removesuffix("/tcp").split(":")
+    # Wyoming has no keys: loopback unless ASR_WYOMING_BIND opens it.
+    assert (host_ip, int(published), int(target)) == ("127.0.0.1", 10300, 10300)
+    assert wyoming["environment"]["ASR_TFSERVING_ADDRESS"] == gateway["environment"]["ASR_TFSERVING_ADDRESS"]
+    assert wyoming["depends_on"]["tfserving"]["condition"] == "service_healthy"
+    assert "Describe" in " ".join(wyoming["healthcheck"]["test"]) and wyoming["read_only"] is True

@@ -39,12 +39,6 @@ OpenAIResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 Granularity = Literal["word", "segment"]
 PATH = "/v1/audio/transcriptions"
 
-# OpenAI's `language` field takes ISO-639-1 codes; verbose_json and ASR_LANGUAGE name the language ("english").
-LANGUAGE_NAMES = {
-    "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "nl": "dutch",
-    "pt": "portuguese", "pl": "polish", "ru": "russian", "zh": "chinese", "ja": "japanese",
-}  # fmt: skip
-
 _ERRORS = {
     status: {"model": OpenAIErrorBody, "description": description}
     for status, description in {
@@ -70,10 +64,9 @@ def check_model(model: str, settings: Settings) -> None:
 
 def check_language(language: str | None, settings: Settings) -> str:
     """Return the verbose_json name of the model's language; raise if the caller asked for another language."""
-    name = settings.language.lower()
-    codes = sorted(code for code, known in LANGUAGE_NAMES.items() if known == name)
-    if language and language.strip().lower() not in {name, *codes}:
-        accepted = " or ".join(repr(value) for value in [*codes, name])
+    name, code = settings.language.lower(), settings.language_code
+    if language and language.strip().lower() not in {name, code}:
+        accepted = " or ".join(repr(value) for value in sorted({code, name}))
         raise UnsupportedParameterError(
             f"language {language!r} is not supported: the model `{settings.model_name}` transcribes only {name}; "
             f"omit `language` or pass {accepted}",

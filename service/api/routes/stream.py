@@ -1,0 +1,183 @@
+"""`WS /v1/stream`: live audio in, partial and final transcripts out (protocol: docs/streaming.md).
+
+The route is the transport and the limits; the decoding is `service.streaming.StreamSession`. Every way a stream
+ends is an exception mapped to a close code in `service.api.errors.websocket_close`, after an `error` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from functools import partial
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from service.api.auth import ApiKeys
+from service.api.errors import NORMAL_CLOSE, websocket_close
+from service.backends import Backend
+from service.core.config import Settings
+from service.core.errors import (
+    InvalidStreamMessageError,
+    StreamDurationError,
+    StreamIdleError,
+    StreamTooFastError,
+    UnauthorizedError,
+)
+from service.streaming import PcmConverter, StreamResult, StreamSession
+from service.streaming.limits import StreamSlots, window_policy
+from service.streaming.outbox import EventOutbox
+from service.streaming.protocol import EndOfAudio, StreamConfig, result_event
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["streaming"])
+
+_MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason fits in 123 bytes
+
+
+class _Clock:
+    """The connection's deadlines: idle time since the last message, and its total duration."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.opened = time.monotonic()
+
+    def receive_timeout_s(self) -> tuple[float, bool]:
+        """Return how long the next receive may wait, and whether hitting it is the duration cap."""
+        remaining_s = self.opened + self.settings.stream_max_duration_s - time.monotonic()
+        return min(self.settings.stream_idle_timeout_s, max(remaining_s, 0.0)), (
+            remaining_s <= self.settings.stream_idle_timeout_s
+        )
+
+
+async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
+    """Return the next message's text or bytes; raises on disconnect, idle timeout or the duration cap."""
+    timeout_s, is_duration_cap = clock.receive_timeout_s()
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout_s)
+    except TimeoutError:
+        settings = clock.settings
+        if is_duration_cap:
+            raise StreamDurationError(
+                f"the stream reached its {settings.stream_max_duration_s:g} s limit"
+            ) from None
+        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("bytes") is not None:
+        return message["bytes"]
+    return message.get("text") or ""
+
+
+def _parse(text: str | bytes, model: type[StreamConfig] | type[EndOfAudio]) -> StreamConfig | EndOfAudio:
+    if isinstance(text, bytes):
+        raise InvalidStreamMessageError("send the JSON config message before any audio")
+    try:
+        return model.model_validate(json.loads(text))
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise InvalidStreamMessageError(f"invalid {model.__name__} message: {error}".splitlines()[0]) from None
+
+
+def _check_api_key(websocket: WebSocket, config: StreamConfig) -> None:
+    """Accept the key as the config's `api_key` (browsers cannot set headers on a WebSocket) or as a Bearer header."""
+    api_keys: ApiKeys = websocket.app.state.api_keys
+    authorization = f"Bearer {config.api_key}" if config.api_key else websocket.headers.get("authorization")
+    if not api_keys.check(authorization):
+        raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
+
+
+async def _receive_audio(
+    websocket: WebSocket, session: StreamSession, converter: PcmConverter, clock: _Clock
+) -> None:
+    """Feed audio frames to `session` until the end message; enforces the idle, duration and real-time limits."""
+    settings = clock.settings
+    first_audio_at: float | None = None
+    received_s = 0.0
+    while True:
+        message = await _receive(websocket, clock)
+        if isinstance(message, str):
+            _parse(message, EndOfAudio)
+            session.feed(converter.flush())
+            return
+        now = time.monotonic()
+        first_audio_at = first_audio_at if first_audio_at is not None else now
+        received_s += converter.seconds(len(message))
+        lead_s = received_s - (now - first_audio_at)
+        if lead_s > settings.stream_max_lead_s:
+            raise StreamTooFastError(
+                f"audio is arriving {lead_s:.1f} s ahead of real time (limit {settings.stream_max_lead_s:g} s)"
+            )
+        try:
+            samples = converter.convert(message)
+        except ValueError as error:
+            raise InvalidStreamMessageError(str(error)) from None
+        session.feed(samples)
+
+
+async def _run_stream(
+    websocket: WebSocket, settings: Settings, backend: Backend, slots: StreamSlots, outbox: EventOutbox
+) -> None:
+    """Serve one stream to its end; returns after the end message's flush, raises for any other ending."""
+    clock = _Clock(settings)
+    config = _parse(await _receive(websocket, clock), StreamConfig)
+    _check_api_key(websocket, config)
+
+    async def on_result(result: StreamResult) -> None:
+        outbox.put(result_event(result))
+
+    session = StreamSession(
+        slots.limit(partial(backend.transcribe, decoder=config.decoder)),
+        on_result,
+        window_policy(settings),
+        max_backlog_s=settings.stream_max_backlog_s,
+    )
+    converter = PcmConverter(config.encoding, config.sample_rate_hz, config.channels)
+    decoding = session.start()
+    receiving = asyncio.get_running_loop().create_task(_receive_audio(websocket, session, converter, clock))
+    try:
+        await asyncio.wait({decoding, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        if not receiving.done():  # the decoder failed (backend error, slow client): that is the outcome
+            receiving.cancel()
+            decoding.result()
+        try:
+            receiving.result()
+        except StreamDurationError:
+            await session.finish()  # what was said before the cap is still delivered
+            raise
+        await session.finish()
+    finally:
+        receiving.cancel()
+        await session.cancel()
+
+
+@router.websocket("/stream")
+async def stream(websocket: WebSocket) -> None:
+    """Stream PCM audio in; receive `partial`, `final` and `error` events (docs/streaming.md)."""
+    settings: Settings = websocket.app.state.settings
+    slots: StreamSlots = websocket.app.state.stream_slots
+    await websocket.accept()
+    outbox = EventOutbox(websocket.send_json, settings.stream_max_pending_events)
+    outbox.start()
+    code, last_event = NORMAL_CLOSE, None
+    try:
+        slots.acquire()
+    except Exception as error:  # noqa: BLE001 - TooManyStreamsError, mapped like every other ending
+        code, last_event = websocket_close(error)
+    else:
+        try:
+            await _run_stream(websocket, settings, websocket.app.state.backend, slots, outbox)
+        except WebSocketDisconnect:
+            await outbox.close()
+            return
+        except Exception as error:  # noqa: BLE001 - every ending becomes a close code in one table
+            code, last_event = websocket_close(error)
+        finally:
+            slots.release()
+    await outbox.close(last_event)
+    reason = "end of audio" if last_event is None else last_event["error"]["code"]  # type: ignore[index]
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await asyncio.wait_for(websocket.close(code, reason.encode()[:_MAX_REASON_BYTES].decode()), 5.0)

@@ -1,0 +1,56 @@
+"""What the settings allow a stream: its window policy, and how many streams may be open at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
+from service.core.errors import TooManyStreamsError
+from service.streaming.window import TranscribeFn, WindowPolicy
+from transcription import Transcript
+
+
+def window_policy(settings: Settings) -> WindowPolicy:
+    """Return the sliding-window policy the settings describe."""
+    return WindowPolicy(
+        sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
+        hop_s=settings.stream_hop_s,
+        left_context_s=settings.stream_left_context_s,
+        right_context_s=settings.stream_right_context_s,
+        pause_s=settings.stream_pause_s,
+        max_segment_s=settings.stream_max_segment_s,
+    )
+
+
+class StreamSlots:
+    """Counts open streams against a cap, and bounds their decodes in flight; one per process.
+
+    Each stream has at most one decode in flight; `max_decodes` bounds them all together, so however many streams
+    are open they take at most that many places in the model's batches and an HTTP request still finds room in
+    the next one (the streams wait for each other instead, which only coarsens their partials).
+    """
+
+    def __init__(self, max_streams: int, max_decodes: int) -> None:
+        self.max_streams = max_streams
+        self.open = 0
+        self.decoding = asyncio.Semaphore(max_decodes)
+
+    def limit(self, transcribe: TranscribeFn) -> TranscribeFn:
+        """Return `transcribe` that first waits for one of the shared decode places."""
+
+        async def limited(samples: np.ndarray) -> Transcript:
+            async with self.decoding:
+                return await transcribe(samples)
+
+        return limited
+
+    def acquire(self) -> None:
+        """Take a slot, or raise `TooManyStreamsError`."""
+        if self.open >= self.max_streams:
+            raise TooManyStreamsError(f"{self.max_streams} streams are already open; retry later")
+        self.open += 1
+
+    def release(self) -> None:
+        self.open -= 1
