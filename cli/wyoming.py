@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help="model name in TF Serving and in Wyoming's info")
-    parser.add_argument("--language", help="the language the model transcribes, as ASR_LANGUAGE names it (default: english)")
+    parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
     add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
