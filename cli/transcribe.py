@@ -11,7 +11,7 @@ from cli.lm import add_decoding_arguments, decoding_settings
 
 EPILOG = """examples:
   asr transcribe speech.wav                       # with the bundled demo model (and its LM)
-  asr transcribe speech.wav --no-lm               # the graph's greedy decoding only
+  asr transcribe speech.wav --no-lm               # greedy decoding (no language model)
   asr transcribe a.flac b.mp3 --model exports/wav2vec2
   asr transcribe *.wav --json > transcripts.jsonl
 """

@@ -96,3 +96,13 @@ def test_a_long_file_cut_at_pauses_decodes_to_the_same_greedy_words():
     pieces.append(assembler.finish())
     assert sum(bool(p) for p in pieces) > 3, "words must come out while the file is processed"
     assert [w for p in pieces for w in p] == whole
+
+
+def test_an_lm_word_spread_over_a_pause_gets_the_times_of_its_main_part():
+    from transcription.decoders import WordSpan, main_run
+
+    T, H, R, E, blank = 6, 11, 13, 5, 0  # noqa: N806
+    path = np.array([T] + [blank] * 30 + [H, R, E, E], dtype=np.int32)  # a stray T, 0.6 s of silence, "HREE"
+    span = WordSpan(0, len(path) - 1, (T, H, R, E))
+    assert main_run(span, path, blank, pause_frames=15) == WordSpan(31, 34, (T, H, R, E))
+    assert main_run(WordSpan(31, 34, (H, R, E)), path, blank, pause_frames=15) == WordSpan(31, 34, (H, R, E))
