@@ -183,10 +183,30 @@ class LanguageModelDecoder:
         result = self._beam.search(log_probs)
         spans = word_spans(result.frame_tokens, self.blank_id, self.delimiter_id)
         spans = [main_run(span, result.frame_tokens, self.blank_id, pause_frames(frame_s)) for span in spans]
-        if len(spans) != len(result.words):
-            # The lexicon spells every word with the delimiter after it, so this means a changed flashlight.
-            raise RuntimeError(f"beam path has {len(spans)} words but the beam emitted {len(result.words)}")
         return [
             timed_word(text, span, log_probs, result.frame_tokens, first_frame, frame_s)
-            for text, span in zip(result.words, spans, strict=True)
+            for text, span in self._match(result.words, spans, len(log_probs))
         ]
+
+    def _match(self, words: Sequence[str], spans: list[WordSpan], num_frames: int) -> list[tuple[str, WordSpan]]:
+        """Pair each emitted word with the path's span that spells it, in order.
+
+        Usually one span per word; but a path that ends inside a word (audio cut mid-word) has letters no word
+        was emitted for, and those spans are skipped. A word left without a span gets the last frame.
+        """
+        tokens = self._beam.config.tokens
+        pairs: list[tuple[str, WordSpan]] = []
+        next_span = 0
+        for word in words:
+            match = next_span
+            while match < len(spans) and "".join(tokens[t] for t in spans[match].token_ids) != word:
+                match += 1
+            if match == len(spans):  # spelled otherwise than its letters (should not happen): keep the order
+                match = next_span
+            if match < len(spans):
+                pairs.append((word, spans[match]))
+                next_span = match + 1
+            else:
+                last = max(num_frames - 1, 0)
+                pairs.append((word, WordSpan(last, last, ())))
+        return pairs
