@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
+    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); with --tfserving, the "
+                        "one TF Serving serves (its vocabulary and LM are read here); default: bundled")  # fmt: skip
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help="model name in TF Serving and in responses")
     parser.add_argument("--host", help="bind address (default 127.0.0.1; set ASR_API_KEYS before opening it wider)")

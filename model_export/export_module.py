@@ -10,6 +10,17 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from model_export.contract import (
+    AUDIO,
+    AUDIO_LENGTH,
+    LOGIT_LENGTH,
+    LOGITS,
+    LOGITS_SIGNATURE,
+    SERVING_SIGNATURE,
+    TRANSCRIBE_WAV_SIGNATURE,
+    TRANSCRIPT,
+    WAV,
+)
 from model_export.errors import (
     MSG_EMPTY_BATCH,
     MSG_LENGTH_BATCH_MISMATCH,
@@ -25,9 +36,9 @@ from wav2vec2.model import Wav2Vec2ForCTC
 from wav2vec2.normalize import normalize_audio, sample_mask
 from wav2vec2.processor import Wav2Vec2Processor
 
-AUDIO_SPEC = tf.TensorSpec([None, None], tf.float32, name="audio")
-AUDIO_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name="audio_length")
-WAV_SPEC = tf.TensorSpec([None], tf.string, name="wav")
+AUDIO_SPEC = tf.TensorSpec([None, None], tf.float32, name=AUDIO)
+AUDIO_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name=AUDIO_LENGTH)
+WAV_SPEC = tf.TensorSpec([None], tf.string, name=WAV)
 
 # Fills `token_ids` past each row's `token_count`: not a vocabulary id, so it cannot be mistaken for one.
 TOKEN_PAD_ID = -1
@@ -90,14 +101,14 @@ class ServingModule(tf.Module):
         mean_log_prob = tf.reduce_sum(best_log_prob * valid, axis=1) / tf.maximum(num_valid, 1.0)
         confidence = tf.where(num_valid > 0, tf.exp(mean_log_prob), 0.0)
         return {
-            "transcript": self._tokenizer.greedy_text_tf(logits, logit_length),
+            TRANSCRIPT: self._tokenizer.greedy_text_tf(logits, logit_length),
             "token_ids": ids.to_tensor(default_value=TOKEN_PAD_ID),
             "token_frames": frames.to_tensor(default_value=TOKEN_PAD_ID),
             "token_count": tf.cast(ids.row_lengths(), tf.int32),
             # Seconds per logit frame, so a client turns token_frames into timestamps without the config.
             "frame_duration_s": tf.fill(tf.shape(logit_length), self._frame_duration_s),
             "confidence": confidence,
-            "logit_length": logit_length,
+            LOGIT_LENGTH: logit_length,
         }
 
     @tf.function(input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC])
@@ -108,18 +119,18 @@ class ServingModule(tf.Module):
     def transcribe_wav(self, wav: tf.Tensor) -> dict[str, tf.Tensor]:
         audio, audio_length = decode_wav_batch(wav)
         outputs = self.transcribe(audio, audio_length)
-        outputs["audio_length"] = audio_length  # 16 kHz samples after resampling: lets a client get durations
+        outputs[AUDIO_LENGTH] = audio_length  # 16 kHz samples after resampling: lets a client get durations
         return outputs
 
     @tf.function(input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC])
     def logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
         logits, logit_length = self.compute_logits(audio, audio_length)
-        return {"logits": logits, "logit_length": logit_length}
+        return {LOGITS: logits, LOGIT_LENGTH: logit_length}
 
     def signatures(self) -> dict[str, tf.types.experimental.ConcreteFunction]:
         """Returns the signature map for `tf.saved_model.save`."""
         return {
-            "serving_default": self.serving_default.get_concrete_function(),
-            "transcribe_wav": self.transcribe_wav.get_concrete_function(),
-            "logits": self.logits.get_concrete_function(),
+            SERVING_SIGNATURE: self.serving_default.get_concrete_function(),
+            TRANSCRIBE_WAV_SIGNATURE: self.transcribe_wav.get_concrete_function(),
+            LOGITS_SIGNATURE: self.logits.get_concrete_function(),
         }

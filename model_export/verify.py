@@ -9,6 +9,15 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from model_export.contract import (
+    AUDIO,
+    AUDIO_LENGTH,
+    LOGIT_LENGTH,
+    LOGITS,
+    LOGITS_SIGNATURE,
+    SERVING_SIGNATURE,
+    TRANSCRIPT,
+)
 from model_export.errors import VerificationError
 from model_export.warmup import WARMUP_DIR, WARMUP_FILENAME, read_warmup_file, request_inputs
 from wav2vec2 import SAMPLE_RATE_HZ
@@ -83,17 +92,18 @@ def verify_export(
     loaded = tf.saved_model.load(str(export_dir))
     audio, audio_length = pad_like_tf_serving(utterances)
     ref_logits, ref_transcripts = reference_outputs(model, processor, utterances)
-    outputs = loaded.signatures["serving_default"](audio=tf.constant(audio), audio_length=tf.constant(audio_length))
-    logit_outputs = loaded.signatures["logits"](audio=tf.constant(audio), audio_length=tf.constant(audio_length))
-    transcripts = tuple(t.decode("utf-8") for t in outputs["transcript"].numpy())
+    inputs = {AUDIO: tf.constant(audio), AUDIO_LENGTH: tf.constant(audio_length)}
+    outputs = loaded.signatures[SERVING_SIGNATURE](**inputs)
+    logit_outputs = loaded.signatures[LOGITS_SIGNATURE](**inputs)
+    transcripts = tuple(t.decode("utf-8") for t in outputs[TRANSCRIPT].numpy())
     problems = []
     worst = 0.0
     for row, expected in enumerate(ref_logits):
-        num_frames = int(logit_outputs["logit_length"][row])
+        num_frames = int(logit_outputs[LOGIT_LENGTH][row])
         if num_frames != expected.shape[0]:
             problems.append(f"utterance {row}: {num_frames} frames, the Python model gives {expected.shape[0]}")
             continue
-        got = logit_outputs["logits"].numpy()[row, :num_frames]
+        got = logit_outputs[LOGITS].numpy()[row, :num_frames]
         scale = max(float(np.abs(expected).max(initial=0.0)), 1e-6)
         diff = float(np.abs(got - expected).max(initial=0.0)) / scale
         worst = max(worst, diff)

@@ -14,6 +14,14 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
+from model_export.contract import (
+    AUDIO,
+    AUDIO_LENGTH,
+    LOGITS_SIGNATURE,
+    SERVING_SIGNATURE,
+    TRANSCRIBE_WAV_SIGNATURE,
+    WAV,
+)
 from model_export.resample import TARGET_RATE_HZ
 
 WARMUP_FILENAME = "tf_serving_warmup_requests"
@@ -53,10 +61,10 @@ def build_warmup_requests(model_name: str, seed: int = 0) -> list[prediction_log
     records = []
     for batch_size, duration_s in _AUDIO_BATCHES:
         audio, lengths = _audio_batch(batch_size, duration_s, rng)
-        for signature in ("serving_default", "logits"):
-            records.append(_predict_log(model_name, signature, {"audio": audio, "audio_length": lengths}))
+        for signature in (SERVING_SIGNATURE, LOGITS_SIGNATURE):
+            records.append(_predict_log(model_name, signature, {AUDIO: audio, AUDIO_LENGTH: lengths}))
     wavs = np.array([_wav_bytes(rate, channels, 1.0, rng) for rate, channels in _WAV_FORMATS], dtype=object)
-    records.append(_predict_log(model_name, "transcribe_wav", {"wav": wavs}))
+    records.append(_predict_log(model_name, TRANSCRIBE_WAV_SIGNATURE, {WAV: wavs}))
     return records
 
 

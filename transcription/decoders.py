@@ -95,6 +95,24 @@ def word_spans(
     return spans
 
 
+def main_run(span: WordSpan, frame_tokens: np.ndarray, blank_id: int, pause_frames: int) -> WordSpan:
+    """Return `span` narrowed to its longest run of letters without a pause inside.
+
+    A beam search may spell one lexicon word with a letter on either side of a silence (a stray letter in the
+    tail of the previous utterance, the rest after the pause); the word was said where most of it is.
+    """
+    letters = [frame for frame in range(span.start, span.end + 1) if frame_tokens[frame] != blank_id]
+    runs: list[list[int]] = [[letters[0]]]
+    for frame in letters[1:]:
+        if frame - runs[-1][-1] >= pause_frames:
+            runs.append([])
+        runs[-1].append(frame)
+    if len(runs) == 1:
+        return span
+    longest = max(runs, key=len)
+    return WordSpan(longest[0], longest[-1], span.token_ids)
+
+
 def path_confidence(log_probs: np.ndarray, frame_tokens: np.ndarray, start: int, end: int) -> float:
     """Return the geometric mean of the path's token probabilities over frames `[start, end]`."""
     frames = np.arange(start, end + 1)
@@ -140,7 +158,9 @@ class GreedyDecoder:
 
 
 class LanguageModelDecoder:
-    """Lexicon-constrained beam search with a word n-gram LM (`ctc_decoding`), its best path timed and scored."""
+    """Lexicon-constrained beam search with a word n-gram LM (`ctc_decoding`), its best path timed and scored.
+
+    A word whose letters the path spreads over a pause gets the times of its longest run (`main_run`)."""
 
     name = LANGUAGE_MODEL
 
@@ -162,10 +182,31 @@ class LanguageModelDecoder:
     def decode(self, log_probs: np.ndarray, first_frame: int, frame_s: float) -> list[Word]:
         result = self._beam.search(log_probs)
         spans = word_spans(result.frame_tokens, self.blank_id, self.delimiter_id)
-        if len(spans) != len(result.words):
-            # The lexicon spells every word with the delimiter after it, so this means a changed flashlight.
-            raise RuntimeError(f"beam path has {len(spans)} words but the beam emitted {len(result.words)}")
+        spans = [main_run(span, result.frame_tokens, self.blank_id, pause_frames(frame_s)) for span in spans]
         return [
             timed_word(text, span, log_probs, result.frame_tokens, first_frame, frame_s)
-            for text, span in zip(result.words, spans, strict=True)
+            for text, span in self._match(result.words, spans, len(log_probs))
         ]
+
+    def _match(self, words: Sequence[str], spans: list[WordSpan], num_frames: int) -> list[tuple[str, WordSpan]]:
+        """Pair each emitted word with the path's span that spells it, in order.
+
+        Usually one span per word; but a path that ends inside a word (audio cut mid-word) has letters no word
+        was emitted for, and those spans are skipped. A word left without a span gets the last frame.
+        """
+        tokens = self._beam.config.tokens
+        pairs: list[tuple[str, WordSpan]] = []
+        next_span = 0
+        for word in words:
+            match = next_span
+            while match < len(spans) and "".join(tokens[t] for t in spans[match].token_ids) != word:
+                match += 1
+            if match == len(spans):  # spelled otherwise than its letters (should not happen): keep the order
+                match = next_span
+            if match < len(spans):
+                pairs.append((word, spans[match]))
+                next_span = match + 1
+            else:
+                last = max(num_frames - 1, 0)
+                pairs.append((word, WordSpan(last, last, ())))
+        return pairs

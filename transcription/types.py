@@ -32,6 +32,6 @@ class Transcript:
 
     text: str
     duration_s: float
-    decoder: str  # the decoder's name as `/v1/models` reports it, e.g. "greedy" or "lexicon-lm"
+    decoder: str  # the decoder's name as `/v1/models` reports it: "greedy" or "lm"
     words: tuple[Word, ...] = field(default_factory=tuple)
     segments: tuple[Segment, ...] = field(default_factory=tuple)

@@ -42,6 +42,21 @@ class Backend(Protocol):
         """Requests accepted but not yet answered by the model."""
 
 
+class ChunkedBackendMixin:
+    """`transcribe` and `transcribe_chunks` of a backend whose `_ready_transcriber()` gives its ChunkedTranscriber
+    (or raises `BackendUnavailableError` while it starts)."""
+
+    def _ready_transcriber(self) -> ChunkedTranscriber:
+        raise NotImplementedError
+
+    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+        return await self._ready_transcriber().transcribe(samples, decoder)
+
+    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
+        async for words in self._ready_transcriber().transcribe_chunks(samples, decoder):
+            yield words
+
+
 def model_card(
     name: str,
     version: int | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -13,12 +13,12 @@ from model_export.client import SavedModelClient
 from model_export.contract import LOGITS_SIGNATURE
 from model_export.errors import ExportError
 from service.api.schemas import ModelCard
-from service.backends.base import model_card
+from service.backends.base import ChunkedBackendMixin, model_card
 from service.batching import MicroBatcher
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendUnavailableError, ModelLoadError
 from service.decoding import ModelAssets, build_transcriber, read_model_assets
-from transcription import ChunkedTranscriber, Transcript, Word
+from transcription import ChunkedTranscriber
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def load_client(settings: Settings) -> SavedModelClient:
         raise ModelLoadError(str(error)) from error
 
 
-class EmbeddedBackend:
+class EmbeddedBackend(ChunkedBackendMixin):
     """Runs the SavedModel in-process; the chunks of concurrent requests are micro-batched into one call."""
 
     kind = "embedded"
@@ -88,13 +88,6 @@ class EmbeddedBackend:
         if self._transcriber is None or self._batcher is None:
             raise BackendUnavailableError("the model is still loading")
         return self._transcriber
-
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
-        return await self._ready_transcriber().transcribe(samples, decoder)
-
-    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
-        async for words in self._ready_transcriber().transcribe_chunks(samples, decoder):
-            yield words
 
     async def is_ready(self) -> bool:
         return self._batcher is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -27,11 +27,11 @@ from tensorflow_serving.apis import (
 
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
 from service.api.schemas import ModelCard
-from service.backends.base import model_card
+from service.backends.base import ChunkedBackendMixin, model_card
 from service.core.config import Settings
 from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
 from service.decoding import ModelAssets, build_transcriber, read_model_assets
-from transcription import ChunkedTranscriber, Transcript, Word
+from transcription import ChunkedTranscriber
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, object]]:
     ]
 
 
-class TFServingBackend:
+class TFServingBackend(ChunkedBackendMixin):
     """Sends each file's chunks to TF Serving's `logits` signature, a batch per `Predict` (TF Serving may batch
     further with `--enable_batching`), and decodes the logits in the gateway.
 
@@ -148,13 +148,6 @@ class TFServingBackend:
         if self._transcriber is None or self._predict_stub is None:
             raise BackendUnavailableError("the gateway is still starting")
         return self._transcriber
-
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
-        return await self._ready_transcriber().transcribe(samples, decoder)
-
-    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
-        async for words in self._ready_transcriber().transcribe_chunks(samples, decoder):
-            yield words
 
     async def is_ready(self) -> bool:
         request = get_model_status_pb2.GetModelStatusRequest()

@@ -61,13 +61,14 @@ class Settings(BaseSettings):
         "`assets.extra/lm/`.",
     )
     chunk_s: float = Field(
-        30.0,
+        5.0,
         gt=0,
-        description="Audio longer than this is transcribed in overlapping windows of this length "
-        "(measured: bench/long_audio.py, docs/transcripts.md).",
+        description="Audio longer than this is transcribed in overlapping windows of this length. The default suits "
+        "the demo model, trained on clips of a few seconds (measured: bench/long_audio.py, docs/transcripts.md); "
+        "models trained on long utterances (LibriSpeech) take 20-30 s.",
     )
     chunk_context_s: float = Field(
-        2.5,
+        1.0,
         ge=0,
         description="Seconds at each side of a window that only give context and are dropped when the windows' "
         "outputs are stitched; consecutive windows overlap by twice this.",

@@ -96,3 +96,24 @@ def test_a_long_file_cut_at_pauses_decodes_to_the_same_greedy_words():
     pieces.append(assembler.finish())
     assert sum(bool(p) for p in pieces) > 3, "words must come out while the file is processed"
     assert [w for p in pieces for w in p] == whole
+
+
+def test_an_lm_word_spread_over_a_pause_gets_the_times_of_its_main_part():
+    from transcription.decoders import WordSpan, main_run
+
+    T, H, R, E, blank = 6, 11, 13, 5, 0  # noqa: N806
+    path = np.array([T] + [blank] * 30 + [H, R, E, E], dtype=np.int32)  # a stray T, 0.6 s of silence, "HREE"
+    span = WordSpan(0, len(path) - 1, (T, H, R, E))
+    assert main_run(span, path, blank, pause_frames=15) == WordSpan(31, 34, (T, H, R, E))
+    assert main_run(WordSpan(31, 34, (H, R, E)), path, blank, pause_frames=15) == WordSpan(31, 34, (H, R, E))
+
+
+def test_lm_decoding_of_audio_cut_anywhere_gives_the_beams_words(demo):
+    client, decoder = demo
+    audio, _ = sf.read(FESTIVAL / "eval_festival-festival-007906.wav", dtype="float32")
+    cuts = [int(s * 16_000) for s in np.arange(0.5, 2.7, 0.1)]  # many cut inside a word, as streaming windows do
+    for cut, logits in zip(cuts, client.logits_batch([audio[:cut] for cut in cuts]), strict=True):
+        log_probs = log_softmax(logits)
+        words = decoder.decode(log_probs, 0, 0.02)
+        assert " ".join(w.text for w in words) == decoder._beam.decode(log_probs), cut
+        assert all(0 <= w.start_s <= w.end_s <= cut / 16_000 + 0.02 for w in words), (cut, words)
