@@ -109,10 +109,8 @@ def test_the_http_api_keeps_answering_while_8_streams_run(server, audio) -> None
                 started = time.monotonic()
                 (await client.post("/v1/transcribe", files={"file": ("clip.wav", clip)})).raise_for_status()
                 idle.append(time.monotonic() - started)
-            # Greedy: this test is about sharing the model; LM decoding of stream windows is covered above (and
-            # transcription/decoders.py can still raise "beam path has N words but the beam emitted N-1" on some
-            # windows, which ends that stream with 1011: reported to the pipeline's owner).
-            config = {"decoder": "greedy"}
+            # The LM decoder, the demo model's default: its beam search runs beside the model, not on its thread.
+            config = {"decoder": "lm"}
             streams = [asyncio.create_task(stream_audio(server, audio, 0.1, config=config)) for _ in range(8)]
             latencies: list[float] = []
             while not all(stream.done() for stream in streams):
@@ -128,7 +126,7 @@ def test_the_http_api_keeps_answering_while_8_streams_run(server, audio) -> None
     # Requests share the model with the streams' decodes (at most ASR_STREAM_MAX_CONCURRENT_DECODES of them in
     # flight), so they slow down, but every one is answered, none waits for the streams to end.
     assert len(latencies) >= 5 and max(latencies) < 5.0 + 10 * idle_s, (latencies, idle_s)
-    reference = offline(server, audio, "greedy")
+    reference = offline(server, audio, "lm")
     for run in runs:
         assert run.close_code == 1000
         check_bound(run.text, reference)
