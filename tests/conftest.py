@@ -8,6 +8,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# TF's own CPU kernels have no input gradient for grouped convs (the positional conv); oneDNN's do. TF turns
+# oneDNN on by default only on CPUs with AVX-512, so training tests fail on AVX2-only machines without this.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = Path(__file__).resolve().parent

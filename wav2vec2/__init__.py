@@ -12,8 +12,13 @@ from wav2vec2.errors import AudioError, CheckpointMismatchError, CheckpointNotFo
 from wav2vec2.feature_extractor import AudioBatch, Wav2Vec2FeatureExtractor
 from wav2vec2.lengths import frame_lengths
 from wav2vec2.model import Wav2Vec2ForCTC, Wav2Vec2Model
+from wav2vec2.negatives import sample_negative_indices
 from wav2vec2.normalize import normalize_audio
+from wav2vec2.pretraining import Wav2Vec2ForPreTraining
+from wav2vec2.pretraining_loss import PretrainingLoss
 from wav2vec2.processor import Wav2Vec2Processor
+from wav2vec2.quantizer import GumbelVectorQuantizer
+from wav2vec2.spec_augment import compute_span_mask
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 __all__ = [
@@ -22,15 +27,20 @@ __all__ = [
     "CTCLoss",
     "CheckpointMismatchError",
     "CheckpointNotFoundError",
+    "GumbelVectorQuantizer",
+    "PretrainingLoss",
     "Wav2Vec2CTCTokenizer",
     "Wav2Vec2Config",
     "Wav2Vec2Error",
     "Wav2Vec2FeatureExtractor",
     "Wav2Vec2ForCTC",
+    "Wav2Vec2ForPreTraining",
     "Wav2Vec2Model",
     "Wav2Vec2Processor",
     "collapse_ctc_ids",
+    "compute_span_mask",
     "ctc_greedy_ids",
     "frame_lengths",
     "normalize_audio",
+    "sample_negative_indices",
 ]
