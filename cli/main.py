@@ -15,6 +15,7 @@ SUBCOMMAND_MODULES = (
     "cli.transcribe",
     "cli.prepare",
     "cli.train",
+    "cli.pretrain",
     "cli.eval",
     "cli.lm",
 )

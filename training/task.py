@@ -16,7 +16,14 @@ import tensorflow as tf
 
 from training.config import TrainConfig
 from training.data.pipeline import InputConfig, build_dataset
-from wav2vec2 import CTCLoss, Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2ForCTC, normalize_audio
+from wav2vec2 import (
+    CTCLoss,
+    Wav2Vec2Config,
+    Wav2Vec2CTCTokenizer,
+    Wav2Vec2ForCTC,
+    Wav2Vec2Processor,
+    normalize_audio,
+)
 from wav2vec2.ctc_loss import LABEL_PAD_ID
 from wav2vec2.hub import resolve_checkpoint_dir
 from wav2vec2.lengths import frame_lengths
@@ -152,10 +159,13 @@ class CTCTask:
         )
         return self.loss_fn.per_utterance(labels, logits, self.frame_length_fn(batch["audio_length"]))
 
+    def on_step_begin(self, model: Wav2Vec2ForCTC, step: int) -> None:
+        """Nothing changes with the step in CTC training (the learning rate is the optimizer's schedule)."""
+
     def gradients(
         self, model: Wav2Vec2ForCTC, batch: dict[str, tf.Tensor], global_batch_size: int, loss_scale: tf.Tensor
-    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-        """Returns (this replica's share of the mean loss, its gradients of `loss × loss_scale`).
+    ) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
+        """Returns (this replica's share of the mean loss, its gradients of `loss × loss_scale`, no metrics).
 
         The loss is divided by the *global* batch size, so summing the replicas' gradients gives the gradient
         of the global mean (the trainer's all-reduce does that sum).
@@ -167,4 +177,9 @@ class CTCTask:
         grads = tape.gradient(scaled, model.trainable_variables)
         grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in
                  zip(grads, model.trainable_variables, strict=True)]
-        return loss, grads
+        return loss, grads, {}
+
+    def save_pretrained(self, model: Wav2Vec2ForCTC, directory: Path) -> None:
+        """Writes the model in HF layout with its vocabulary and preprocessor config (what `asr export` reads)."""
+        model.save_pretrained(directory)
+        Wav2Vec2Processor(tokenizer=self.tokenizer).save_pretrained(directory)
