@@ -23,12 +23,6 @@ codevector_perplexity in the logs: if they fall towards one codeword per group t
 (raise --override diversity_loss_weight=..., lower the learning rate).
 """
 
-# What makes pretraining differ from fine-tuning, unless the user overrides it: the paper's masking
-# (65 % of frames as span starts × 10 frames: about half the frames masked; HF's base config says 0.05, its
-# fine-tuning value) and no LayerDrop/feature-encoder freezing.
-PRETRAIN_MODEL_DEFAULTS = {"mask_time_prob": 0.65, "mask_time_length": 10}
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pretrain", help="self-supervised wav2vec 2.0 pretraining on unlabelled audio TFRecords",
@@ -41,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", dest="out_dir", required=True, help="run directory (checkpoints, logs, final/)")
     parser.add_argument("--options", help="JSON file of further TrainConfig fields (flags override it)")
     parser.add_argument("--override", action="append", default=[], metavar="FIELD=JSON",
-                        help="model config override, e.g. mask_time_prob=0.65 or diversity_loss_weight=0.1")
+                        help="model config override, e.g. diversity_loss_weight=0.2 or num_negatives=50")
     for flag, kind, help_text in [
         ("--steps", int, "optimizer steps"),
         ("--batch-size", int, "utterances per replica per micro-batch"),
@@ -59,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("--max-gumbel-temperature", float, "Gumbel-softmax temperature at step 0 (2.0)"),
         ("--min-gumbel-temperature", float, "temperature floor (0.5)"),
         ("--gumbel-temperature-decay", float, "temperature factor per step (0.999995)"),
+        ("--mask-time-prob", float, "HF's mask_prob of the contrastive task: about half the frames at 0.65 (0.65)"),
+        ("--mask-time-length", int, "frames per masked span (10)"),
     ]:
         parser.add_argument(flag, type=kind, help=help_text)
     parser.add_argument("--decay", choices=("linear", "cosine", "constant"))
@@ -80,10 +76,13 @@ OPTION_FLAGS = (
     "seed", "decay", "precision", "strategy", "tpu_address", "fixed_shape", "jit_compile", "freeze_feature_extractor",
     "max_gumbel_temperature", "min_gumbel_temperature", "gumbel_temperature_decay",
 )  # fmt: skip
+RENAMED_FLAGS = {"mask_time_prob": "pretrain_mask_time_prob", "mask_time_length": "pretrain_mask_time_length",
+                 "max_duration": "max_duration_s", "min_duration": "min_duration_s"}
 
 
 def build_values(args: argparse.Namespace) -> dict:
-    """Returns the TrainConfig fields of the command line: pretraining defaults, --options file, then flags."""
+    """Returns the TrainConfig fields of the command line: pretraining defaults (train the feature encoder, as
+    the paper does), then the --options file, then the flags."""
     from pathlib import Path
 
     from training.errors import TrainingError
@@ -92,11 +91,8 @@ def build_values(args: argparse.Namespace) -> dict:
     if args.options:
         values |= json.loads(Path(args.options).read_text())
     values |= {name: getattr(args, name) for name in OPTION_FLAGS if getattr(args, name) is not None}
-    if args.max_duration is not None:
-        values["max_duration_s"] = args.max_duration
-    if args.min_duration is not None:
-        values["min_duration_s"] = args.min_duration
-    overrides = PRETRAIN_MODEL_DEFAULTS | dict(values.get("config_overrides", {}))
+    values |= {field: getattr(args, flag) for flag, field in RENAMED_FLAGS.items() if getattr(args, flag) is not None}
+    overrides = dict(values.get("config_overrides", {}))
     for item in args.override:
         field, _, raw = item.partition("=")
         try:

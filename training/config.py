@@ -70,6 +70,11 @@ class TrainConfig:
     max_gumbel_temperature: float = 2.0
     min_gumbel_temperature: float = 0.5
     gumbel_temperature_decay: float = 0.999995
+    # The masks of the contrastive task (§4.2: span starts drawn with p = 0.065 over frames, spans of M = 10;
+    # HF counts mask_prob as p × M = 0.65). Run options, not model config: the saved checkpoint keeps its
+    # fine-tuning SpecAugment values (`mask_time_prob` 0.05 in facebook/wav2vec2-base).
+    pretrain_mask_time_prob: float = 0.65
+    pretrain_mask_time_length: int = 10
 
     def __post_init__(self) -> None:
         if (self.pretrained is None) == (self.model_config is None):

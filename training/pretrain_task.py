@@ -114,7 +114,7 @@ class PretrainTask:
         lengths = self.frame_length_fn(batch["audio_length"])
         num_frames = self.frame_length_fn(tf.shape(audio)[1])
         mask = compute_span_mask(
-            lengths, num_frames, model_config.mask_time_prob, model_config.mask_time_length,
+            lengths, num_frames, self.config.pretrain_mask_time_prob, self.config.pretrain_mask_time_length,
             model_config.mask_time_min_masks,
         )  # fmt: skip
         negatives = sample_negative_indices(mask, model_config.num_negatives)
