@@ -172,8 +172,8 @@ class Trainer:
         """Restores the latest checkpoint of the run directory, if any; returns the step training resumes at."""
         path = self.manager.restore_or_initialize()
         if path:
-            logger.info("resumed from %s at step %d", path, int(self.step))
-        return int(self.step)
+            logger.info("resumed from %s at step %d", path, int(self.step.numpy()))
+        return int(self.step.numpy())
 
     def train(self, progress: bool = True) -> TrainResult:
         """Trains up to `config.steps` optimizer steps from wherever the run directory's checkpoint left off."""
@@ -186,10 +186,10 @@ class Trainer:
         total_time, total_audio = 0.0, 0.0
         bar = tqdm(total=config.steps, initial=start, desc="train", unit="step", disable=not (progress and self.chief))
         with writer.as_default():
-            while int(self.step) < config.steps:
-                self.task.on_step_begin(self.model, int(self.step))
+            while int(self.step.numpy()) < config.steps:
+                self.task.on_step_begin(self.model, int(self.step.numpy()))
                 loss, norm, audio_s, metrics = self._train_step(self.iterator)
-                step = int(self.step)
+                step = int(self.step.numpy())
                 result.step, result.loss = step, float(loss)
                 window_audio_s += float(audio_s)
                 window_steps += 1
@@ -247,7 +247,7 @@ class Trainer:
             tf.summary.scalar("wer", report.wer, step=step)
             tf.summary.scalar("cer", report.cer, step=step)
         writer.flush()
-        if report.wer < float(self.best_wer):
+        if report.wer < float(self.best_wer.numpy()):
             self.best_wer.assign(report.wer)
             self.save_pretrained(self.out_dir / "best")
             report.write_json(self.out_dir / "best" / "eval_report.json")
