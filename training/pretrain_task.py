@@ -15,7 +15,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from training.config import TrainConfig
-from training.data.pipeline import InputConfig, build_dataset
+from training.data.pipeline import build_dataset
+from training.task import train_input_config
 from wav2vec2 import (
     Wav2Vec2Config,
     Wav2Vec2FeatureExtractor,
@@ -81,21 +82,10 @@ class PretrainTask:
     def build_inputs(
         self, file_pattern: str, training: bool, input_context: tf.distribute.InputContext | None = None
     ) -> tf.data.Dataset:
-        """Returns per-replica batches of audio (transcripts, if any, are not read)."""
-        config = self.config
-        replicas = input_context.num_replicas_in_sync if input_context else 1
-        input_config = InputConfig(
-            file_pattern=file_pattern,
-            global_batch_size=config.batch_size * replicas,
-            training=training,
-            shuffle_buffer=config.shuffle_buffer,
-            min_duration_s=config.min_duration_s,
-            max_duration_s=config.max_duration_s,
-            bucket_boundaries_s=config.bucket_boundaries_s,
-            fixed_shape=config.fixed_shape,
-            deterministic=config.deterministic,
-            seed=config.seed,
-        )
+        """Returns per-replica training batches of audio (transcripts, if any, are not read)."""
+        if not training:
+            raise ValueError("pretraining has no evaluation split: its metrics are logged on the training batches")
+        input_config = train_input_config(self.config, file_pattern, input_context)
         return build_dataset(input_config, None, self.frame_length_fn, input_context)
 
     def on_step_begin(self, model: Wav2Vec2ForPreTraining, step: int) -> None:

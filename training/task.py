@@ -88,6 +88,26 @@ def eval_dataset(
     return build_dataset(input_config, tokenizer, lambda n: frame_lengths(n, model_config))
 
 
+def train_input_config(
+    config: TrainConfig, file_pattern: str, input_context: tf.distribute.InputContext | None = None
+) -> InputConfig:
+    """Returns how a run reads its training split: the run's batch, duration, bucketing and shuffle options."""
+    replicas = input_context.num_replicas_in_sync if input_context else 1
+    return InputConfig(
+        file_pattern=file_pattern,
+        global_batch_size=config.batch_size * replicas,
+        training=True,
+        shuffle_buffer=config.shuffle_buffer,
+        min_duration_s=config.min_duration_s,
+        max_duration_s=config.max_duration_s,
+        bucket_boundaries_s=config.bucket_boundaries_s,
+        fixed_shape=config.fixed_shape,
+        max_label_length=config.max_label_length,
+        deterministic=config.deterministic,
+        seed=config.seed,
+    )
+
+
 class CTCTask:
     """Builds the model and inputs of a run, and computes its loss and gradients on one replica."""
 
@@ -133,20 +153,7 @@ class CTCTask:
         config = self.config
         if not training:
             return eval_dataset(file_pattern, self.tokenizer, self.model_config, config.eval_batch_size)
-        replicas = input_context.num_replicas_in_sync if input_context else 1
-        input_config = InputConfig(
-            file_pattern=file_pattern,
-            global_batch_size=config.batch_size * replicas,
-            training=True,
-            shuffle_buffer=config.shuffle_buffer,
-            min_duration_s=config.min_duration_s,
-            max_duration_s=config.max_duration_s,
-            bucket_boundaries_s=config.bucket_boundaries_s,
-            fixed_shape=config.fixed_shape,
-            max_label_length=config.max_label_length,
-            deterministic=config.deterministic,
-            seed=config.seed,
-        )
+        input_config = train_input_config(config, file_pattern, input_context)
         return build_dataset(input_config, self.tokenizer, self.frame_length_fn, input_context)
 
     def logits(self, model: Wav2Vec2ForCTC, batch: dict[str, tf.Tensor], training: bool) -> tf.Tensor:

@@ -125,3 +125,15 @@ def test_save_reloads_in_transformers_and_ctc_fine_tuning_starts_from_it(tmp_pat
         for name, tensor in hf_ctc.wav2vec2.state_dict().items():
             torch.testing.assert_close(tensor, body_state[name], rtol=0, atol=0, msg=name)
     assert_close(ctc.wav2vec2(audio).numpy(), expected_hidden, "CTC body hidden states")
+
+
+def test_hub_style_bin_with_legacy_weight_norm_names_loads(tmp_path):
+    """facebook/wav2vec2-base ships `pytorch_model.bin` with `weight_g`/`weight_v` and a quantizer."""
+    from support.hf_checkpoints import save_hub_style_bin
+
+    reference = random_hf_pretraining_model(seed=14, **SMALL_BASE_STYLE, **SMALL_QUANTIZER)
+    directory = save_hub_style_bin(reference, tmp_path / "base")
+    model = Wav2Vec2ForPreTraining.from_pretrained(directory)
+    audio = speech_like(2, 7000, seed=8)
+    mask, negatives = hf_masks(reference, 2, 7000, seed=9)
+    compare(reference, model, audio, mask, negatives)
