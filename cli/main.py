@@ -34,6 +34,7 @@ SUBCOMMAND_MODULES = (
     "cli.transcribe",
     "cli.prepare",
     "cli.train",
+    "cli.pretrain",
     "cli.eval",
     "cli.lm",
 )

@@ -1,4 +1,5 @@
-"""`asr prepare`: a corpus (LibriSpeech folders, a TSV/CSV manifest, or FSDD files) → sharded TFRecords."""
+"""`asr prepare`: a corpus (LibriSpeech folders, a TSV/CSV manifest, FSDD files, or a folder of unlabelled audio
+for pretraining) → sharded TFRecords."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ EXAMPLES = """examples:
   asr prepare --librispeech LibriSpeech/train-clean-100 --out data/train --prefix train-clean-100
   asr prepare --manifest corpus.tsv --out data/train --shard-size 500 --max-duration 16
   asr prepare --fsdd free-spoken-digit-dataset/recordings --out gs://my-bucket/fsdd
+  # unlabelled audio for `asr pretrain`: a folder, or a manifest of paths (one column)
+  asr prepare --audio-dir my-recordings/ --out data/unlabelled
+  asr prepare --manifest paths.tsv --unlabelled --out data/unlabelled
 """
 
 
@@ -22,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--librispeech", metavar="DIR", help="folder tree of *.flac + *.trans.txt")
     source.add_argument("--manifest", metavar="FILE", help="path<TAB>transcript (.tsv) or path,transcript (.csv)")
     source.add_argument("--fsdd", metavar="DIR", help="{digit}_{speaker}_{index}.wav files")
+    source.add_argument("--audio-dir", metavar="DIR", help="every audio file under DIR, no transcripts (pretraining)")
+    parser.add_argument("--unlabelled", action="store_true",
+                        help="with --manifest: rows may be a path alone (audio for pretraining)")
     parser.add_argument("--out", required=True, help="output folder, local or gs://")
     parser.add_argument("--prefix", default="train", help="shard file prefix (default: train)")
     parser.add_argument("--shard-size", type=int, default=2000, help="max utterances per shard (default 2000)")
@@ -33,7 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.data.sources import fsdd_utterances, librispeech_utterances, manifest_utterances
+    from training.data.sources import (
+        audio_folder_utterances,
+        fsdd_utterances,
+        librispeech_utterances,
+        manifest_utterances,
+    )
     from training.data.tfrecords import write_tfrecords
     from training.errors import TrainingError
 
@@ -41,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         if args.librispeech:
             items = librispeech_utterances(args.librispeech)
         elif args.manifest:
-            items = manifest_utterances(args.manifest)
+            items = manifest_utterances(args.manifest, unlabelled=args.unlabelled)
+        elif args.audio_dir:
+            items = audio_folder_utterances(args.audio_dir)
         else:
             items = fsdd_utterances(args.fsdd)
         summary = write_tfrecords(

@@ -16,7 +16,7 @@ STRATEGIES = ("auto", "tpu", "mirrored", "multiworker", "default")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """A fine-tuning (or from-scratch) run. Batch sizes are per replica: global = per replica × replicas."""
+    """A fine-tuning, from-scratch or pretraining run. Batch sizes are per replica: global = per replica × replicas."""
 
     out_dir: str
     train_data: str
@@ -64,6 +64,17 @@ class TrainConfig:
 
     strategy: str = "auto"
     tpu_address: str | None = None
+
+    # Pretraining only (`asr pretrain`): the Gumbel-softmax temperature, max × decay^step floored at min
+    # (wav2vec 2.0 §4.2: 2 → 0.5 by a factor 0.999995 per update).
+    max_gumbel_temperature: float = 2.0
+    min_gumbel_temperature: float = 0.5
+    gumbel_temperature_decay: float = 0.999995
+    # The masks of the contrastive task (§4.2: span starts drawn with p = 0.065 over frames, spans of M = 10;
+    # HF counts mask_prob as p × M = 0.65). Run options, not model config: the saved checkpoint keeps its
+    # fine-tuning SpecAugment values (`mask_time_prob` 0.05 in facebook/wav2vec2-base).
+    pretrain_mask_time_prob: float = 0.65
+    pretrain_mask_time_length: int = 10
 
     def __post_init__(self) -> None:
         if (self.pretrained is None) == (self.model_config is None):

@@ -16,7 +16,14 @@ import tensorflow as tf
 
 from training.config import TrainConfig
 from training.data.pipeline import InputConfig, build_dataset
-from wav2vec2 import CTCLoss, Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2ForCTC, normalize_audio
+from wav2vec2 import (
+    CTCLoss,
+    Wav2Vec2Config,
+    Wav2Vec2CTCTokenizer,
+    Wav2Vec2ForCTC,
+    Wav2Vec2Processor,
+    normalize_audio,
+)
 from wav2vec2.ctc_loss import LABEL_PAD_ID
 from wav2vec2.hub import resolve_checkpoint_dir
 from wav2vec2.lengths import frame_lengths
@@ -76,6 +83,26 @@ def eval_dataset(
     return build_dataset(input_config, tokenizer, lambda n: frame_lengths(n, model_config))
 
 
+def train_input_config(
+    config: TrainConfig, file_pattern: str, input_context: tf.distribute.InputContext | None = None
+) -> InputConfig:
+    """Returns how a run reads its training split: the run's batch, duration, bucketing and shuffle options."""
+    replicas = input_context.num_replicas_in_sync if input_context else 1
+    return InputConfig(
+        file_pattern=file_pattern,
+        global_batch_size=config.batch_size * replicas,
+        training=True,
+        shuffle_buffer=config.shuffle_buffer,
+        min_duration_s=config.min_duration_s,
+        max_duration_s=config.max_duration_s,
+        bucket_boundaries_s=config.bucket_boundaries_s,
+        fixed_shape=config.fixed_shape,
+        max_label_length=config.max_label_length,
+        deterministic=config.deterministic,
+        seed=config.seed,
+    )
+
+
 class CTCTask:
     """Builds the model and inputs of a run, and computes its loss and gradients on one replica."""
 
@@ -121,20 +148,7 @@ class CTCTask:
         config = self.config
         if not training:
             return eval_dataset(file_pattern, self.tokenizer, self.model_config, config.eval_batch_size)
-        replicas = input_context.num_replicas_in_sync if input_context else 1
-        input_config = InputConfig(
-            file_pattern=file_pattern,
-            global_batch_size=config.batch_size * replicas,
-            training=True,
-            shuffle_buffer=config.shuffle_buffer,
-            min_duration_s=config.min_duration_s,
-            max_duration_s=config.max_duration_s,
-            bucket_boundaries_s=config.bucket_boundaries_s,
-            fixed_shape=config.fixed_shape,
-            max_label_length=config.max_label_length,
-            deterministic=config.deterministic,
-            seed=config.seed,
-        )
+        input_config = train_input_config(config, file_pattern, input_context)
         return build_dataset(input_config, self.tokenizer, self.frame_length_fn, input_context)
 
     def logits(self, model: Wav2Vec2ForCTC, batch: dict[str, tf.Tensor], training: bool) -> tf.Tensor:
@@ -147,10 +161,13 @@ class CTCTask:
         )
         return self.loss_fn.per_utterance(labels, logits, self.frame_length_fn(batch["audio_length"]))
 
+    def on_step_begin(self, model: Wav2Vec2ForCTC, step: int) -> None:
+        """Nothing changes with the step in CTC training (the learning rate is the optimizer's schedule)."""
+
     def gradients(
         self, model: Wav2Vec2ForCTC, batch: dict[str, tf.Tensor], global_batch_size: int, loss_scale: tf.Tensor
-    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-        """Returns (this replica's share of the mean loss, its gradients of `loss × loss_scale`).
+    ) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
+        """Returns (this replica's share of the mean loss, its gradients of `loss × loss_scale`, no metrics).
 
         The loss is divided by the *global* batch size, so summing the replicas' gradients gives the gradient
         of the global mean (the trainer's all-reduce does that sum).
@@ -162,4 +179,9 @@ class CTCTask:
         grads = tape.gradient(scaled, model.trainable_variables)
         grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in
                  zip(grads, model.trainable_variables, strict=True)]
-        return loss, grads
+        return loss, grads, {}
+
+    def save_pretrained(self, model: Wav2Vec2ForCTC, directory: Path) -> None:
+        """Writes the model in HF layout with its vocabulary and preprocessor config (what `asr export` reads)."""
+        model.save_pretrained(directory)
+        Wav2Vec2Processor(tokenizer=self.tokenizer).save_pretrained(directory)

@@ -1,4 +1,5 @@
-"""Trainer: runs a CTCTask under a tf.distribute strategy, with checkpoints, TensorBoard, evaluation, export.
+"""Trainer: runs a task (CTCTask, PretrainTask) under a tf.distribute strategy, with checkpoints, TensorBoard,
+evaluation and export.
 
 One optimizer step = `grad_accum_steps` micro-batches per replica. Gradients are summed over micro-batches
 and replicas (an explicit all-reduce), clipped by their *global* norm, then applied by AdamW; the loss of
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from model_export.export import export_saved_model
 from training.config import TrainConfig
 from training.evaluate import EvalReport, evaluate_dataset
+from training.pretrain_task import PretrainTask
 from training.schedule import WarmupDecay
 from training.strategy import get_strategy, is_chief
 from training.task import CTCTask
@@ -41,6 +43,8 @@ class TrainResult:
     loss: float
     audio_seconds_per_second: float
     evaluations: list[tuple[int, EvalReport]] = field(default_factory=list)
+    # The task's metrics at the last log line (pretraining: contrastive_loss, codevector_perplexity, ...).
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_precision(precision: str, strategy: tf.distribute.Strategy) -> str:
@@ -60,7 +64,9 @@ class Trainer:
         config: TrainConfig,
         strategy: tf.distribute.Strategy | None = None,
         export_name: str | None = None,
+        task: CTCTask | PretrainTask | None = None,
     ) -> None:
+        """`task` defaults to CTC training; pass a `PretrainTask` for self-supervised pretraining."""
         self.config = config
         self.strategy = strategy or get_strategy(config.strategy, config.tpu_address)
         self.chief = is_chief(self.strategy)
@@ -69,7 +75,7 @@ class Trainer:
         policy = resolve_precision(config.precision, self.strategy)
         keras.mixed_precision.set_global_policy(policy)
         keras.utils.set_random_seed(config.seed)  # same initial weights on every worker and every rerun
-        self.task = CTCTask(config)
+        self.task = task or CTCTask(config)
         self.replicas = self.strategy.num_replicas_in_sync
         self.global_batch_size = config.batch_size * self.replicas * config.grad_accum_steps
         with self.strategy.scope():
@@ -126,20 +132,22 @@ class Trainer:
         global_batch_size = self.global_batch_size
         replicas = self.replicas
 
-        def replica_step(batches: tuple[dict[str, tf.Tensor], ...]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        def replica_step(batches: tuple[dict[str, tf.Tensor], ...]):
             loss_scale = self._loss_scale()
-            total_loss, summed = tf.constant(0.0), None
+            total_loss, summed, metrics = tf.constant(0.0), None, {}
             for batch in batches:
-                loss, grads = task.gradients(model, batch, global_batch_size, loss_scale)
+                loss, grads, batch_metrics = task.gradients(model, batch, global_batch_size, loss_scale)
                 total_loss += loss
                 summed = grads if summed is None else [a + g for a, g in zip(summed, grads, strict=True)]
+                for name, value in batch_metrics.items():
+                    metrics[name] = metrics.get(name, 0.0) + value / len(batches)
             if replicas > 1:
                 summed = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, summed)
             clipped, norm = tf.clip_by_global_norm(summed, config.clip_norm * loss_scale)
             # The Keras optimizer all-reduces (sums) again; the grads are already global, so hand it 1/R each.
             optimizer.apply_gradients(zip([g / replicas for g in clipped], model.trainable_variables, strict=True))
             audio_seconds = tf.add_n([tf.reduce_sum(b["audio_length"]) for b in batches])
-            return total_loss, norm / loss_scale, tf.cast(audio_seconds, tf.float32) / SAMPLE_RATE_HZ
+            return total_loss, norm / loss_scale, tf.cast(audio_seconds, tf.float32) / SAMPLE_RATE_HZ, metrics
 
         @tf.function(jit_compile=config.jit_compile or None)
         def replica_step_compiled(batches):
@@ -149,12 +157,14 @@ class Trainer:
         def train_step(iterator):
             batches = tuple(next(iterator) for _ in range(config.grad_accum_steps))
             step_fn = replica_step_compiled if config.jit_compile else replica_step
-            loss, norm, audio_s = self.strategy.run(step_fn, args=(batches,))
+            loss, norm, audio_s, metrics = self.strategy.run(step_fn, args=(batches,))
             self.step.assign_add(1)
             return (
                 self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
                 self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None),
                 self.strategy.reduce(tf.distribute.ReduceOp.SUM, audio_s, axis=None),
+                {name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                 for name, value in metrics.items()},
             )
 
         return train_step
@@ -163,8 +173,8 @@ class Trainer:
         """Restores the latest checkpoint of the run directory, if any; returns the step training resumes at."""
         path = self.manager.restore_or_initialize()
         if path:
-            logger.info("resumed from %s at step %d", path, int(self.step))
-        return int(self.step)
+            logger.info("resumed from %s at step %d", path, int(self.step.numpy()))
+        return int(self.step.numpy())
 
     def train(self, progress: bool = True) -> TrainResult:
         """Trains up to `config.steps` optimizer steps from wherever the run directory's checkpoint left off."""
@@ -177,9 +187,10 @@ class Trainer:
         total_time, total_audio = 0.0, 0.0
         bar = tqdm(total=config.steps, initial=start, desc="train", unit="step", disable=not (progress and self.chief))
         with writer.as_default():
-            while int(self.step) < config.steps:
-                loss, norm, audio_s = self._train_step(self.iterator)
-                step = int(self.step)
+            while int(self.step.numpy()) < config.steps:
+                self.task.on_step_begin(self.model, int(self.step.numpy()))
+                loss, norm, audio_s, metrics = self._train_step(self.iterator)
+                step = int(self.step.numpy())
                 result.step, result.loss = step, float(loss)
                 window_audio_s += float(audio_s)
                 window_steps += 1
@@ -189,11 +200,15 @@ class Trainer:
                 if step % config.log_every == 0 or step == config.steps:
                     elapsed = time.perf_counter() - window_start
                     learning_rate = float(self.optimizer.learning_rate)
+                    result.metrics = {name: float(value) for name, value in metrics.items()}
                     logger.info(
-                        "step %d/%d loss %.4f grad_norm %.3f lr %.3g | %.2f steps/s, %.1f audio s/s",
-                        step, config.steps, result.loss, float(norm), learning_rate, window_steps / elapsed,
-                        window_audio_s / elapsed,
+                        "step %d/%d loss %.4f grad_norm %.3f lr %.3g%s | %.2f steps/s, %.1f audio s/s",
+                        step, config.steps, result.loss, float(norm), learning_rate,
+                        "".join(f" {name} {value:.4g}" for name, value in result.metrics.items()),
+                        window_steps / elapsed, window_audio_s / elapsed,
                     )  # fmt: skip
+                    for name, value in result.metrics.items():
+                        tf.summary.scalar(name, value, step=step)
                     bar.set_postfix(loss=f"{result.loss:.3f}", audio_s_per_s=f"{window_audio_s / elapsed:.1f}")
                     tf.summary.scalar("loss", loss, step=step)
                     tf.summary.scalar("grad_norm", norm, step=step)
@@ -217,9 +232,8 @@ class Trainer:
         return result
 
     def save_pretrained(self, directory: Path) -> None:
-        """Writes the model in HF layout with its vocabulary and preprocessor config (what `asr export` reads)."""
-        self.model.save_pretrained(directory)
-        Wav2Vec2Processor(tokenizer=self.task.tokenizer).save_pretrained(directory)
+        """Writes the model in HF layout with what the task's users read beside it (vocabulary, preprocessor)."""
+        self.task.save_pretrained(self.model, directory)
 
     def evaluate_and_export(self, step: int) -> EvalReport | None:
         """Evaluates on the chief; on a new best WER saves `best/` and, if asked, exports a SavedModel."""
@@ -234,7 +248,7 @@ class Trainer:
             tf.summary.scalar("wer", report.wer, step=step)
             tf.summary.scalar("cer", report.cer, step=step)
         writer.flush()
-        if report.wer < float(self.best_wer):
+        if report.wer < float(self.best_wer.numpy()):
             self.best_wer.assign(report.wer)
             self.save_pretrained(self.out_dir / "best")
             report.write_json(self.out_dir / "best" / "eval_report.json")

@@ -32,7 +32,12 @@ _EXPORTS = {
     "frame_lengths": "wav2vec2.lengths",
     "Wav2Vec2ForCTC": "wav2vec2.model",
     "Wav2Vec2Model": "wav2vec2.model",
+    "sample_negative_indices": "wav2vec2.negatives",
     "normalize_audio": "wav2vec2.normalize",
+    "Wav2Vec2ForPreTraining": "wav2vec2.pretraining",
+    "PretrainingLoss": "wav2vec2.pretraining_loss",
+    "GumbelVectorQuantizer": "wav2vec2.quantizer",
+    "compute_span_mask": "wav2vec2.spec_augment",
     "Wav2Vec2Processor": "wav2vec2.processor",
     "Wav2Vec2CTCTokenizer": "wav2vec2.tokenizer",
 }

@@ -54,6 +54,16 @@ class Wav2Vec2Config:
     eos_token_id: int = 2
     ctc_loss_reduction: str = "sum"
     ctc_zero_infinity: bool = False
+    # Pretraining (Wav2Vec2ForPreTraining): G codebooks of V entries, concatenated to codevector_dim, both
+    # sides projected to proj_codevector_dim; K negatives per masked frame; loss = L_m + α L_d (paper §3.2-3.3).
+    num_codevector_groups: int = 2
+    num_codevectors_per_group: int = 320
+    codevector_dim: int = 256
+    proj_codevector_dim: int = 256
+    contrastive_logits_temperature: float = 0.1
+    num_negatives: int = 100
+    diversity_loss_weight: float = 0.1
+    feat_quantizer_dropout: float = 0.0
     # Fields we do not use but keep so that a config.json survives a load/save round trip unchanged.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -78,6 +88,11 @@ class Wav2Vec2Config:
             raise ValueError(
                 f"hidden_size={self.hidden_size} is not divisible by "
                 f"num_conv_pos_embedding_groups={self.num_conv_pos_embedding_groups}"
+            )
+        if self.codevector_dim % self.num_codevector_groups:
+            raise ValueError(
+                f"codevector_dim={self.codevector_dim} is not divisible by "
+                f"num_codevector_groups={self.num_codevector_groups}"
             )
         if self.ctc_loss_reduction not in ("sum", "mean"):
             raise ValueError(f"ctc_loss_reduction={self.ctc_loss_reduction!r} is not one of ('sum', 'mean')")

@@ -1,7 +1,8 @@
-"""Loading and saving `Wav2Vec2ForCTC` weights in Hugging Face's checkpoint layout."""
+"""Loading and saving `Wav2Vec2ForCTC` and `Wav2Vec2ForPreTraining` weights in Hugging Face's checkpoint layout."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,8 @@ def load_weights_from_state_dict(model: Any, state: dict[str, np.ndarray]) -> No
     unused = sorted(set(state) - used)
     if unused:
         # Pretraining checkpoints carry a quantizer and projection heads that a CTC model does not use.
-        logger.info("ignored %d checkpoint tensors not used by Wav2Vec2ForCTC, e.g. %s", len(unused), unused[:3])
+        logger.info("ignored %d checkpoint tensors not used by %s, e.g. %s", len(unused), type(model).__name__,
+                    unused[:3])
 
 
 def load_pretrained_model(cls: type, name_or_path: str | Path, **config_overrides: Any) -> Any:
@@ -114,5 +116,7 @@ def save_pretrained_model(model: Any, directory: str | Path) -> None:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.config.to_json_file(directory / "config.json")
+    config = model.config.to_dict()
+    config["architectures"] = [type(model).__name__]  # our class names are HF's
+    (directory / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     save_file(model_state_dict(model), str(directory / "model.safetensors"), metadata={"format": "pt"})

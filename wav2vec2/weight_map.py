@@ -60,8 +60,24 @@ def _norm(prefix: str, layer: keras.layers.Layer) -> Iterator[WeightEntry]:
 
 
 def weight_entries(model: keras.Model) -> list[WeightEntry]:
-    """Every weight of a built `Wav2Vec2ForCTC` with its HF name (new-style weight-norm names)."""
-    body = model.wav2vec2
+    """Every weight of a built `Wav2Vec2ForCTC` or `Wav2Vec2ForPreTraining` with its HF name (new-style
+    weight-norm names): the body's, then the CTC head or the quantizer and projections."""
+    entries = body_weight_entries(model.wav2vec2)
+    if hasattr(model, "lm_head"):
+        entries += [
+            WeightEntry("lm_head.weight", model.lm_head.kernel, "linear", optional=True),
+            WeightEntry("lm_head.bias", model.lm_head.bias, "copy", optional=True),
+        ]
+    if hasattr(model, "quantizer"):
+        entries.append(WeightEntry("quantizer.codevectors", model.quantizer.codevectors, "copy"))
+        entries.extend(_dense("quantizer.weight_proj", model.quantizer.weight_proj))
+        entries.extend(_dense("project_hid", model.project_hid))
+        entries.extend(_dense("project_q", model.project_q))
+    return entries
+
+
+def body_weight_entries(body: keras.Model) -> list[WeightEntry]:
+    """Every weight of a built `Wav2Vec2Model`, named as inside HF's task models (`wav2vec2.` prefix)."""
     entries: list[WeightEntry] = [
         WeightEntry("wav2vec2.masked_spec_embed", body.masked_spec_embed, "copy", optional=True)
     ]
@@ -91,10 +107,6 @@ def weight_entries(model: keras.Model) -> list[WeightEntry]:
         entries.extend(_dense(f"{prefix}.feed_forward.intermediate_dense", layer.feed_forward.intermediate_dense))
         entries.extend(_dense(f"{prefix}.feed_forward.output_dense", layer.feed_forward.output_dense))
         entries.extend(_norm(f"{prefix}.final_layer_norm", layer.final_layer_norm))
-    entries += [
-        WeightEntry("lm_head.weight", model.lm_head.kernel, "linear", optional=True),
-        WeightEntry("lm_head.bias", model.lm_head.bias, "copy", optional=True),
-    ]
     return entries
 
 

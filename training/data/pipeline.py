@@ -7,6 +7,7 @@ pads little, and prefetched. Batch element (all per replica):
   with the same function the export graph uses);
 - `audio_length`: int32 `[batch]`; `labels`: int32 `[batch, label_len]` padded with 0; `label_length`: int32;
 - with `keep_text`: `transcript` and `utterance_id`, string `[batch]` (evaluation only: TPUs take no strings).
+Without a tokenizer (pretraining) a batch holds `audio` and `audio_length` only, and transcripts may be empty.
 """
 
 from __future__ import annotations
@@ -120,15 +121,16 @@ def _bucket(
 
 def build_dataset(
     config: InputConfig,
-    tokenizer: Wav2Vec2CTCTokenizer,
+    tokenizer: Wav2Vec2CTCTokenizer | None,
     frame_length_fn: FrameLengthFn,
     input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
     """Returns the per-replica batched dataset of one split (the module docstring lists its elements).
 
     `frame_length_fn` maps sample counts to model frame counts (`wav2vec2.lengths.frame_lengths`), for the
-    CTC alignability filter. With an `input_context` (from `strategy.distribute_datasets_from_function`) each
-    input pipeline reads its own subset of shards and batches `global_batch_size / replicas`.
+    CTC alignability filter; `tokenizer=None` reads audio only (self-supervised pretraining). With an
+    `input_context` (from `strategy.distribute_datasets_from_function`) each input pipeline reads its own subset of
+    shards and batches `global_batch_size / replicas`.
     """
     files = list_files(config.file_pattern)
     batch_size = config.global_batch_size
@@ -154,20 +156,21 @@ def build_dataset(
         dataset = dataset.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
         dataset = dataset.repeat()
 
-    encode = make_char_lookup(tokenizer)
+    labelled = tokenizer is not None
+    encode = make_char_lookup(tokenizer) if labelled else None
     min_samples = int(config.min_duration_s * SAMPLE_RATE_HZ)
     max_samples = int(config.max_duration_s * SAMPLE_RATE_HZ)
     max_label_length = config.max_label_length if config.fixed_shape else None
 
     def to_features(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
         record = parse_example(serialized)
-        labels = encode(record["transcript"])
         features = {
             "audio": tf.cast(record["audio"], tf.float32) / 32768.0,
             "audio_length": tf.shape(record["audio"], out_type=tf.int32)[0],
-            "labels": labels,
-            "label_length": tf.size(labels, out_type=tf.int32),
         }
+        if labelled:
+            features["labels"] = encode(record["transcript"])
+            features["label_length"] = tf.size(features["labels"], out_type=tf.int32)
         if config.keep_text:
             features["transcript"] = record["transcript"]
             features["utterance_id"] = record["utterance_id"]
@@ -176,6 +179,8 @@ def build_dataset(
     def keep(features: dict[str, tf.Tensor]) -> tf.Tensor:
         length = features["audio_length"]
         ok = tf.logical_and(length >= min_samples, length <= max_samples)
+        if not labelled:
+            return tf.logical_and(ok, frame_length_fn(length) > 0)
         if config.filter_unalignable:
             ok = tf.logical_and(ok, ctc_alignable(features["labels"], frame_length_fn(length)))
         if max_label_length is not None:
@@ -185,8 +190,11 @@ def build_dataset(
     dataset = dataset.map(to_features, num_parallel_calls=tf.data.AUTOTUNE, deterministic=config.deterministic or None)
     dataset = dataset.filter(keep)
 
-    padded_shapes = {"audio": [None], "audio_length": [], "labels": [max_label_length], "label_length": []}
-    padding_values = {"audio": 0.0, "audio_length": 0, "labels": 0, "label_length": 0}
+    padded_shapes = {"audio": [None], "audio_length": []}
+    padding_values = {"audio": 0.0, "audio_length": 0}
+    if labelled:
+        padded_shapes |= {"labels": [max_label_length], "label_length": []}
+        padding_values |= {"labels": 0, "label_length": 0}
     if config.keep_text:
         padded_shapes |= {"transcript": [], "utterance_id": []}
         padding_values |= {"transcript": "", "utterance_id": ""}

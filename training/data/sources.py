@@ -53,11 +53,11 @@ def librispeech_utterances(root: str | Path) -> Iterator[SourceItem]:
                 yield Utterance(utterance_id, audio_path, text.strip())
 
 
-def manifest_utterances(manifest: str | Path) -> Iterator[SourceItem]:
+def manifest_utterances(manifest: str | Path, unlabelled: bool = False) -> Iterator[SourceItem]:
     """Yields the utterances of a manifest: `path<TAB>transcript` (.tsv) or `path,transcript` (.csv).
 
     Relative paths are relative to the manifest's folder; a first row whose path column reads `path` is a
-    header and is skipped.
+    header and is skipped. `unlabelled` (audio for pretraining) accepts rows of a path alone, transcript "".
     """
     manifest = Path(manifest)
     if not manifest.is_file():
@@ -70,6 +70,8 @@ def manifest_utterances(manifest: str | Path) -> Iterator[SourceItem]:
             if row_number == 1 and row[0].strip().lower() == "path":
                 continue
             utterance_id = f"{manifest.name}:{row_number}"
+            if unlabelled:
+                row = row[:1] + [""]
             if len(row) < 2:
                 yield Skipped(utterance_id, f"expected 'path{delimiter!r}transcript', got {row!r}")
                 continue
@@ -77,7 +79,7 @@ def manifest_utterances(manifest: str | Path) -> Iterator[SourceItem]:
             if not audio_path.is_absolute():
                 audio_path = manifest.parent / audio_path
             text = delimiter.join(row[1:]).strip()
-            if not text:
+            if not text and not unlabelled:
                 yield Skipped(utterance_id, f"empty transcript for {audio_path}")
             elif not audio_path.is_file():
                 yield Skipped(utterance_id, f"missing audio {audio_path}")
@@ -105,3 +107,18 @@ def fsdd_utterances(root: str | Path) -> Iterator[SourceItem]:
             yield Skipped(audio_path.stem, f"name {audio_path.name} is not '{{digit}}_{{speaker}}_{{index}}.wav'")
         else:
             yield Utterance(audio_path.stem, audio_path, DIGIT_WORDS[int(match.group(1))])
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
+
+
+def audio_folder_utterances(root: str | Path) -> Iterator[SourceItem]:
+    """Yields every audio file under `root` (by suffix) with an empty transcript: unlabelled pretraining audio."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ManifestError(f"audio folder {root} is not a directory")
+    files = sorted(path for path in root.rglob("*") if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file())
+    if not files:
+        raise ManifestError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) under {root}")
+    for audio_path in files:
+        yield Utterance(str(audio_path.relative_to(root).with_suffix("")), audio_path, "")
