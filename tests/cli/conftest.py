@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import keras
@@ -29,3 +30,16 @@ def model_base_path(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) 
     model = Wav2Vec2ForCTC.from_pretrained(checkpoint)
     export_saved_model(model, Wav2Vec2Processor.from_pretrained(checkpoint), out_dir, "tiny", 1)
     return out_dir / "tiny"
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """`asr serve`/`asr wyoming` configure the root logger onto this test's captured stderr; undo that after it.
+
+    Otherwise the next test's log records go to a stream pytest has closed ("--- Logging error ---").
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

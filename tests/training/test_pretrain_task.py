@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from synthetic_speech import TINY_MODEL
 
+from tests.training.synthetic_speech import TINY_MODEL
 from training.config import TrainConfig
 from training.data.pipeline import InputConfig, build_dataset
 from training.data.sources import Utterance, audio_folder_utterances, manifest_utterances
@@ -66,8 +66,7 @@ def test_pretraining_resumes_anneals_the_temperature_and_writes_an_hf_pretrainin
 
 
 def test_audio_only_batches_from_unlabelled_records(tmp_path: Path) -> None:
-    from synthetic_speech import tone, write_wav
-
+    from tests.training.synthetic_speech import tone, write_wav
     from training.data.tfrecords import write_tfrecords
 
     items = [Utterance(f"u{i}", write_wav(tmp_path / f"u{i}.wav", tone(300, 0.3 + 0.1 * i)), "") for i in range(3)]
@@ -82,7 +81,7 @@ def test_audio_only_batches_from_unlabelled_records(tmp_path: Path) -> None:
 
 
 def test_unlabelled_sources_folder_and_path_only_manifest(tmp_path: Path) -> None:
-    from synthetic_speech import tone, write_wav
+    from tests.training.synthetic_speech import tone, write_wav
 
     write_wav(tmp_path / "a" / "x.wav", tone(200, 0.2))
     write_wav(tmp_path / "a" / "sub" / "y.wav", tone(200, 0.2))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 import transformers
-from support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices, _sample_negative_indices
 
+from tests.support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2ForPreTraining
 
 TOLERANCE = 1e-5
@@ -129,7 +129,7 @@ def test_save_reloads_in_transformers_and_ctc_fine_tuning_starts_from_it(tmp_pat
 
 def test_hub_style_bin_with_legacy_weight_norm_names_loads(tmp_path):
     """facebook/wav2vec2-base ships `pytorch_model.bin` with `weight_g`/`weight_v` and a quantizer."""
-    from support.hf_checkpoints import save_hub_style_bin
+    from tests.support.hf_checkpoints import save_hub_style_bin
 
     reference = random_hf_pretraining_model(seed=14, **SMALL_BASE_STYLE, **SMALL_QUANTIZER)
     directory = save_hub_style_bin(reference, tmp_path / "base")
