@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 LOGIT_RTOL = 1e-4
 # A bfloat16 export is checked against the float32 Python model: bfloat16 keeps 8 significant bits, so each
 # matmul/conv input is rounded by up to 2^-9 = 0.2% and the errors of ~20 stacked layers add up. Measured relative
-# max logit differences: 0.9-1.9% on tiny random models, BASE_MEASURED on the base architecture (random weights;
-# the trained demo model: DEMO_MEASURED). 5% is above all of these, and a real fault (a weight or a mask lost)
-# gives 20% and more.
+# max logit differences (bf16 vs fp32, argmax agreement in brackets): a tiny random test model 1.9% (98.7%),
+# the trained demo model 0.9% (99.7%, same WER), the base architecture with random weights 3.1% on 4 s (100%):
+# random weights give flat logits, the worst case for a relative measure. 5% is above all of these.
 LOGIT_RTOL_BY_PRECISION = {"float32": LOGIT_RTOL, "bfloat16": 5e-2}
 
 
