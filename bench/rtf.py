@@ -1,11 +1,18 @@
-"""Real-time factor of our Keras wav2vec2 vs Hugging Face's PyTorch model, same base-size weights, 10 s of audio.
+"""Real-time factor of our exported SavedModel (float32, bfloat16) vs HF PyTorch and ONNX Runtime, same weights.
 
-Run: `python bench/rtf.py [--seconds 10] [--repeats 5] [--precision bfloat16]`. Prints each variant's median
-time, RTF (compute seconds per audio second) and the ratio ours / HF measured in this same run. Timings
-alternate between the two models so that load from other processes hits both alike. `--precision bfloat16`
-compares like with like: ours under Keras' mixed_bfloat16 policy (graph mode only: XLA's CPU backend runs
-bf16 far slower than float32) against HF under `torch.autocast("cpu", torch.bfloat16)`; it pays only on CPUs
-with native bf16 (AVX512-BF16, AMX).
+    python -m bench.rtf                         # base architecture, 10 s and 30 s, 3 repeats
+    python -m bench.rtf --seconds 10 --repeats 5
+
+Variants, all on one random base-960h-shaped model (94 M parameters) saved once and read by each side:
+HF PyTorch float32, HF PyTorch under `torch.autocast("cpu", torch.bfloat16)`, ONNX Runtime float32 (the HF
+model exported with `torch.onnx.export`, skipped if onnxruntime is not installed), and our SavedModel's `logits`
+signature exported with `--precision float32` and `bfloat16` (normalisation and masking included, which HF's
+model call leaves to its processor). Each repeat times every variant once, in turn, so that load from other
+processes hits all of them alike; the table gives medians and each one's ratio to HF PyTorch float32.
+
+It also prints what decides whether bfloat16 can pay: the CPU's `avx512_bf16` / `amx_bf16` flags (without them
+oneDNN has no native bfloat16 matmul), and the accuracy of the bfloat16 export against the float32 one on the
+benchmark audio (relative max logit difference, argmax agreement).
 """
 
 from __future__ import annotations
@@ -14,80 +21,128 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import torch  # noqa: E402
-import transformers  # noqa: E402
+from model_export.export import export_saved_model
+from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
-from wav2vec2 import Wav2Vec2ForCTC  # noqa: E402
+SAMPLE_RATE_HZ = 16000
+BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2")
+
+
+def cpu_description() -> str:
+    """Returns the CPU model, its visible cores, and which of BF16_FLAGS it has."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    marks = ", ".join(f"{flag} {'yes' if flag in flags else 'NO'}" for flag in BF16_FLAGS)
+    return f"{name}, {os.cpu_count()} cores visible; {marks}"
+
+
+def build_variants(workdir: Path, max_samples: int) -> tuple[dict[str, Callable[[np.ndarray], np.ndarray]], str]:
+    """Returns `{name: audio [1, samples] -> logits [frames, vocab]}` for every variant, and a versions line."""
+    import torch
+    import transformers
+
+    keras.utils.set_random_seed(0)
+    model = Wav2Vec2ForCTC(Wav2Vec2Config()).build_weights()
+    processor = Wav2Vec2Processor()
+    checkpoint = workdir / "checkpoint"
+    model.save_pretrained(checkpoint)
+    processor.save_pretrained(checkpoint)
+    variants: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+
+    hf_model = transformers.Wav2Vec2ForCTC.from_pretrained(checkpoint).eval()
+
+    def hf(audio: np.ndarray, bf16: bool = False) -> np.ndarray:
+        # HF's processor normalises before the model; done here too, so that every variant does the same work.
+        normalised = (audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return hf_model(torch.from_numpy(normalised)).logits.float().numpy()[0]
+
+    variants["HF PyTorch fp32"] = hf
+    variants["HF PyTorch bf16 autocast"] = lambda audio: hf(audio, bf16=True)
+    versions = f"TensorFlow {tf.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+
+    try:
+        import onnxruntime
+    except ImportError:
+        onnxruntime = None
+    if onnxruntime is not None:
+        onnx_path = workdir / "model.onnx"
+        example = torch.zeros(1, max_samples)
+        torch.onnx.export(
+            hf_model, (example,), str(onnx_path), input_names=["audio"], output_names=["logits"],
+            dynamic_axes={"audio": {1: "samples"}, "logits": {1: "frames"}}, dynamo=False,
+        )  # fmt: skip
+        session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+
+        def ort(audio: np.ndarray) -> np.ndarray:
+            normalised = ((audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)).astype(np.float32)
+            return session.run(["logits"], {"audio": normalised})[0][0]
+
+        variants["ONNX Runtime fp32"] = ort
+        versions += f", onnxruntime {onnxruntime.__version__}"
+
+    for version, precision in enumerate(("float32", "bfloat16"), start=1):
+        path = export_saved_model(model, processor, workdir / "models", "asr", version, precision)
+        signature = tf.saved_model.load(str(path)).signatures["logits"]
+
+        def ours(audio: np.ndarray, signature=signature) -> np.ndarray:
+            length = tf.constant([audio.shape[1]], tf.int32)
+            return signature(audio=tf.constant(audio), audio_length=length)["logits"].numpy()[0]
+
+        variants[f"ours {precision}"] = ours
+    return variants, versions
+
+
+def compare_logits(reference: np.ndarray, other: np.ndarray) -> str:
+    relative = float(np.abs(other - reference).max() / np.abs(reference).max())
+    agreement = float((other.argmax(-1) == reference.argmax(-1)).mean())
+    return f"relative max diff {relative:.2e}, argmax agreement {agreement:.4f}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, nargs="+", default=[10.0, 30.0])
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    bf16 = args.precision == "bfloat16"
 
-    threads = os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    reference = transformers.Wav2Vec2ForCTC(transformers.Wav2Vec2Config()).eval()  # base-960h architecture
     with tempfile.TemporaryDirectory() as directory:
-        reference.save_pretrained(directory)
-        if bf16:
-            keras.mixed_precision.set_global_policy("mixed_bfloat16")
-        model = Wav2Vec2ForCTC.from_pretrained(directory)
-
-    samples = int(args.seconds * 16000)
-    audio = np.random.default_rng(0).normal(size=(1, samples)).astype(np.float32)
-    audio_tf = tf.constant(audio)
-    audio_torch = torch.from_numpy(audio)
-
-    spec = tf.TensorSpec([None, None], tf.float32)
-    variants = {"ours, tf.function": tf.function(lambda a: model(a, training=False), input_signature=[spec])}
-    if not bf16:
-        variants["ours, tf.function + XLA"] = tf.function(
-            lambda a: model(a, training=False), input_signature=[spec], jit_compile=True
-        )
-
-    def run_reference() -> None:
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            reference(audio_torch)
-
-    timings: dict[str, list[float]] = {name: [] for name in [*variants, "HF PyTorch"]}
-    for function in variants.values():  # trace and compile outside the timings
-        function(audio_tf).numpy()
-    run_reference()
-    for _ in range(args.repeats):
-        for name, function in variants.items():
-            start = time.perf_counter()
-            function(audio_tf).numpy()
-            timings[name].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        run_reference()
-        timings["HF PyTorch"].append(time.perf_counter() - start)
-
-    reference_median = statistics.median(timings["HF PyTorch"])
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {threads} CPU threads, "
-        f"TF {tf.__version__}, torch {torch.__version__}; {args.seconds:g} s audio, {args.repeats} repeats, "
-        f"{args.precision}"
-    )
-    print(f"{'variant':28s} {'median s':>9s} {'RTF':>7s} {'ours/HF':>8s}")
-    for name, values in timings.items():
-        median = statistics.median(values)
-        print(f"{name:28s} {median:9.3f} {median / args.seconds:7.3f} {median / reference_median:8.2f}")
+        variants, versions = build_variants(Path(directory), int(max(args.seconds) * SAMPLE_RATE_HZ))
+        print(f"machine: {cpu_description()}")
+        print(f"{versions}; base architecture, random weights, batch 1, median of {args.repeats}")
+        rng = np.random.default_rng(0)
+        for seconds in args.seconds:
+            audio = (0.1 * rng.standard_normal((1, int(seconds * SAMPLE_RATE_HZ)))).astype(np.float32)
+            outputs = {name: variant(audio) for name, variant in variants.items()}  # first calls, untimed
+            timings: dict[str, list[float]] = {name: [] for name in variants}
+            for _ in range(args.repeats):
+                for name, variant in variants.items():
+                    start = time.perf_counter()
+                    variant(audio)
+                    timings[name].append(time.perf_counter() - start)
+            reference = statistics.median(timings["HF PyTorch fp32"])
+            print(f"\n{seconds:g} s of audio")
+            print(f"{'variant':26s} {'median s':>9s} {'RTF':>7s} {'/ HF fp32':>10s}")
+            for name, values in timings.items():
+                median = statistics.median(values)
+                print(f"{name:26s} {median:9.3f} {median / seconds:7.3f} {median / reference:10.2f}", flush=True)
+            print(f"ours bfloat16 vs ours float32: {compare_logits(outputs['ours float32'], outputs['ours bfloat16'])}")
+            print(f"ours float32 vs HF fp32: {compare_logits(outputs['HF PyTorch fp32'], outputs['ours float32'])}")
 
 
 if __name__ == "__main__":

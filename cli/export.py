@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 EXAMPLES = """examples:
   asr export --model facebook/wav2vec2-base-960h --out models --name asr --version 1 --verify
   asr export --model runs/finetune/checkpoint-best --out models --name asr --version 2
+  asr export --model demo_model/checkpoint --out models --name asr --version 3 --precision bfloat16 --verify
   docker run -p 8500:8500 -v $PWD/models/asr:/models/asr -e MODEL_NAME=asr tensorflow/serving
 """
 
@@ -30,7 +31,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", required=True, help="model name: the directory under --out and model_spec.name")
     parser.add_argument("--version", required=True, type=int, help="version number (a new directory, >= 1)")
     parser.add_argument(
-        "--verify", action="store_true", help="reload the SavedModel and check it against the Python model"
+        "--precision",
+        choices=("float32", "bfloat16"),  # model_export.precision.PRECISIONS (not imported: it loads TensorFlow)
+        default="float32",
+        help="compute precision traced into the graph (default float32); bfloat16 pays only on CPUs with "
+        "AVX512-BF16/AMX or on GPUs, and is slower than float32 on AVX2-only CPUs (model_export/README.md)",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="reload the SavedModel and check it against the float32 Python model (bfloat16: looser tolerance)",
     )
     parser.set_defaults(func=run)
 
@@ -42,16 +52,18 @@ def run(args: argparse.Namespace) -> int:
 
     with input_errors(ExportError):  # a bad checkpoint, an unwritable target, an existing version
         model, processor = load_source(args.model)
-        export_dir = export_saved_model(model, processor, args.out, args.name, args.version)
+        export_dir = export_saved_model(model, processor, args.out, args.name, args.version, args.precision)
     if args.verify:
         try:
-            report = verify_export(export_dir, model, processor)
+            report = verify_export(export_dir, model, processor, precision=args.precision)
         except VerificationError as error:  # the export disagrees with the model: our failure, not the input's
             logger.error("%s", error)
             return EXIT_FAILED
         logger.info(
-            "verification passed: %d utterances, max relative logit difference %.1e, %d warmup records run",
-            report.num_utterances, report.max_relative_logit_diff, report.num_warmup_records,
+            "verification passed (%s): %d utterances, max relative logit difference %.1e, argmax agreement %.3f, "
+            "%d warmup records run",
+            report.precision, report.num_utterances, report.max_relative_logit_diff, report.argmax_agreement,
+            report.num_warmup_records,
         )  # fmt: skip
     logger.info("SavedModel ready at %s", export_dir)
     return 0

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from model_export.errors import ExportError
 from model_export.export_module import ServingModule
+from model_export.precision import with_precision
 from model_export.warmup import write_warmup_file
 from wav2vec2.errors import Wav2Vec2Error
 from wav2vec2.model import Wav2Vec2ForCTC
@@ -39,18 +40,25 @@ def load_source(source: str | Path) -> tuple[Wav2Vec2ForCTC, Wav2Vec2Processor]:
 
 
 def export_saved_model(
-    model: Wav2Vec2ForCTC, processor: Wav2Vec2Processor, out_dir: str | Path, name: str, version: int
+    model: Wav2Vec2ForCTC,
+    processor: Wav2Vec2Processor,
+    out_dir: str | Path,
+    name: str,
+    version: int,
+    precision: str = "float32",
 ) -> Path:
     """Exports `model` with in-graph pre- and post-processing to `out_dir/name/version` and returns that path.
+
+    `precision` ("float32" or "bfloat16", see `model_export.precision`) is traced into the graph.
 
     The SavedModel is written to a hidden sibling directory and renamed into place, because TF Serving polls
     the model directory and would load a half-written numeric version.
     """
     target = version_dir(out_dir, name, version)
+    model = with_precision(model, precision)
     if target.exists():
         raise ExportError(f"{target} exists; TF Serving may be serving it: choose a new --version")
     target.parent.mkdir(parents=True, exist_ok=True)
-    model.build_weights()
     module = ServingModule(model, processor)
     staging = Path(tempfile.mkdtemp(prefix=f".export-{version}-", dir=target.parent))
     try:

@@ -30,3 +30,12 @@ def test_missing_checkpoint_and_bad_version_are_input_errors(checkpoint: Path, t
     assert main(bad_version) == 2
     assert "version 0 must be a positive integer" in capsys.readouterr().err
     assert not (tmp_path / "asr").exists()
+
+
+@pytest.mark.slow
+def test_bfloat16_export_verifies_against_the_float32_checkpoint(checkpoint: Path, tmp_path: Path, caplog) -> None:
+    argv = ["export", "--model", str(checkpoint), "--out", str(tmp_path), "--name", "asr", "--version", "1"]
+    with caplog.at_level("INFO"):
+        assert main([*argv, "--precision", "bfloat16", "--verify"]) == 0
+    assert "verification passed (bfloat16)" in caplog.text
+    assert (tmp_path / "asr" / "1" / "saved_model.pb").is_file()
