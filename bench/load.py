@@ -49,7 +49,7 @@ def clip_bytes(duration_s: float, seed: int) -> tuple[bytes, np.ndarray]:
     """Returns a 16 kHz WAV of noise-modulated tones and its samples."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(duration_s * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
-    samples = (0.3 * np.sin(2 * np.pi * rng.uniform(100, 300) * t) + 0.02 * rng.standard_normal(len(t)))
+    samples = 0.3 * np.sin(2 * np.pi * rng.uniform(100, 300) * t) + 0.02 * rng.standard_normal(len(t))
     samples = samples.astype(np.float32)
     buffer = io.BytesIO()
     soundfile.write(buffer, samples, SAMPLE_RATE_HZ, format="WAV", subtype="PCM_16")
@@ -144,9 +144,7 @@ def export_random_model(size: str, out_dir: Path) -> Path:
 
 def measure(url: str, wav: bytes, duration_s: float, requests_per_worker: int) -> dict[int, dict]:
     return {
-        concurrency: asyncio.run(
-            drive(url, wav, duration_s, concurrency, max(8, concurrency * requests_per_worker))
-        )
+        concurrency: asyncio.run(drive(url, wav, duration_s, concurrency, max(8, concurrency * requests_per_worker)))
         for concurrency in CONCURRENCIES
     }
 
@@ -186,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         with gateway(model_path, args.port, args.batch_max_size, args.batch_max_wait_ms) as url:
             batched = measure(url, wav, args.clip_s, args.requests_per_worker)
     print_table("micro-batching off (ASR_BATCH_MAX_SIZE=1)", unbatched)
-    print_table(
-        f"micro-batching on (max {args.batch_max_size}, wait {args.batch_max_wait_ms:g} ms)", batched
-    )
+    print_table(f"micro-batching on (max {args.batch_max_size}, wait {args.batch_max_wait_ms:g} ms)", batched)
     ratio = batched[16]["audio_s_per_s"] / unbatched[16]["audio_s_per_s"]
     print(f"\nthroughput at concurrency 16, batched / unbatched: {ratio:.2f}x (target >= 3x)")
     print(f"bare model call p50 (in-process, same clip): {reference_ms:.1f} ms")

@@ -78,9 +78,7 @@ def final_latencies(run: StreamRun, utterance_ends_s: list[float]) -> list[float
 
 
 def partial_lags(run: StreamRun) -> list[float]:
-    return [
-        at - (run.started_at + event["decoded_until_s"]) for at, event in run.events if event["type"] == "partial"
-    ]
+    return [at - (run.started_at + event["decoded_until_s"]) for at, event in run.events if event["type"] == "partial"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -120,6 +118,7 @@ def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: l
         address = url.removeprefix("http://")
         reference_s = offline_reference_s(address)
         for count in streams:
+
             async def run_all(count: int = count) -> list[StreamRun | BaseException]:
                 clients = (stream_audio(address, audio, FRAME_S) for _ in range(count))
                 return await asyncio.gather(*clients, return_exceptions=True)

@@ -61,9 +61,18 @@ def main() -> None:
         root = Path(tmp)
         data = write_corpus(root, 48)
         (root / "small.json").write_text(json.dumps(SMALL))
-        config = TrainConfig(out_dir=str(root / "run"), train_data=data, model_config=str(root / "small.json"),
-                             steps=args.steps, batch_size=args.batch_size, warmup_steps=5, log_every=args.steps,
-                             checkpoint_every=10**6, freeze_feature_extractor=False, strategy="default")
+        config = TrainConfig(
+            out_dir=str(root / "run"),
+            train_data=data,
+            model_config=str(root / "small.json"),
+            steps=args.steps,
+            batch_size=args.batch_size,
+            warmup_steps=5,
+            log_every=args.steps,
+            checkpoint_every=10**6,
+            freeze_feature_extractor=False,
+            strategy="default",
+        )
         trainer = Trainer(config)
         iterator = trainer.iterator
         trainer._train_step(iterator)  # trace and warm up outside the timing
@@ -83,8 +92,10 @@ def main() -> None:
 
     params = sum(int(np.prod(v.shape)) for v in trainer.model.trainable_variables)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, TF {tf.__version__}")
-    print(f"model: small config, {params / 1e6:.1f} M trainable parameters; batch {args.batch_size}, "
-          f"2-6 s utterances, {args.steps} steps")
+    print(
+        f"model: small config, {params / 1e6:.1f} M trainable parameters; batch {args.batch_size}, "
+        f"2-6 s utterances, {args.steps} steps"
+    )
     print(f"training:  {train_rate:8.1f} audio s/s")
     print(f"inference: {infer_rate:8.1f} audio s/s (reference, same run)")
     print(f"ratio training/inference: {train_rate / infer_rate:.3f}")

@@ -38,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     with input_errors(TrainingError, Wav2Vec2Error):
         directory = resolve_checkpoint_dir(args.model)
         model = Wav2Vec2ForCTC.from_pretrained(directory)
-        tokenizer = (Wav2Vec2CTCTokenizer.from_pretrained(directory) if (directory / "vocab.json").exists()
-                     else Wav2Vec2CTCTokenizer())
+        tokenizer = (
+            Wav2Vec2CTCTokenizer.from_pretrained(directory)
+            if (directory / "vocab.json").exists()
+            else Wav2Vec2CTCTokenizer()
+        )
         dataset = eval_dataset(args.data, tokenizer, model.config, args.batch_size)
         report = evaluate_dataset(model, tokenizer, dataset, max_batches=args.max_batches, progress=True)
     print(report.summary(worst=args.worst))

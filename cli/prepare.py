@@ -27,8 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--manifest", metavar="FILE", help="path<TAB>transcript (.tsv) or path,transcript (.csv)")
     source.add_argument("--fsdd", metavar="DIR", help="{digit}_{speaker}_{index}.wav files")
     source.add_argument("--audio-dir", metavar="DIR", help="every audio file under DIR, no transcripts (pretraining)")
-    parser.add_argument("--unlabelled", action="store_true",
-                        help="with --manifest: rows may be a path alone (audio for pretraining)")
+    parser.add_argument(
+        "--unlabelled", action="store_true", help="with --manifest: rows may be a path alone (audio for pretraining)"
+    )
     parser.add_argument("--out", required=True, help="output folder, local or gs://")
     parser.add_argument("--prefix", default="train", help="shard file prefix (default: train)")
     parser.add_argument("--shard-size", type=int, default=2000, help="max utterances per shard (default 2000)")

@@ -23,6 +23,7 @@ codevector_perplexity in the logs: if they fall towards one codeword per group t
 (raise --override diversity_loss_weight=..., lower the learning rate).
 """
 
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pretrain", help="self-supervised wav2vec 2.0 pretraining on unlabelled audio TFRecords",
@@ -34,8 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", dest="train_data", required=True, help="TFRecord glob(s); transcripts ignored")
     parser.add_argument("--out", dest="out_dir", required=True, help="run directory (checkpoints, logs, final/)")
     parser.add_argument("--options", help="JSON file of further TrainConfig fields (flags override it)")
-    parser.add_argument("--override", action="append", default=[], metavar="FIELD=JSON",
-                        help="model config override, e.g. diversity_loss_weight=0.2 or num_negatives=50")
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="FIELD=JSON",
+        help="model config override, e.g. diversity_loss_weight=0.2 or num_negatives=50",
+    )
     for flag, kind, help_text in [
         ("--steps", int, "optimizer steps"),
         ("--batch-size", int, "utterances per replica per micro-batch"),
@@ -62,10 +68,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strategy", choices=("auto", "tpu", "mirrored", "multiworker", "default"))
     parser.add_argument("--tpu", dest="tpu_address", help="TPU name or grpc:// address (default: this TPU VM)")
     parser.add_argument("--fixed-shape", action="store_true", default=None, help="pad to bucket bounds (TPU)")
-    parser.add_argument("--jit", dest="jit_compile", action="store_true", default=None,
-                        help="XLA-compile the step (use with --fixed-shape)")
-    parser.add_argument("--freeze-feature-extractor", action="store_true", default=None,
-                        help="keep the conv feature encoder fixed (default: train it, as in the paper)")
+    parser.add_argument(
+        "--jit",
+        dest="jit_compile",
+        action="store_true",
+        default=None,
+        help="XLA-compile the step (use with --fixed-shape)",
+    )
+    parser.add_argument(
+        "--freeze-feature-extractor",
+        action="store_true",
+        default=None,
+        help="keep the conv feature encoder fixed (default: train it, as in the paper)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="log lines only, no progress bar")
     parser.set_defaults(func=run)
 
@@ -76,8 +91,12 @@ OPTION_FLAGS = (
     "seed", "decay", "precision", "strategy", "tpu_address", "fixed_shape", "jit_compile", "freeze_feature_extractor",
     "max_gumbel_temperature", "min_gumbel_temperature", "gumbel_temperature_decay",
 )  # fmt: skip
-RENAMED_FLAGS = {"mask_time_prob": "pretrain_mask_time_prob", "mask_time_length": "pretrain_mask_time_length",
-                 "max_duration": "max_duration_s", "min_duration": "min_duration_s"}
+RENAMED_FLAGS = {
+    "mask_time_prob": "pretrain_mask_time_prob",
+    "mask_time_length": "pretrain_mask_time_length",
+    "max_duration": "max_duration_s",
+    "min_duration": "min_duration_s",
+}
 
 
 def build_values(args: argparse.Namespace) -> dict:
@@ -119,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"asr pretrain: {error}")
         return 2
     summary = " ".join(f"{name} {value:.4g}" for name, value in result.metrics.items())
-    logger.info("finished at step %d, loss %.4f (%s); model in %s/final", result.step, result.loss, summary,
-                config.out_dir)
+    logger.info(
+        "finished at step %d, loss %.4f (%s); model in %s/final", result.step, result.loss, summary, config.out_dir
+    )
     return 0

@@ -38,8 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-data", help="evaluation TFRecord glob(s)")
     parser.add_argument("--out", dest="out_dir", required=True, help="run directory (checkpoints, logs, best/)")
     parser.add_argument("--options", help="JSON file of further TrainConfig fields (flags override it)")
-    parser.add_argument("--override", action="append", default=[], metavar="FIELD=JSON",
-                        help="model config override, e.g. layerdrop=0.05 or mask_time_prob=0.065")
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="FIELD=JSON",
+        help="model config override, e.g. layerdrop=0.05 or mask_time_prob=0.065",
+    )
     parser.add_argument("--export-name", help="on each new best WER also export a SavedModel under this name")
     for flag, kind, help_text in [
         ("--steps", int, "optimizer steps"),
@@ -65,10 +70,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES)
     parser.add_argument("--tpu", dest="tpu_address", help="TPU name or grpc:// address (default: this TPU VM)")
     parser.add_argument("--fixed-shape", action="store_true", default=None, help="pad to bucket bounds (TPU)")
-    parser.add_argument("--jit", dest="jit_compile", action="store_true", default=None,
-                        help="XLA-compile the step (use with --fixed-shape)")
-    parser.add_argument("--no-freeze-feature-extractor", dest="freeze_feature_extractor", action="store_false",
-                        default=None, help="also train the conv feature encoder (from-scratch models need it)")
+    parser.add_argument(
+        "--jit",
+        dest="jit_compile",
+        action="store_true",
+        default=None,
+        help="XLA-compile the step (use with --fixed-shape)",
+    )
+    parser.add_argument(
+        "--no-freeze-feature-extractor",
+        dest="freeze_feature_extractor",
+        action="store_false",
+        default=None,
+        help="also train the conv feature encoder (from-scratch models need it)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="log lines only, no progress bar")
     parser.set_defaults(func=run)
 
@@ -111,8 +126,13 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
         trainer = Trainer(config, export_name=args.export_name)
         result = trainer.train(progress=not args.no_progress)
-    logger.info("finished at step %d, loss %.4f, %.1f audio s/s; model in %s/final",
-                result.step, result.loss, result.audio_seconds_per_second, config.out_dir)
+    logger.info(
+        "finished at step %d, loss %.4f, %.1f audio s/s; model in %s/final",
+        result.step,
+        result.loss,
+        result.audio_seconds_per_second,
+        config.out_dir,
+    )
     for step, report in result.evaluations[-1:]:
         logger.info("last evaluation (step %d): WER %.4f CER %.4f", step, report.wer, report.cer)
     return 0

@@ -29,9 +29,7 @@ class Metrics:
             buckets=_LATENCY_BUCKETS_S,
             registry=self.registry,
         )
-        self.audio_seconds = Counter(
-            "asr_audio_seconds_total", "Seconds of audio transcribed.", registry=self.registry
-        )
+        self.audio_seconds = Counter("asr_audio_seconds_total", "Seconds of audio transcribed.", registry=self.registry)
         self.model_latency = Histogram(
             "asr_model_duration_seconds",
             "Time from handing an utterance to the backend to its transcript (queueing included).",

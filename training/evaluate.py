@@ -54,17 +54,25 @@ class EvalReport:
         return sorted(self.utterances, key=lambda u: (u.word_errors, u.wer), reverse=True)[:count]
 
     def summary(self, worst: int = 10) -> str:
-        lines = [f"WER {self.wer:.4f}  CER {self.cer:.4f}  over {len(self.utterances)} utterances "
-                 f"({sum(u.duration_s for u in self.utterances) / 3600:.3f} h)"]
+        lines = [
+            f"WER {self.wer:.4f}  CER {self.cer:.4f}  over {len(self.utterances)} utterances "
+            f"({sum(u.duration_s for u in self.utterances) / 3600:.3f} h)"
+        ]
         for u in self.worst(worst):
-            lines.append(f"  {u.utterance_id}: {u.word_errors}/{u.num_words} word errors\n"
-                         f"    REF: {u.reference}\n    HYP: {u.hypothesis}")
+            lines.append(
+                f"  {u.utterance_id}: {u.word_errors}/{u.num_words} word errors\n"
+                f"    REF: {u.reference}\n    HYP: {u.hypothesis}"
+            )
         return "\n".join(lines)
 
     def write_json(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        body = {"wer": self.wer, "cer": self.cer, "num_utterances": len(self.utterances),
-                "utterances": [asdict(u) | {"wer": u.wer} for u in self.utterances]}
+        body = {
+            "wer": self.wer,
+            "cer": self.cer,
+            "num_utterances": len(self.utterances),
+            "utterances": [asdict(u) | {"wer": u.wer} for u in self.utterances],
+        }
         Path(path).write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def write_csv(self, path: str | Path) -> None:
@@ -85,8 +93,16 @@ def score_utterance(utterance_id: str, reference: str, hypothesis: str, duration
         char_errors = chars.substitutions + chars.deletions + chars.insertions
     else:  # jiwer rejects empty references: every hypothesis word is an insertion
         word_errors, char_errors = len(hypothesis.split()), len(hypothesis)
-    return UtteranceResult(utterance_id, reference, hypothesis, duration_s, word_errors,
-                           len(reference.split()), char_errors, len(reference))
+    return UtteranceResult(
+        utterance_id,
+        reference,
+        hypothesis,
+        duration_s,
+        word_errors,
+        len(reference.split()),
+        char_errors,
+        len(reference),
+    )
 
 
 def make_transcriber(model: Wav2Vec2ForCTC, tokenizer: Wav2Vec2CTCTokenizer):

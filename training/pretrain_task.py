@@ -120,8 +120,10 @@ class PretrainTask:
             loss = terms.loss / normalizer
             scaled = loss * tf.cast(loss_scale, loss.dtype)
         grads = tape.gradient(scaled, model.trainable_variables)
-        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in
-                 zip(grads, model.trainable_variables, strict=True)]
+        grads = [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for g, v in zip(grads, model.trainable_variables, strict=True)
+        ]
         local_masked = tf.maximum(num_masked, 1.0)
         frame_mask = tf.sequence_mask(lengths, tf.shape(mask)[1])
         metrics = {

@@ -30,8 +30,9 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         if decay not in DECAYS:
             raise ConfigError(f"decay={decay!r} is not one of {DECAYS}")
         if not 0 <= warmup_steps <= total_steps or total_steps < 1:
-            raise ConfigError(f"need 0 <= warmup_steps <= total_steps, 1 <= total_steps; got {warmup_steps}, "
-                              f"{total_steps}")
+            raise ConfigError(
+                f"need 0 <= warmup_steps <= total_steps, 1 <= total_steps; got {warmup_steps}, {total_steps}"
+            )
         self.peak_learning_rate = peak_learning_rate
         self.warmup_steps = warmup_steps
         self.total_steps = total_steps
@@ -42,9 +43,7 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         step = tf.cast(step, tf.float32)
         peak = tf.constant(self.peak_learning_rate, tf.float32)
         warmup = peak * step / max(self.warmup_steps, 1)
-        progress = tf.clip_by_value(
-            (step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0
-        )
+        progress = tf.clip_by_value((step - self.warmup_steps) / max(self.total_steps - self.warmup_steps, 1), 0.0, 1.0)
         if self.decay == "linear":
             shape = 1.0 - progress
         elif self.decay == "cosine":

@@ -13,6 +13,7 @@ from training.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
+
 def get_strategy(name: str = "auto", tpu_address: str | None = None) -> tf.distribute.Strategy:
     """Returns the strategy named by `name`; `auto` picks TPU, then multi-worker, then GPUs, then one device.
 
@@ -58,5 +59,6 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not resolver.task_type:
         return True
-    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
-                                             and "chief" not in resolver.cluster_spec().as_dict())
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+    )

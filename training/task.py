@@ -177,8 +177,10 @@ class CTCTask:
             loss = tf.reduce_sum(self.per_example_loss(batch, logits)) / global_batch_size
             scaled = loss * tf.cast(loss_scale, loss.dtype)
         grads = tape.gradient(scaled, model.trainable_variables)
-        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in
-                 zip(grads, model.trainable_variables, strict=True)]
+        grads = [
+            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+            for g, v in zip(grads, model.trainable_variables, strict=True)
+        ]
         return loss, grads, {}
 
     def save_pretrained(self, model: Wav2Vec2ForCTC, directory: Path) -> None:

@@ -112,8 +112,7 @@ class Trainer:
 
     def _build_optimizer(self, policy: str) -> keras.optimizers.Optimizer:
         config = self.config
-        schedule = WarmupDecay(config.learning_rate, min(config.warmup_steps, config.steps), config.steps,
-                               config.decay)
+        schedule = WarmupDecay(config.learning_rate, min(config.warmup_steps, config.steps), config.steps, config.decay)
         optimizer = keras.optimizers.AdamW(
             learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.98, epsilon=1e-8
         )
@@ -163,8 +162,10 @@ class Trainer:
                 self.strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
                 self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None),
                 self.strategy.reduce(tf.distribute.ReduceOp.SUM, audio_s, axis=None),
-                {name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
-                 for name, value in metrics.items()},
+                {
+                    name: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                    for name, value in metrics.items()
+                },
             )
 
         return train_step
@@ -180,8 +181,11 @@ class Trainer:
         """Trains up to `config.steps` optimizer steps from wherever the run directory's checkpoint left off."""
         config = self.config
         start = self.restore()
-        writer = (tf.summary.create_file_writer(str(self.out_dir / "logs" / "train")) if self.chief
-                  else tf.summary.create_noop_writer())
+        writer = (
+            tf.summary.create_file_writer(str(self.out_dir / "logs" / "train"))
+            if self.chief
+            else tf.summary.create_noop_writer()
+        )
         result = TrainResult(step=start, loss=math.nan, audio_seconds_per_second=0.0)
         window_start, window_audio_s, window_steps = time.perf_counter(), 0.0, 0
         total_time, total_audio = 0.0, 0.0
@@ -241,8 +245,9 @@ class Trainer:
             return None
         dataset = self.task.build_inputs(self.config.eval_data, training=False)
         report = evaluate_dataset(self.model, self.task.tokenizer, dataset, max_batches=self.config.max_eval_batches)
-        logger.info("step %d eval: WER %.4f CER %.4f over %d utterances", step, report.wer, report.cer,
-                    len(report.utterances))
+        logger.info(
+            "step %d eval: WER %.4f CER %.4f over %d utterances", step, report.wer, report.cer, len(report.utterances)
+        )
         writer = tf.summary.create_file_writer(str(self.out_dir / "logs" / "eval"))
         with writer.as_default():
             tf.summary.scalar("wer", report.wer, step=step)

@@ -34,6 +34,7 @@ def pause_frames(frame_s: float) -> int:
     """Return how many frames of `frame_s` seconds make a pause."""
     return max(1, round(PAUSE_S / frame_s))
 
+
 GREEDY = "greedy"
 LANGUAGE_MODEL = "lm"
 DECODER_NAMES = (GREEDY, LANGUAGE_MODEL)

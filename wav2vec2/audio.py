@@ -185,8 +185,7 @@ def _refuse_short_wav_data(sound: soundfile.SoundFile) -> None:
     declared_bytes, present_bytes = int(match.group(1)), int(match.group(2))
     if present_bytes < declared_bytes < _WAV_UNKNOWN_SIZE_MIN:
         raise TruncatedAudioError(
-            f"the audio file is truncated: its data chunk declares {declared_bytes} bytes, "
-            f"{present_bytes} are present"
+            f"the audio file is truncated: its data chunk declares {declared_bytes} bytes, {present_bytes} are present"
         )
 
 

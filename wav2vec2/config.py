@@ -69,9 +69,7 @@ class Wav2Vec2Config:
 
     def __post_init__(self) -> None:
         if self.feat_extract_norm not in FEAT_EXTRACT_NORMS:
-            raise ValueError(
-                f"feat_extract_norm={self.feat_extract_norm!r} is not one of {FEAT_EXTRACT_NORMS}"
-            )
+            raise ValueError(f"feat_extract_norm={self.feat_extract_norm!r} is not one of {FEAT_EXTRACT_NORMS}")
         for name in ("hidden_act", "feat_extract_activation"):
             if getattr(self, name) not in ACTIVATIONS:
                 raise ValueError(f"{name}={getattr(self, name)!r} is not one of {ACTIVATIONS}")

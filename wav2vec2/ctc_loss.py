@@ -82,9 +82,7 @@ class CTCLoss(keras.losses.Loss):
         self.reduction_mode = reduction_mode
         self.zero_infinity = zero_infinity
 
-    def per_utterance(
-        self, labels: tf.Tensor, logits: tf.Tensor, logit_length: tf.Tensor | None = None
-    ) -> tf.Tensor:
+    def per_utterance(self, labels: tf.Tensor, logits: tf.Tensor, logit_length: tf.Tensor | None = None) -> tf.Tensor:
         """`[batch]` losses (negative log-likelihoods), divided by label length in "mean" mode."""
         # labels: [batch, max_label] int, padded with negatives; logits: [batch, frames, vocab]
         labels = tf.cast(labels, tf.int32)

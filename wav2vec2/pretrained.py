@@ -88,8 +88,9 @@ def load_weights_from_state_dict(model: Any, state: dict[str, np.ndarray]) -> No
     unused = sorted(set(state) - used)
     if unused:
         # Pretraining checkpoints carry a quantizer and projection heads that a CTC model does not use.
-        logger.info("ignored %d checkpoint tensors not used by %s, e.g. %s", len(unused), type(model).__name__,
-                    unused[:3])
+        logger.info(
+            "ignored %d checkpoint tensors not used by %s, e.g. %s", len(unused), type(model).__name__, unused[:3]
+        )
 
 
 def load_pretrained_model(cls: type, name_or_path: str | Path, **config_overrides: Any) -> Any:

@@ -104,4 +104,3 @@ class EmbeddedBackend(ChunkedBackendMixin):
     @property
     def queue_depth(self) -> int:
         return self._batcher.queue_depth if self._batcher else 0
-

@@ -102,9 +102,7 @@ class Settings(BaseSettings):
     # 1 on CPU: there a batch costs the sum of its utterances (2 cores: 45 ms per utterance at batch 1, 41 at 4,
     # 52 at 16), so batching only adds padding and waiting; bench.load measured 0.81x the unbatched throughput at
     # concurrency 16 with batches of up to 16 (docs/service.md, "Load test"). On a GPU set 8-16.
-    batch_max_size: int = Field(
-        8, ge=1, description="Most chunks per model call (1: no batching; 8-16 on a GPU)."
-    )
+    batch_max_size: int = Field(8, ge=1, description="Most chunks per model call (1: no batching; 8-16 on a GPU).")
     batch_max_wait_ms: float = Field(
         5.0, ge=0, description="How long the first queued request waits for others to join its batch."
     )
@@ -132,7 +130,9 @@ class Settings(BaseSettings):
     stream_max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
     stream_max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
     stream_max_concurrent_decodes: int = Field(
-        4, ge=1, description="Stream decodes in flight at once (all streams); keep below ASR_BATCH_MAX_SIZE so HTTP "
+        4,
+        ge=1,
+        description="Stream decodes in flight at once (all streams); keep below ASR_BATCH_MAX_SIZE so HTTP "
         "requests find room in the model's batches.",
     )
     stream_idle_timeout_s: float = Field(15.0, gt=0, description="Close 4408 after this long without a message.")
@@ -149,9 +149,7 @@ class Settings(BaseSettings):
         64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
     )
 
-    host: str = Field(
-        "127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback."
-    )
+    host: str = Field("127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback.")
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
 

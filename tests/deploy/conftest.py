@@ -99,8 +99,14 @@ def _tfserving_config_messages() -> dict[str, type]:
     field = descriptor_pb2.FieldDescriptorProto
     optional, repeated = field.LABEL_OPTIONAL, field.LABEL_REPEATED
 
-    def add(message: descriptor_pb2.DescriptorProto, name: str, number: int, kind: int, type_name: str = "",
-            label: int = optional) -> None:
+    def add(
+        message: descriptor_pb2.DescriptorProto,
+        name: str,
+        number: int,
+        kind: int,
+        type_name: str = "",
+        label: int = optional,
+    ) -> None:
         added = message.field.add(name=name, number=number, type=kind, label=label)
         if type_name:
             added.type_name = type_name

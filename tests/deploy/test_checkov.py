@@ -36,9 +36,23 @@ def test_rendered_manifests_pass_checkov(render_kustomization, checkov: str, tmp
         objects = render_kustomization(K8S_DIR / name)
         (tmp_path / f"{name.replace('/', '-')}.yaml").write_text(yaml.safe_dump_all(objects))
     result = subprocess.run(
-        [checkov, "--directory", str(tmp_path), "--framework", "kubernetes", "--quiet", "--compact",
-         "--skip-download", "--skip-check", ",".join(ACCEPTED), "--output", "json"],
-        capture_output=True, text=True, timeout=600,
+        [
+            checkov,
+            "--directory",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+            "--skip-check",
+            ",".join(ACCEPTED),
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]  # 1: checks failed; anything else: checkov broke
     reports = json.loads(result.stdout)

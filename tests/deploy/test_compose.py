@@ -46,22 +46,24 @@ def test_tfserving_mounts_exactly_the_docker_config_files(compose_config) -> Non
     ]:
         assert flags[flag] == f"{TFSERVING_CONFIG_MOUNT}/{name}"
     assert flags["enable_batching"] == "true"
-    assert tfserving["healthcheck"]["test"] == ["CMD", "bash", f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh",
-                                                MODEL_NAME]
+    assert tfserving["healthcheck"]["test"] == [
+        "CMD",
+        "bash",
+        f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh",
+        MODEL_NAME,
+    ]
 
 
 def test_export_writes_where_models_config_reads(compose_config) -> None:
     services = compose_config()["services"]
     export_env = services["export"]["environment"]
     export_volumes = {target: source for kind, source, target in mounts(services["export"]) if kind == "volume"}
-    serving_volumes = {target: source for kind, source, target in mounts(services["tfserving"])
-                       if kind == "volume"}
+    serving_volumes = {target: source for kind, source, target in mounts(services["tfserving"]) if kind == "volume"}
     export_dir = export_env["ASR_EXPORT_DIR"]
     # The export's output directory and TF Serving's /models are the same named volume.
     assert export_volumes[export_dir] == serving_volumes["/models"]
 
-    config = text_format.Parse((DOCKER_DIR / "models.config").read_text(),
-                               model_server_config_pb2.ModelServerConfig())
+    config = text_format.Parse((DOCKER_DIR / "models.config").read_text(), model_server_config_pb2.ModelServerConfig())
     (model,) = config.model_config_list.config
     assert export_env["ASR_MODEL_NAME"] == model.name == MODEL_NAME
     # export-once writes ASR_EXPORT_DIR/NAME/VERSION; Serving looks for versions under base_path, mounted at /models.
@@ -114,8 +116,9 @@ def test_gateway_takes_api_keys_and_cors_from_the_environment_and_stays_on_loopb
     closed = compose_config()["services"]["gateway"]
     assert host_ips(closed) == ["127.0.0.1"]  # no keys by default, so no publishing beyond loopback
     assert not closed["environment"]["ASR_API_KEYS"]
-    opened = compose_config({"ASR_API_KEYS": "sk-a,sk-b", "ASR_GATEWAY_BIND": "0.0.0.0",
-                             "ASR_CORS_ALLOW_ORIGINS": "https://app.example"})["services"]["gateway"]
+    opened = compose_config(
+        {"ASR_API_KEYS": "sk-a,sk-b", "ASR_GATEWAY_BIND": "0.0.0.0", "ASR_CORS_ALLOW_ORIGINS": "https://app.example"}
+    )["services"]["gateway"]
     assert host_ips(opened) == ["0.0.0.0"]
     env = opened["environment"]
     settings = Settings(api_keys=env["ASR_API_KEYS"], cors_allow_origins=env["ASR_CORS_ALLOW_ORIGINS"])

@@ -41,10 +41,12 @@ CHECKPOINT = "facebook/wav2vec2-base-960h"
 
 def _run(models_dir: Path, cli: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ASR_")}
-    full_env.update({"ASR_EXPORT_DIR": str(models_dir), "ASR_CLI": cli, "ASR_PYTHON": shlex.quote(sys.executable),
-                     **env})
-    return subprocess.run(["bash", str(SCRIPT)], env=full_env, cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=600)
+    full_env.update(
+        {"ASR_EXPORT_DIR": str(models_dir), "ASR_CLI": cli, "ASR_PYTHON": shlex.quote(sys.executable), **env}
+    )
+    return subprocess.run(
+        ["bash", str(SCRIPT)], env=full_env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def _fake_saved_model(version_dir: Path) -> Path:
 
 
 def test_default_copies_the_bundled_model_as_version_1(tmp_path: Path) -> None:
-    """"default" is what `asr serve` with no flags loads (ASR_MODEL_PATH stands in for the bundled path here):
+    """ "default" is what `asr serve` with no flags loads (ASR_MODEL_PATH stands in for the bundled path here):
     already a SavedModel, so it is copied, highest version, without calling `asr export`."""
     bundled = tmp_path / "bundled" / "demo"
     _fake_saved_model(bundled / "1")

@@ -105,7 +105,9 @@ def test_tfserving_configmap_is_the_docker_files(render_kustomization, kustomiza
         assert f"{flag}={TFSERVING_CONFIG_MOUNT}/{name}" in args
     # Readiness reads the model state from the body; a plain httpGet would pass while the model is LOADING.
     assert container["readinessProbe"]["exec"]["command"] == [
-        "bash", f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh", MODEL_NAME,
+        "bash",
+        f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh",
+        MODEL_NAME,
     ]
 
 
@@ -176,10 +178,13 @@ def test_only_the_gpu_overlay_asks_for_gpus(render_kustomization) -> None:
     assert not cpu["image"].endswith("-gpu")
 
 
-@pytest.mark.parametrize(("kustomization", "strategy", "accelerator"),
-                         [("training/gpu", "mirrored", "nvidia.com/gpu"), ("training/tpu", "tpu", "google.com/tpu")])
-def test_training_job_uses_its_accelerator(render_kustomization, kustomization: str, strategy: str,
-                                            accelerator: str) -> None:
+@pytest.mark.parametrize(
+    ("kustomization", "strategy", "accelerator"),
+    [("training/gpu", "mirrored", "nvidia.com/gpu"), ("training/tpu", "tpu", "google.com/tpu")],
+)
+def test_training_job_uses_its_accelerator(
+    render_kustomization, kustomization: str, strategy: str, accelerator: str
+) -> None:
     (job,) = _by_kind(render_kustomization(K8S_DIR / kustomization), "Job").values()
     (container,) = _pod_spec(job)["containers"]
     assert container["args"][0] == "train"
@@ -211,8 +216,11 @@ def test_only_gateway_and_wyoming_pods_reach_tfserving(render_kustomization, kus
     objects = render_kustomization(K8S_DIR / kustomization)
     tfserving = _by_kind(objects, "Deployment")["tfserving"]
     pod_labels = tfserving["spec"]["template"]["metadata"]["labels"]
-    policies = [p for p in _by_kind(objects, "NetworkPolicy").values()
-                if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()]
+    policies = [
+        p
+        for p in _by_kind(objects, "NetworkPolicy").values()
+        if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    ]
     (policy,) = policies
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     (container,) = _pod_spec(tfserving)["containers"]
@@ -226,9 +234,11 @@ def test_only_gateway_and_wyoming_pods_reach_tfserving(render_kustomization, kus
                 selector = peer["podSelector"]
                 if "namespaceSelector" in peer:
                     continue  # other namespaces: only the monitoring scrape, checked below
-                if selector.get("matchLabels", {}).items() <= labels.items() and all(
-                    labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
-                ) and port in ports:
+                if (
+                    selector.get("matchLabels", {}).items() <= labels.items()
+                    and all(labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", []))
+                    and port in ports
+                ):
                     return True
         return False
 

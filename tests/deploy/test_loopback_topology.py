@@ -81,13 +81,17 @@ class Topology:
         self.model_name = model.name
         base_path = PurePosixPath(model.base_path)
         # The named volume TF Serving reads models from, e.g. models:/models, holding base_path.
-        (self.models_mount,) = [PurePosixPath(target) for kind, _, target in mounts(tfserving)
-                                if kind == "volume" and base_path.is_relative_to(target)]
+        (self.models_mount,) = [
+            PurePosixPath(target)
+            for kind, _, target in mounts(tfserving)
+            if kind == "volume" and base_path.is_relative_to(target)
+        ]
         self.base_path_in_volume = base_path.relative_to(self.models_mount)
         # `${ASR_API_KEYS:-}` and the like, as compose fills them with none of those variables set.
         self.gateway_env = {name: interpolate(str(value)) for name, value in gateway["environment"].items()}
-        (self.gateway_models_mount,) = [PurePosixPath(target) for kind, source, target in mounts(gateway)
-                                        if kind == "volume" and source == "models"]
+        (self.gateway_models_mount,) = [
+            PurePosixPath(target) for kind, source, target in mounts(gateway) if kind == "volume" and source == "models"
+        ]
 
     def gateway_env_on_loopback(self, tfserving_port: int, models_volume: Path) -> dict[str, str]:
         """Compose's gateway environment with the TF Serving service name swapped for the loopback port and the
@@ -95,8 +99,11 @@ class Topology:
         host, _, port = self.gateway_env["ASR_TFSERVING_ADDRESS"].partition(":")
         assert (host, port) == ("tfserving", self.tfserving_flags["port"]), "gateway must call tfserving gRPC"
         model_path = PurePosixPath(self.gateway_env["ASR_MODEL_PATH"]).relative_to(self.gateway_models_mount)
-        return {**self.gateway_env, "ASR_TFSERVING_ADDRESS": f"127.0.0.1:{tfserving_port}",
-                "ASR_MODEL_PATH": str(models_volume / model_path)}
+        return {
+            **self.gateway_env,
+            "ASR_TFSERVING_ADDRESS": f"127.0.0.1:{tfserving_port}",
+            "ASR_MODEL_PATH": str(models_volume / model_path),
+        }
 
 
 @pytest.fixture
@@ -107,8 +114,9 @@ def start_process(tmp_path: Path) -> Iterator[Callable[[str, list[str], dict[str
     def start(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("ASR_")}
         with open(tmp_path / f"{name}.log", "wb") as log:
-            process = subprocess.Popen(argv, cwd=REPO_ROOT, env={**base_env, **env}, stdout=log,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                argv, cwd=REPO_ROOT, env={**base_env, **env}, stdout=log, stderr=subprocess.STDOUT
+            )
         process.log_path = tmp_path / f"{name}.log"
         started.append(process)
         return process
@@ -172,8 +180,7 @@ def test_compose_topology_on_loopback_transcribes_a_file(tmp_path: Path, start_p
 
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     _wait_ready(f"{gateway_url}/readyz", [standin, gateway])
-    response = httpx.post(f"{gateway_url}/v1/transcribe", files={"file": ("call.wav", wav, "audio/wav")},
-                          timeout=120.0)
+    response = httpx.post(f"{gateway_url}/v1/transcribe", files={"file": ("call.wav", wav, "audio/wav")}, timeout=120.0)
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["text"], body["decoder"]) == (expected["text"], expected["decoder"])

@@ -17,6 +17,5 @@ SCRIPTS = sorted(DOCKER_DIR.glob("*.sh"))
 def test_shellcheck_is_clean(script) -> None:
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed: apt-get install shellcheck")
-    result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(["shellcheck", "--severity=style", str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout

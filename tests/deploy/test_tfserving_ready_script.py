@@ -56,8 +56,9 @@ def rest_server() -> Iterator[ThreadingHTTPServer]:
 
 
 def _check(port: int, model: str = MODEL_NAME) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(SCRIPT), model, "127.0.0.1", str(port)],
-                          capture_output=True, text=True, timeout=20)
+    return subprocess.run(
+        ["bash", str(SCRIPT), model, "127.0.0.1", str(port)], capture_output=True, text=True, timeout=20
+    )
 
 
 def test_ready_when_a_version_is_available(rest_server) -> None:

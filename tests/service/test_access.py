@@ -33,9 +33,7 @@ def _wav() -> bytes:
     ("method", "path"),
     [("POST", "/v1/transcribe"), ("GET", "/v1/models"), ("POST", "/v1/audio/transcriptions")],
 )
-@pytest.mark.parametrize(
-    "authorization", [None, "Bearer wrong-key", f"Basic {KEY}", KEY, "Bearer ", f"Bearer {KEY}x"]
-)
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-key", f"Basic {KEY}", KEY, "Bearer ", f"Bearer {KEY}x"])
 def test_routes_refuse_missing_or_wrong_keys(keyed, method, path, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
     response = keyed.request(method, path, headers=headers)
@@ -145,8 +143,11 @@ def test_docs_are_served_offline_and_labelled_in_metrics(client):
     assert redoc.status_code == 200 and "cdn." not in redoc.text
     # Every script and stylesheet the pages load comes from this server.
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
-        (src,) = {part.split('"')[0] for part in (docs.text + redoc.text).split("/static-offline-docs/")[1:]
-                  if part.startswith(asset)}
+        (src,) = {
+            part.split('"')[0]
+            for part in (docs.text + redoc.text).split("/static-offline-docs/")[1:]
+            if part.startswith(asset)
+        }
         response = client.get(f"/static-offline-docs/{src}")
         assert response.status_code == 200 and len(response.content) > 100_000, asset
     client.get("/openapi.json")

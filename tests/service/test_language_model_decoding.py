@@ -101,15 +101,17 @@ def test_asr_transcribe_with_lm_prints_what_the_gateway_returns(model_base_path,
 
 def test_an_lm_built_for_another_vocabulary_stops_startup(make_settings, tmp_path) -> None:
     build_language_model(["ten to one"], ["<pad>", "|", *"abcdefghijklmnopqrstuvwxyz"], tmp_path)
-    with pytest.raises(ModelLoadError, match="was built for the vocabulary"), TestClient(
-        create_app(make_settings(lm_path=tmp_path))
+    with (
+        pytest.raises(ModelLoadError, match="was built for the vocabulary"),
+        TestClient(create_app(make_settings(lm_path=tmp_path))),
     ):
         pass
 
 
 def test_a_missing_lm_folder_stops_startup_with_its_path(make_settings, tmp_path) -> None:
-    with pytest.raises(ModelLoadError, match=r"missing.*decoder.json is missing"), TestClient(
-        create_app(make_settings(lm_path=tmp_path / "missing"))
+    with (
+        pytest.raises(ModelLoadError, match=r"missing.*decoder.json is missing"),
+        TestClient(create_app(make_settings(lm_path=tmp_path / "missing"))),
     ):
         pass
 
@@ -127,8 +129,9 @@ def test_which_lm_the_settings_choose(model_base_path, tmp_path) -> None:
 
 
 def test_decoder_lm_without_a_language_model_stops_startup(make_settings) -> None:
-    with pytest.raises(ModelLoadError, match="ASR_DECODER=lm but there is no language model"), TestClient(
-        create_app(make_settings(decoder="lm"))
+    with (
+        pytest.raises(ModelLoadError, match="ASR_DECODER=lm but there is no language model"),
+        TestClient(create_app(make_settings(decoder="lm"))),
     ):
         pass
 

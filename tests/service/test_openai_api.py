@@ -106,8 +106,10 @@ def test_streaming_sends_deltas_chunk_by_chunk_then_done(sdk, base_url):
     # Long enough for several model chunks: text arrives before the whole file is done.
     long_clip = encode(speechlike(25.0, 16_000, seed=22), 16_000)
     reference = httpx.post(
-        f"{base_url}/v1/transcribe", files={"file": ("long.wav", long_clip, "audio/wav")},
-        headers={"Authorization": f"Bearer {KEY}"}, timeout=120,
+        f"{base_url}/v1/transcribe",
+        files={"file": ("long.wav", long_clip, "audio/wav")},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=120,
     ).json()["text"]
     events = list(sdk.audio.transcriptions.create(model="tiny", file=_file(long_clip), stream=True))
     types = [event.type for event in events]
@@ -149,8 +151,12 @@ def test_bad_audio_and_wrong_key_in_openais_shape(sdk, base_url):
     with pytest.raises(openai.APIStatusError) as raised:
         sdk.audio.transcriptions.create(model="tiny", file=("x.wav", io.BytesIO(b"RIFF" + b"\0" * 40), "audio/wav"))
     assert raised.value.status_code == 415
-    assert raised.value.body == {"message": raised.value.body["message"], "type": "invalid_request_error",
-                                 "param": "file", "code": "unsupported_media_type"}
+    assert raised.value.body == {
+        "message": raised.value.body["message"],
+        "type": "invalid_request_error",
+        "param": "file",
+        "code": "unsupported_media_type",
+    }
     stranger = openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         stranger.models.list()

@@ -56,9 +56,17 @@ def _browser(*extra_flags: str):
     options.binary_location = CHROMIUM
     user_data_dir = tempfile.mkdtemp(prefix="chromium-profile-")
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        f"--user-data-dir={user_data_dir}", "--window-size=1100,900", *extra_flags,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={user_data_dir}",
+        "--window-size=1100,900",
+        *extra_flags,
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
@@ -87,8 +95,10 @@ def open_page(base_url):
 
 def _transcript(driver) -> str:
     WebDriverWait(driver, WAIT_S).until(
-        lambda d: d.find_element(By.ID, "transcript").get_attribute("data-text") is not None
-        or "error" in d.find_element(By.ID, "status").get_attribute("class")
+        lambda d: (
+            d.find_element(By.ID, "transcript").get_attribute("data-text") is not None
+            or "error" in d.find_element(By.ID, "status").get_attribute("class")
+        )
     )
     status = driver.find_element(By.ID, "status")
     assert "error" not in status.get_attribute("class"), status.text
@@ -105,8 +115,10 @@ def _screenshot(driver, name: str) -> Path:
 
 def test_upload_shows_the_apis_transcript_with_clickable_words(open_page, base_url):
     reference = httpx.post(
-        f"{base_url}/v1/transcribe", files={"file": (UPLOADED, (FESTIVAL / UPLOADED).read_bytes())},
-        headers={"Authorization": f"Bearer {KEY}"}, timeout=120,
+        f"{base_url}/v1/transcribe",
+        files={"file": (UPLOADED, (FESTIVAL / UPLOADED).read_bytes())},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=120,
     ).json()["text"]
     driver = open_page()
     driver.find_element(By.ID, "file").send_keys(str(FESTIVAL / UPLOADED))
@@ -124,7 +136,8 @@ def test_upload_shows_the_apis_transcript_with_clickable_words(open_page, base_u
 
 def test_recording_from_the_microphone_transcribes_what_was_said(open_page):
     driver = open_page(
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={FESTIVAL / RECORDED}",
     )
     import soundfile

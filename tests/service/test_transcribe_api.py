@@ -75,9 +75,7 @@ def test_text_response_format(client):
 def test_several_files_in_one_request(client):
     clips = [encode(speechlike(0.5 + i * 0.4, 16_000, seed=10 + i), 16_000) for i in range(3)]
     singles = [client.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in clips]
-    response = client.post(
-        "/v1/transcribe/batch", files=[("file", (f"{i}.wav", clip)) for i, clip in enumerate(clips)]
-    )
+    response = client.post("/v1/transcribe/batch", files=[("file", (f"{i}.wav", clip)) for i, clip in enumerate(clips)])
     assert response.status_code == 200, response.text
     assert [result["text"] for result in response.json()["results"]] == singles
 

@@ -82,7 +82,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         if signature_name not in self._model.loaded.signatures:
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
-                f"Serving signature name: \"{signature_name}\" not found in signature def",
+                f'Serving signature name: "{signature_name}" not found in signature def',
             )
         signature = self._model.loaded.signatures[signature_name]
         expected = set(self._model.signature_defs[signature_name].inputs)

@@ -40,5 +40,9 @@ def tone_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     write_tfrecords(items, str(root / "rec"), shard_size=2, progress=False)
     (root / "model.json").write_text(json.dumps(TINY_MODEL))
     (root / "vocab.json").write_text(json.dumps(TINY_VOCAB))
-    return {"data": str(root / "rec" / "*.tfrecord"), "model": str(root / "model.json"),
-            "vocab": str(root / "vocab.json"), "root": str(root)}
+    return {
+        "data": str(root / "rec" / "*.tfrecord"),
+        "model": str(root / "model.json"),
+        "vocab": str(root / "vocab.json"),
+        "root": str(root),
+    }

@@ -33,8 +33,12 @@ def main(strategy_name: str, logical_cpus: int, batch_size: int, out: str, corpu
     )  # fmt: skip
     trainer = Trainer(config, strategy=strategy)
     losses = [float(trainer._train_step(trainer.iterator)[0]) for _ in range(config.steps)]
-    np.savez(out, losses=np.array(losses), replicas=strategy.num_replicas_in_sync,
-             **{f"w{i}": v.numpy() for i, v in enumerate(trainer.model.weights)})
+    np.savez(
+        out,
+        losses=np.array(losses),
+        replicas=strategy.num_replicas_in_sync,
+        **{f"w{i}": v.numpy() for i, v in enumerate(trainer.model.weights)},
+    )
 
 
 if __name__ == "__main__":

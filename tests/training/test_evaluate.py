@@ -34,9 +34,11 @@ def test_eval_hypotheses_equal_the_exported_graphs_transcripts(tmp_path):
     for row, length in enumerate(lengths):
         audio[row, :length] = 0.1 * rng.standard_normal(length)
 
-    served = tf.saved_model.load(str(version_dir)).signatures[SERVING_SIGNATURE](
-        **{AUDIO: tf.constant(audio), AUDIO_LENGTH: tf.constant(lengths)}
-    )[TRANSCRIPT].numpy()
+    served = (
+        tf.saved_model.load(str(version_dir))
+        .signatures[SERVING_SIGNATURE](**{AUDIO: tf.constant(audio), AUDIO_LENGTH: tf.constant(lengths)})[TRANSCRIPT]
+        .numpy()
+    )
     evaluated = make_transcriber(model, processor.tokenizer)(tf.constant(audio), tf.constant(lengths)).numpy()
     assert list(evaluated) == list(served)
     assert any(token in text for text in served for token in (b"<s>", b"</s>", b"<unk>")), served

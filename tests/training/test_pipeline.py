@@ -51,8 +51,14 @@ def test_bucketing_groups_similar_lengths(tone_manifest: Path, tmp_path: Path) -
         lines.append(f"b/{index}.wav\tAB")
     (tmp_path / "b.tsv").write_text("\n".join(lines))
     write_tfrecords(manifest_utterances(tmp_path / "b.tsv"), str(tmp_path / "brec"), shard_size=7, progress=False)
-    config = InputConfig(str(tmp_path / "brec" / "*"), global_batch_size=4, training=False,
-                         bucket_boundaries_s=(1.0, 2.0, 4.0), max_duration_s=10.0, deterministic=True)
+    config = InputConfig(
+        str(tmp_path / "brec" / "*"),
+        global_batch_size=4,
+        training=False,
+        bucket_boundaries_s=(1.0, 2.0, 4.0),
+        max_duration_s=10.0,
+        deterministic=True,
+    )
 
     result = batches(config)
 
@@ -69,8 +75,15 @@ def test_bucketing_groups_similar_lengths(tone_manifest: Path, tmp_path: Path) -
 
 
 def test_filters_by_duration_and_ctc_alignability(shards: str) -> None:
-    config = InputConfig(shards, global_batch_size=64, training=False, min_duration_s=0.6, max_duration_s=2.0,
-                         bucket_boundaries_s=None, keep_text=True)
+    config = InputConfig(
+        shards,
+        global_batch_size=64,
+        training=False,
+        min_duration_s=0.6,
+        max_duration_s=2.0,
+        bucket_boundaries_s=None,
+        keep_text=True,
+    )
     (batch,) = batches(config)
     assert batch["audio_length"].min() >= 9_600 and batch["audio_length"].max() <= 32_000
     assert len(batch["audio_length"]) == 7  # 0.7, 0.9, ..., 1.9 s
@@ -82,8 +95,16 @@ def test_filters_by_duration_and_ctc_alignability(shards: str) -> None:
 
 
 def test_fixed_shape_pads_to_bucket_bounds_and_label_cap(shards: str) -> None:
-    config = InputConfig(shards, global_batch_size=2, training=True, seed=0, bucket_boundaries_s=(1.0,),
-                         max_duration_s=3.0, fixed_shape=True, max_label_length=16)
+    config = InputConfig(
+        shards,
+        global_batch_size=2,
+        training=True,
+        seed=0,
+        bucket_boundaries_s=(1.0,),
+        max_duration_s=3.0,
+        fixed_shape=True,
+        max_label_length=16,
+    )
     dataset = build_dataset(config, TOKENIZER, frames)
     shapes = {tuple(batch["audio"].shape) for batch in dataset.take(30)}
     assert shapes <= {(2, 16_000), (2, 48_000)}
@@ -91,8 +112,9 @@ def test_fixed_shape_pads_to_bucket_bounds_and_label_cap(shards: str) -> None:
 
 
 def test_deterministic_option_repeats_the_same_order(shards: str) -> None:
-    config = InputConfig(shards, global_batch_size=3, training=True, seed=7, deterministic=True,
-                         bucket_boundaries_s=None, keep_text=True)
+    config = InputConfig(
+        shards, global_batch_size=3, training=True, seed=7, deterministic=True, bucket_boundaries_s=None, keep_text=True
+    )
     first = [b["utterance_id"].numpy().tolist() for b in build_dataset(config, TOKENIZER, frames).take(8)]
     second = [b["utterance_id"].numpy().tolist() for b in build_dataset(config, TOKENIZER, frames).take(8)]
     assert first == second
@@ -103,8 +125,9 @@ def test_input_context_gives_each_worker_its_own_shards(shards: str) -> None:
     config = InputConfig(shards, global_batch_size=4, training=False, bucket_boundaries_s=None, keep_text=True)
     seen = []
     for pipeline_id in range(2):
-        context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline_id,
-                                             num_replicas_in_sync=2)
+        context = tf.distribute.InputContext(
+            num_input_pipelines=2, input_pipeline_id=pipeline_id, num_replicas_in_sync=2
+        )
         result = batches(config, input_context=context)
         assert max(len(b["utterance_id"]) for b in result) == 2  # per-replica batch = 4 / 2
         seen.append({u for b in result for u in b["utterance_id"].tolist()})

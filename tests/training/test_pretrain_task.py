@@ -55,9 +55,7 @@ def test_pretraining_resumes_anneals_the_temperature_and_writes_an_hf_pretrainin
     final = tmp_path / "run" / "final"
     hf_model = transformers.Wav2Vec2ForPreTraining.from_pretrained(final)
     ours = Wav2Vec2ForPreTraining.from_pretrained(final)
-    np.testing.assert_array_equal(
-        hf_model.quantizer.codevectors.detach().numpy(), ours.quantizer.codevectors.numpy()
-    )
+    np.testing.assert_array_equal(hf_model.quantizer.codevectors.detach().numpy(), ours.quantizer.codevectors.numpy())
     ctc = Wav2Vec2ForCTC.from_pretrained(final, vocab_size=7)
     np.testing.assert_array_equal(
         ctc.wav2vec2.encoder.layers[0].attention.q_proj.kernel.numpy(),
@@ -130,8 +128,13 @@ def test_pretraining_under_mirrored_strategy_over_two_cpus(tone_corpus: dict[str
     config = pretrain_config(tone_corpus, tmp_path / "run", steps=2).to_dict() | {"strategy": "mirrored"}
     config["checkpoint_data_position"] = False
     config["bucket_boundaries_s"] = list(config["bucket_boundaries_s"])
-    done = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, json.dumps(config)], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
     assert result["replicas"] == 2

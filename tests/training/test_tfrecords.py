@@ -35,8 +35,9 @@ def test_round_trip_keeps_audio_and_text_identical(tmp_path: Path) -> None:
         lines.append(f"{path.name}\t{text}")
     (tmp_path / "m.tsv").write_text("\n".join(lines))
 
-    summary = write_tfrecords(manifest_utterances(tmp_path / "m.tsv"), str(tmp_path / "out"), shard_size=2,
-                              progress=False)
+    summary = write_tfrecords(
+        manifest_utterances(tmp_path / "m.tsv"), str(tmp_path / "out"), shard_size=2, progress=False
+    )
 
     assert len(summary.shard_paths) == 3
     assert summary.num_written == 5 and not summary.skipped
@@ -57,8 +58,9 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
         "path,transcript\ngood.wav,fine\ncorrupt.wav,broken\nmissing.wav,gone\nlong.wav,too long\ngood.wav,\n"
     )
 
-    summary = write_tfrecords(manifest_utterances(tmp_path / "m.csv"), str(tmp_path / "out"),
-                              max_duration_s=2.0, progress=False)
+    summary = write_tfrecords(
+        manifest_utterances(tmp_path / "m.csv"), str(tmp_path / "out"), max_duration_s=2.0, progress=False
+    )
 
     assert summary.num_written == 1
     assert abs(summary.hours - 1.0 / 3600) < 1e-9

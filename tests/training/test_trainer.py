@@ -27,8 +27,18 @@ def weights(trainer: Trainer) -> list[np.ndarray]:
 
 @pytest.mark.slow
 def test_tiny_model_overfits_to_exact_transcripts(tone_corpus: dict[str, str], tmp_path: Path) -> None:
-    trainer = Trainer(config(tone_corpus, tmp_path, steps=100, warmup_steps=10, log_every=50,
-                             eval_data=tone_corpus["data"], eval_every=100, checkpoint_every=100))
+    trainer = Trainer(
+        config(
+            tone_corpus,
+            tmp_path,
+            steps=100,
+            warmup_steps=10,
+            log_every=50,
+            eval_data=tone_corpus["data"],
+            eval_every=100,
+            checkpoint_every=100,
+        )
+    )
     result = trainer.train(progress=False)
 
     ((step, report),) = result.evaluations
@@ -74,8 +84,18 @@ def test_frozen_feature_extractor_does_not_move(tone_corpus: dict[str, str], tmp
 
 def test_xla_compiled_fixed_shape_steps_train_with_spec_augment(tone_corpus: dict[str, str], tmp_path: Path) -> None:
     # The TPU path (`--fixed-shape --jit`): every shape, SpecAugment's span count included, must be static.
-    trainer = Trainer(config(tone_corpus, tmp_path, steps=3, fixed_shape=True, jit_compile=True, max_duration_s=3.0,
-                             max_label_length=16, config_overrides={"mask_time_prob": 0.3, "mask_time_length": 2}))
+    trainer = Trainer(
+        config(
+            tone_corpus,
+            tmp_path,
+            steps=3,
+            fixed_shape=True,
+            jit_compile=True,
+            max_duration_s=3.0,
+            max_label_length=16,
+            config_overrides={"mask_time_prob": 0.3, "mask_time_length": 2},
+        )
+    )
     head_before = trainer.model.lm_head.kernel.numpy()
 
     result = trainer.train(progress=False)

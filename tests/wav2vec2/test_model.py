@@ -140,8 +140,7 @@ def test_fit_on_a_padded_batch_is_the_sum_of_each_utterance_alone_and_learns():
     inputs, labels, utterances = padded_batch()
     processor, loss = Wav2Vec2Processor(), CTCLoss(blank_id=0, reduction_mode="sum")
     alone = [
-        float(loss(labels[row : row + 1], model(processor(utterance))))
-        for row, utterance in enumerate(utterances)
+        float(loss(labels[row : row + 1], model(processor(utterance)))) for row, utterance in enumerate(utterances)
     ]
     dataset = tf.data.Dataset.from_tensors((inputs, labels))
 
@@ -203,7 +202,7 @@ for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["
 
 @pytest.mark.slow
 def test_fit_under_two_replicas_gives_the_single_replica_loss_and_update():
-    """"mean" reduction under MirroredStrategy: each replica's share is scaled as Keras scales its own losses."""
+    """ "mean" reduction under MirroredStrategy: each replica's share is scaled as Keras scales its own losses."""
     import subprocess
     import sys
     from pathlib import Path

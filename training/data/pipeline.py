@@ -53,8 +53,9 @@ class InputConfig:
         if self.global_batch_size < 1:
             raise ConfigError(f"global_batch_size must be >= 1, got {self.global_batch_size}")
         if not 0 <= self.min_duration_s < self.max_duration_s:
-            raise ConfigError(f"need 0 <= min_duration_s < max_duration_s, got {self.min_duration_s}, "
-                              f"{self.max_duration_s}")
+            raise ConfigError(
+                f"need 0 <= min_duration_s < max_duration_s, got {self.min_duration_s}, {self.max_duration_s}"
+            )
         bounds = self.bucket_boundaries_s
         if bounds is not None and (not bounds or list(bounds) != sorted(set(bounds)) or bounds[0] <= 0):
             raise ConfigError(f"bucket_boundaries_s must be increasing positive seconds, got {bounds}")
@@ -203,9 +204,7 @@ def build_dataset(
     else:
         if config.fixed_shape:
             padded_shapes["audio"] = [max_samples]
-        dataset = dataset.padded_batch(
-            batch_size, padded_shapes, padding_values, drop_remainder=config.training
-        )
+        dataset = dataset.padded_batch(batch_size, padded_shapes, padding_values, drop_remainder=config.training)
     options = tf.data.Options()
     options.deterministic = config.deterministic
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF

@@ -62,9 +62,7 @@ async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
     except TimeoutError:
         settings = clock.settings
         if is_duration_cap:
-            raise StreamDurationError(
-                f"the stream reached its {settings.stream_max_duration_s:g} s limit"
-            ) from None
+            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
         raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
@@ -90,9 +88,7 @@ def _check_api_key(websocket: WebSocket, config: StreamConfig) -> None:
         raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
 
 
-async def _receive_audio(
-    websocket: WebSocket, session: StreamSession, converter: PcmConverter, clock: _Clock
-) -> None:
+async def _receive_audio(websocket: WebSocket, session: StreamSession, converter: PcmConverter, clock: _Clock) -> None:
     """Feed audio frames to `session` until the end message; enforces the idle, duration and real-time limits."""
     settings = clock.settings
     first_audio_at: float | None = None

@@ -86,9 +86,7 @@ def offline(address: str, audio: np.ndarray, decoder: str) -> str:
     return response.json()["text"]
 
 
-@pytest.mark.parametrize(
-    ("frame_s", "speed", "decoder"), [(0.02, 1.0, "lm"), (0.1, 3.0, "greedy"), (1.0, 3.0, "lm")]
-)
+@pytest.mark.parametrize(("frame_s", "speed", "decoder"), [(0.02, 1.0, "lm"), (0.1, 3.0, "greedy"), (1.0, 3.0, "lm")])
 def test_finals_equal_the_offline_transcript_within_the_bound(server, audio, frame_s, speed, decoder) -> None:
     run = asyncio.run(stream_audio(server, audio, frame_s, speed, config={"decoder": decoder}))
     assert run.close_code == 1000
