@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from cli.errors import CommandError, input_errors
 
 EXAMPLES = """examples:
   asr lm build --text sentences.txt --model exports/wav2vec2 --out exports/wav2vec2_lm
@@ -74,7 +75,7 @@ TUNE_EXAMPLES = """examples:
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add `--lm DIR` / `--no-lm`, shared by `asr serve` and `asr transcribe`."""
+    """Add `--lm DIR` / `--no-lm`, shared by `asr serve`, `asr wyoming` and `asr transcribe`."""
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--lm", type=Path, metavar="DIR", help="decode with this LM folder (`asr lm build`)")
     choice.add_argument("--no-lm", action="store_true", help="greedy decoding, even where the model has an LM")
@@ -120,18 +121,15 @@ def run_build(args: argparse.Namespace) -> int:
     from training.errors import TrainingError
 
     if not args.text and not args.manifest:
-        print("asr lm build: give at least one --text or --manifest", file=sys.stderr)
-        return 2
-    try:
+        raise CommandError("give at least one --text or --manifest")
+    # LanguageModelError is a ValueError
+    with input_errors(OSError, ValueError, ExportError, TrainingError):
         tokens = read_tokens(args)
         search = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam_size}
         config = build_language_model(
             read_sentences(args.text, args.manifest, args.uppercase), tokens, args.out, order=args.order,
             **{name: value for name, value in search.items() if value is not None},
         )  # fmt: skip
-    except (OSError, ValueError, ExportError, TrainingError) as error:  # LanguageModelError is a ValueError
-        print(f"asr lm build: {error}", file=sys.stderr)
-        return 2
     print(
         f"wrote {args.out}: {config.order}-gram LM over {config.notes['words']} words "
         f"from {config.notes['sentences']} sentences"
@@ -151,7 +149,8 @@ def run_tune(args: argparse.Namespace) -> int:
     from wav2vec2.audio import load_audio
     from wav2vec2.errors import AudioError
 
-    try:
+    # LanguageModelError is a ValueError
+    with input_errors(OSError, ValueError, AudioError, ExportError, TrainingError):
         decoder = LexiconBeamDecoder(args.lm)
         client = SavedModelClient(args.model)
         if client.vocab is not None:
@@ -168,9 +167,6 @@ def run_tune(args: argparse.Namespace) -> int:
             log_probs.extend(log_softmax(logits) for logits in client.logits_batch(audio))
         references = [utterance.transcript for utterance in utterances]
         scores = grid_search(decoder, log_probs, references, args.lm_weights, args.word_scores, not args.no_progress)
-    except (OSError, ValueError, AudioError, ExportError, TrainingError) as error:  # LanguageModelError too
-        print(f"asr lm tune: {error}", file=sys.stderr)
-        return 2
     current = next(
         (s for s in scores if (s.lm_weight, s.word_score) == (decoder.config.lm_weight, decoder.config.word_score)),
         None,
@@ -183,10 +179,7 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"current ({current.lm_weight:g}, {current.word_score:g}): WER {100 * current.wer:.2f} %")
     print(f"best ({best.lm_weight:g}, {best.word_score:g}): WER {100 * best.wer:.2f} %")
     if args.write:
-        try:
+        with input_errors(OSError, LanguageModelError):
             write_decoder_config(args.lm, decoder.with_weights(best.lm_weight, best.word_score).config)
-        except (OSError, LanguageModelError) as error:
-            print(f"asr lm tune: {error}", file=sys.stderr)
-            return 2
         print(f"wrote lm_weight={best.lm_weight:g}, word_score={best.word_score:g} to {args.lm}/decoder.json")
     return 0

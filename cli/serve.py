@@ -6,11 +6,10 @@ import argparse
 import logging
 import socket
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.errors import CommandError, input_errors
-from cli.lm import add_decoding_arguments, decoding_settings
+from cli.errors import CommandError
+from cli.settings import add_model_arguments, check_model_folders, settings_from_flags
 from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
@@ -40,37 +39,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); with --tfserving, the "
-                        "one TF Serving serves (its vocabulary and LM are read here); default: bundled")  # fmt: skip
-    parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
-    parser.add_argument("--model-name", help="model name in TF Serving and in responses")
+    add_model_arguments(
+        parser,
+        model_help="SavedModel dir (NAME/ or NAME/VERSION/); with --tfserving, the one TF Serving serves "
+        "(its vocabulary and LM are read here); default: bundled",
+        model_name_help="model name in TF Serving and in responses",
+    )
     parser.add_argument("--host", help="bind address (default 127.0.0.1; set ASR_API_KEYS before opening it wider)")
     parser.add_argument("--port", type=int, help="bind port (default 8000)")
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
-    add_decoding_arguments(parser)
     # The port is checked before TensorFlow and the model load (seconds), so a busy port fails at once.
     parser.set_defaults(func=run, loads_tensorflow_itself=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from service.core.config import Settings
-
-    flags = {
-        "model_path": args.model,
-        "tfserving_address": args.tfserving,
-        "model_name": args.model_name,
-        "host": args.host,
-        "port": args.port,
-        "batch_max_size": args.batch_max_size,
-        "batch_max_wait_ms": args.batch_max_wait_ms,
-    }
     # Flags win over ASR_* environment variables, which win over the defaults.
-    flags = {name: value for name, value in flags.items() if value is not None}
-    with input_errors(ValidationError):  # a bad ASR_* value in the environment
-        settings = Settings(**flags, **decoding_settings(args))
+    settings = settings_from_flags(
+        args,
+        host=args.host,
+        port=args.port,
+        batch_max_size=args.batch_max_size,
+        batch_max_wait_ms=args.batch_max_wait_ms,
+    )
     with bind_socket(settings.host, settings.port) as listening_socket:
         load_tensorflow(args.verbose)
         serve(settings, args, listening_socket)
@@ -81,24 +72,11 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
     """Checks the model and LM folders, then runs the gateway on `listening_socket` until interrupted."""
     import uvicorn
 
-    from ctc_decoding import LanguageModelError, read_decoder_config
-    from model_export.contract import resolve_version_dir
-    from model_export.errors import ExportError
     from service import create_app
-    from service.decoding import language_model_path
     from service.logs import configure_logging
 
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
-    try:
-        model_dir = resolve_version_dir(settings.model_path)
-    except ExportError as error:
-        hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-        raise CommandError(f"{error}{hint if args.model is None else ''}") from error
-    lm_dir = language_model_path(settings, model_dir)
-    if lm_dir is not None:
-        with input_errors(LanguageModelError):
-            read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
+    check_model_folders(settings, model_flag_given=args.model is not None)
     warning = exposure_warning(settings)
     if warning:
         print(f"asr serve: warning: {warning}", file=sys.stderr)

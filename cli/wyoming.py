@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from pathlib import Path
 
-from cli.lm import add_decoding_arguments, decoding_settings
+from cli.errors import input_errors
+from cli.settings import add_model_arguments, check_model_folders, settings_from_flags
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
@@ -27,36 +26,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--uri", default="tcp://0.0.0.0:10300", help="tcp://HOST:PORT, unix://PATH or stdio://")
-    parser.add_argument("--model", type=Path, help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled")
-    parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
-    parser.add_argument("--model-name", help="model name in TF Serving and in Wyoming's info")
+    add_model_arguments(
+        parser,
+        model_help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled",
+        model_name_help="model name in TF Serving and in Wyoming's info",
+    )
     parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
-    add_decoding_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from service import Settings
     from service.core.errors import ModelLoadError
     from service.logs import configure_logging
     from service.wyoming import serve_wyoming
 
-    flags = {
-        "model_path": args.model,
-        "tfserving_address": args.tfserving,
-        "model_name": args.model_name,
-        "language": args.language,
-    }
-    flags = {name: value for name, value in flags.items() if value is not None}
-    settings = Settings(**flags, **decoding_settings(args))
+    settings = settings_from_flags(args, language=args.language)
+    check_model_folders(settings, model_flag_given=args.model is not None)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     try:
-        asyncio.run(serve_wyoming(settings, args.uri))
-    except ModelLoadError as error:
-        print(f"asr wyoming: {error}", file=sys.stderr)
-        return 2
+        with input_errors(ModelLoadError):
+            asyncio.run(serve_wyoming(settings, args.uri))
     except KeyboardInterrupt:
         pass
     return 0

@@ -1,41 +1,33 @@
 """The gateway with a language model: `logits` from the SavedModel, lexicon beam search in the gateway.
 
 The model is the tiny random export (its logits are noise), so these tests check the plumbing a user relies
-on: only lexicon words come out, the embedded backend, TF Serving's gRPC path (our stand-in server, a real
-gRPC `PredictionService` over the same SavedModel; the real binary is not installable here) and
-`asr transcribe --lm` agree, and a folder that does not fit the model stops startup with a clear message.
-The bundled demo model's accuracy with its LM is tested in tests/e2e.
+on: only lexicon words come out, the embedded backend and TF Serving's gRPC path (our stand-in server, a real
+gRPC `PredictionService` over the same SavedModel; the real binary is not installable here) agree, and a
+folder that does not fit the model stops startup with a clear message. `asr transcribe --lm` and `asr lm` are
+tested in tests/cli/test_lm.py, the bundled demo model's accuracy with its LM in tests/e2e.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.main import main
 from ctc_decoding import build_language_model
-from model_export.contract import read_vocab, resolve_version_dir
+from model_export.contract import resolve_version_dir
 from service import create_app
 from service.core.config import BUNDLED_MODEL_PATH, Settings
 from service.core.errors import ModelLoadError
 from service.decoding import language_model_path
-from tests.service.gateway_fixtures import encode, speechlike, upload
+from tests.service.gateway_fixtures import upload
+from tests.service.lm_fixtures import CLIPS, LEXICON, build_test_lm
 from tests.support.tfserving_standin import StandInServer
-
-# Short words of frequent letters, so noise logits still spell some of them.
-SENTENCES = ["A TEN TO NOT", "NOT A TEN", "IT IS ON", "SEE HER EAT", "AT ONE TO TEN", "HE IS IN", "TO SEE A TOE"]
-LEXICON = {word for sentence in SENTENCES for word in sentence.split()}
-CLIPS = [encode(speechlike(0.8 + 0.4 * i, 16_000, seed=300 + i), 16_000) for i in range(5)]
 
 
 @pytest.fixture(scope="module")
 def lm_dir(model_base_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out_dir = tmp_path_factory.mktemp("lm")
-    build_language_model(SENTENCES, read_vocab(resolve_version_dir(model_base_path).path), out_dir)
-    return out_dir
+    return build_test_lm(model_base_path, tmp_path_factory.mktemp("lm"))
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +80,6 @@ def test_tf_serving_backend_decodes_the_same_words(model_base_path, make_setting
     assert served == lm_texts
 
 
-def test_asr_transcribe_with_lm_prints_what_the_gateway_returns(model_base_path, lm_dir, lm_texts, tmp_path, capsys):
-    paths = []
-    for index, clip in enumerate(CLIPS):
-        paths.append(tmp_path / f"{index}.wav")
-        paths[-1].write_bytes(clip)
-    argv = ["transcribe", *map(str, paths), "--model", str(model_base_path), "--lm", str(lm_dir), "--json"]
-    assert main(argv) == 0
-    printed = [json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()]
-    assert printed == lm_texts
-
-
 def test_an_lm_built_for_another_vocabulary_stops_startup(make_settings, tmp_path) -> None:
     build_language_model(["ten to one"], ["<pad>", "|", *"abcdefghijklmnopqrstuvwxyz"], tmp_path)
     with (
@@ -134,52 +115,3 @@ def test_decoder_lm_without_a_language_model_stops_startup(make_settings) -> Non
         TestClient(create_app(make_settings(decoder="lm"))),
     ):
         pass
-
-
-def test_asr_lm_build_from_a_manifest_and_a_text_file(model_base_path, tmp_path, capsys) -> None:
-    (tmp_path / "a.wav").write_bytes(CLIPS[0])
-    (tmp_path / "train.tsv").write_text("a.wav\tsee her eat\n")
-    (tmp_path / "more.txt").write_text("it is on\nhe is in\n")
-    out = tmp_path / "lm"
-    argv = ["lm", "build", "--manifest", str(tmp_path / "train.tsv"), "--text", str(tmp_path / "more.txt"),
-            "--model", str(model_base_path), "--out", str(out), "--uppercase", "--lm-weight", "0.8"]  # fmt: skip
-    assert main(argv) == 0
-    assert "3-gram LM over 8 words from 3 sentences" in capsys.readouterr().out
-    config = json.loads((out / "decoder.json").read_text())
-    assert (config["lm_weight"], config["word_score"]) == (0.8, 1.0)
-
-    without_uppercase = ["lm", "build", "--text", str(tmp_path / "more.txt"), "--model", str(model_base_path),
-                         "--out", str(tmp_path / "lm2")]  # fmt: skip
-    assert main(without_uppercase) == 2
-    assert "words use characters outside the model's vocabulary" in capsys.readouterr().err
-
-
-def test_asr_lm_tune_prints_the_grid_and_writes_the_best_pair(model_base_path, lm_dir, tmp_path, capsys) -> None:
-    import shutil
-
-    tuned_dir = tmp_path / "lm"
-    shutil.copytree(lm_dir, tuned_dir)
-    rows = []
-    for index, clip in enumerate(CLIPS):
-        (tmp_path / f"{index}.wav").write_bytes(clip)
-        rows.append(f"{index}.wav\t{SENTENCES[index]}")
-    (tmp_path / "dev.tsv").write_text("\n".join(rows) + "\n")
-    argv = ["lm", "tune", "--model", str(model_base_path), "--lm", str(tuned_dir),
-            "--manifest", str(tmp_path / "dev.tsv"), "--lm-weights", "0.5,2", "--word-scores=-5,1",
-            "--write", "--no-progress"]  # fmt: skip
-
-    assert main(argv) == 0
-
-    out = capsys.readouterr().out
-    table = [line.split() for line in out.splitlines()[1:5]]
-    assert sorted((float(row[0]), float(row[1])) for row in table) == [(0.5, -5), (0.5, 1), (2, -5), (2, 1)]
-    assert "current (1, 1)" not in out  # (1, 1) was not in the grid
-    config = json.loads((tuned_dir / "decoder.json").read_text())
-    assert (config["lm_weight"], config["word_score"]) == (float(table[0][0]), float(table[0][1]))
-    assert f"wrote lm_weight={table[0][0]}, word_score={table[0][1]}" in out
-
-
-def test_asr_lm_tune_on_a_missing_manifest_is_a_clear_error(model_base_path, lm_dir, tmp_path, capsys) -> None:
-    argv = ["lm", "tune", "--model", str(model_base_path), "--lm", str(lm_dir), "--manifest", str(tmp_path / "no.tsv")]
-    assert main(argv) == 2
-    assert "no.tsv does not exist" in capsys.readouterr().err

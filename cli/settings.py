@@ -1,0 +1,58 @@
+"""The service `Settings` of the commands that serve a model (`asr serve`, `asr wyoming`), and their pre-checks.
+
+Both read the same settings the same way: flags win over ASR_* environment variables, which win over the
+defaults; a bad ASR_* value, a missing model directory or a wrong LM folder is one line and exit 2 before the
+model loads, not a traceback from the server's startup.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cli.errors import CommandError, input_errors
+from cli.lm import add_decoding_arguments, decoding_settings
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, model_name_help: str) -> None:
+    """Adds the flags that choose the model and its decoding: --model, --tfserving, --model-name, --lm/--no-lm."""
+    parser.add_argument("--model", type=Path, help=model_help)
+    parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
+    parser.add_argument("--model-name", help=model_name_help)
+    add_decoding_arguments(parser)
+
+
+def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
+    """Returns the Settings of the model flags, the command's own `flags` (those not None) and the decoding
+    flags, over ASR_* environment variables and the defaults."""
+    from pydantic import ValidationError
+
+    from service.core.config import Settings
+
+    flags |= {"model_path": args.model, "tfserving_address": args.tfserving, "model_name": args.model_name}
+    given = {name: value for name, value in flags.items() if value is not None}
+    with input_errors(ValidationError):  # a bad ASR_* value in the environment
+        return Settings(**given, **decoding_settings(args))
+
+
+def check_model_folders(settings: Settings, model_flag_given: bool) -> None:
+    """Raises `CommandError` when the model directory or the LM folder the settings name cannot be used."""
+    from ctc_decoding import LanguageModelError, read_decoder_config
+    from model_export.contract import resolve_version_dir
+    from model_export.errors import ExportError
+    from service.decoding import language_model_path
+
+    # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
+    try:
+        model_dir = resolve_version_dir(settings.model_path)
+    except ExportError as error:
+        hint = "" if model_flag_given else " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
+        raise CommandError(f"{error}{hint}") from error
+    lm_dir = language_model_path(settings, model_dir)
+    if lm_dir is not None:
+        with input_errors(LanguageModelError):
+            read_decoder_config(lm_dir)  # the cheap checks, so a wrong --lm is one line, not a startup traceback
