@@ -19,7 +19,6 @@ import io
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import soundfile
+
+from bench.gateway_process import running_gateway
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_RATE_HZ = 16_000
@@ -112,21 +113,8 @@ def gateway(model_path: Path, port: int, batch_max_size: int, batch_max_wait_ms:
     )
     command = [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app",
                "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not become ready (exit code {process.poll()})")
-            time.sleep(0.5)
+    with running_gateway(command, port, env, REPO_ROOT, ready_timeout_s=180, stop_timeout_s=30) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def export_random_model(size: str, out_dir: Path) -> Path:

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench.gateway_process import running_gateway
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -81,27 +83,13 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def gateway(decoder: str) -> Iterator[tuple[str, int]]:
     """Runs `asr serve` (the bundled model) in a subprocess with caps raised for hour-long uploads."""
-    import httpx
-
     port = _free_port()
     env = dict(os.environ, ASR_DECODER=decoder, ASR_MAX_UPLOAD_BYTES=str(400 * 1024 * 1024),
                ASR_LOG_JSON="false", TF_CPP_MIN_LOG_LEVEL="2")  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)], cwd=REPO_ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not become ready (exit code {process.poll()})")
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    with running_gateway(command, port, env, REPO_ROOT, ready_timeout_s=300, stop_timeout_s=60,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as (url, process):  # fmt: skip
         yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def memory_mb(pid: int) -> dict[str, float]:
