@@ -23,12 +23,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from bench.random_checkpoint import random_base_checkpoint
 from model_export.export import export_saved_model
-from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 from wav2vec2.feature_extractor import pad_batch
 
 SAMPLE_RATE_HZ = 16000
@@ -68,12 +67,7 @@ def build(workdir: Path) -> tuple[Callable, Callable]:
     import torch
     import transformers
 
-    keras.utils.set_random_seed(0)
-    model = Wav2Vec2ForCTC(Wav2Vec2Config()).build_weights()
-    processor = Wav2Vec2Processor()
-    checkpoint = workdir / "checkpoint"
-    model.save_pretrained(checkpoint)
-    processor.save_pretrained(checkpoint)
+    model, processor, checkpoint = random_base_checkpoint(workdir)
     export_dir = export_saved_model(model, processor, workdir / "models", "asr", 1)
     serving_default = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
 

@@ -26,12 +26,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from bench.random_checkpoint import random_base_checkpoint
 from model_export.export import export_saved_model
-from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 SAMPLE_RATE_HZ = 16000
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2")
@@ -57,12 +56,7 @@ def build_variants(workdir: Path, max_samples: int) -> tuple[dict[str, Callable[
     import torch
     import transformers
 
-    keras.utils.set_random_seed(0)
-    model = Wav2Vec2ForCTC(Wav2Vec2Config()).build_weights()
-    processor = Wav2Vec2Processor()
-    checkpoint = workdir / "checkpoint"
-    model.save_pretrained(checkpoint)
-    processor.save_pretrained(checkpoint)
+    model, processor, checkpoint = random_base_checkpoint(workdir)
     variants: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
 
     hf_model = transformers.Wav2Vec2ForCTC.from_pretrained(checkpoint).eval()
