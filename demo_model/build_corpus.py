@@ -48,8 +48,22 @@ from wav2vec2 import SAMPLE_RATE_HZ
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FSDD = REPO_ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
 DEFAULT_SENTENCES = Path(__file__).resolve().parent / "sentences"
-MANIFESTS = ("train", "dev", "eval_fsdd_heldout", "eval_festival")
-PREPARED_SETS = ("train", "dev")  # the sets `asr prepare` turns into TFRecords for `asr train`
+MANIFESTS = (
+    "train", "dev", "dev_listening", "eval_fsdd_heldout", "eval_festival", "eval_heldout_template",
+    "eval_rephrased", "eval_random",
+)  # fmt: skip
+PREPARED_SETS = ("train", "dev", "dev_listening")  # the sets `asr prepare` turns into TFRecords for `asr train`
+# Evaluation sets spoken by festival's eval-only voices: (manifest, sentence list, kind in the utterance id).
+FESTIVAL_SETS = (
+    ("eval_festival", "eval.txt", "festival"),
+    ("eval_heldout_template", "heldout_eval.txt", "heldtpl"),
+    ("eval_rephrased", "rephrased_eval.txt", "rephrased"),
+    ("eval_random", "random_eval.txt", "random"),
+)
+# Held-out lists spoken by training voices for the dev set the LM's weights are tuned on.
+LISTENING_DEV_LISTS = ("heldout_dev.txt", "rephrased_dev.txt", "random_dev.txt")
+# Extra training lists (demo_model/phrasings.py) and the option that says how many utterances each gives.
+EXTRA_TRAIN_LISTS = (("phrasings_train.txt", "phrasings_train", "phrase"), ("random_train.txt", "random_train", "rand"))
 
 logger = logging.getLogger("demo_model.build_corpus")
 
@@ -136,10 +150,25 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
     dev_sentences = _read_sentences(args.sentences / "dev.txt")
     for sentence in rng.sample(dev_sentences, min(args.synthetic_dev, len(dev_sentences))):
         add("dev", "synth", sentence, voice=random_training_voice(rng, variants))
-    eval_sentences = _read_sentences(args.sentences / "eval.txt")
-    for sentence in rng.sample(eval_sentences, min(args.festival_sentences, len(eval_sentences))):
-        for voice in eval_voices():
-            add("eval_festival", "festival", sentence, voice=voice)
+    for file_name, option, kind in EXTRA_TRAIN_LISTS:
+        count = getattr(args, option)
+        if count:
+            sentences = _read_sentences(args.sentences / file_name)
+            for sentence in sample_covering(sentences, count, rng):
+                add("train", kind, sentence, voice=random_training_voice(rng, variants), augment=True)
+    for file_name in LISTENING_DEV_LISTS:
+        if args.listening_dev_voices and (args.sentences / file_name).is_file():
+            for sentence in _read_sentences(args.sentences / file_name):
+                for _ in range(args.listening_dev_voices):
+                    add("dev_listening", "synth", sentence, voice=random_training_voice(rng, variants))
+    for manifest, file_name, kind in FESTIVAL_SETS:
+        limit = args.festival_sentences if manifest == "eval_festival" else args.listening_eval_sentences
+        if not limit or not (args.sentences / file_name).is_file():
+            continue
+        sentences = _read_sentences(args.sentences / file_name)
+        for sentence in rng.sample(sentences, min(limit, len(sentences))):
+            for voice in eval_voices():
+                add(manifest, kind, sentence, voice=voice)
     return jobs
 
 
@@ -191,8 +220,9 @@ def summarize(results: list[Result], elapsed_s: float) -> str:
         n, total = count[manifest, source], seconds[manifest, source]
         lines.append(f"{manifest:<18} {source:<10} {n:>10} {total / 3600:>7.2f} {total / n:>7.2f}")
     lines.append("distinct words: " + ", ".join(f"{name} {len(words[name])}" for name in MANIFESTS))
-    unseen = words["eval_festival"] - words["train"]
-    lines.append(f"eval_festival words never in train: {sorted(unseen) or 'none'}")
+    for name in MANIFESTS[4:]:
+        unseen = words[name] - words["train"]
+        lines.append(f"{name} words never in train: {sorted(unseen) or 'none'}")
     lines.append(f"skipped: {dict(failures) or 'none'}; wall time {elapsed_s / 60:.1f} min")
     return "\n".join(lines)
 
@@ -226,6 +256,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--synthetic-train", type=int, default=2500, help="synthetic training utterances")
     parser.add_argument("--synthetic-dev", type=int, default=300)
     parser.add_argument("--festival-sentences", type=int, default=200, help="eval sentences, x2 voices")
+    parser.add_argument("--phrasings-train", type=int, default=0, help="training utterances from phrasings_train.txt")
+    parser.add_argument("--random-train", type=int, default=0, help="training utterances from random_train.txt")
+    parser.add_argument("--listening-dev-voices", type=int, default=0,
+                        help="training voices speaking each held-out dev sentence (the LM tuning set)")
+    parser.add_argument("--listening-eval-sentences", type=int, default=0,
+                        help="sentences per held-out eval set (templates, re-phrased, random), x2 festival voices")
     parser.add_argument("--fsdd-augmented-copies", type=int, default=1, help="per FSDD training file")
     parser.add_argument("--fsdd-sequences", type=int, default=800, help="FSDD takes joined into sequences")
     parser.add_argument("--max-duration-s", type=float, default=5.0, help="longer training clips are dropped")

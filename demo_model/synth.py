@@ -31,12 +31,14 @@ ESPEAK_VARIANTS = (
     "shelby", "steph", "travis", "victor", "zac", "croak",
 )  # fmt: skip
 FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
-FESTIVAL_VOICES = ("voice_kal_diphone", "voice_cmu_us_slt_arctic_hts")
+FESTIVAL_VOICES = ("voice_kal_diphone", "voice_cmu_us_slt_arctic_hts")  # evaluation only
+# Festival voices that may train: a speaker neither eval voice has (Debian's festvox-kdlpc16k).
+FESTIVAL_TRAINING_VOICES = ("voice_ked_diphone",)
 # The Debian packages that provide each engine (and its voices); the corpus builder installs the missing ones.
 DEBIAN_PACKAGES = {
     "espeak-ng": ("espeak-ng",),
     "flite": ("flite",),
-    "festival": ("festival", "festvox-kallpc16k", "festvox-us-slt-hts"),
+    "festival": ("festival", "festvox-kallpc16k", "festvox-us-slt-hts", "festvox-kdlpc16k"),
 }
 ENGINE_COMMANDS = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "text2wave"}
 
@@ -68,8 +70,11 @@ def espeak_variants() -> tuple[str, ...]:
 
 
 def random_training_voice(rng: random.Random, variants: tuple[str, ...]) -> Voice:
-    """Returns a random espeak-ng (2 in 3) or flite voice, with a random rate / pitch / stretch."""
-    if rng.random() < 2 / 3:
+    """Returns a random espeak-ng (3 in 5), flite (3 in 10) or festival training voice, at a random rate / pitch."""
+    draw = rng.random()
+    if draw < 0.1:
+        return Voice("festival", rng.choice(FESTIVAL_TRAINING_VOICES), duration_stretch=round(rng.uniform(0.85, 1.25), 2))
+    if draw < 0.7:
         language = rng.choice(ESPEAK_LANGUAGES)
         variant = rng.choice(variants)
         name = f"{language}+{variant}" if variant else language

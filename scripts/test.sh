@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # config` validates compose.yaml against the Compose schema, interpolates ${VAR:-default} and resolves paths,
 # with no Docker engine. Its weight was its *recommended* docker.io, containerd, runc and iptables, hence
 # --no-install-recommends (festival's one recommendation, festvox-kallpc16k, is listed here).
-APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts sox libsox-fmt-mp3 lame
+APT_PACKAGES=(docker-compose shellcheck espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts festvox-kdlpc16k sox libsox-fmt-mp3 lame
               chromium chromium-driver)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -34,6 +34,10 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
     (sentences / "train.txt").write_text("TURN ON THE LIGHTS\nSEVEN THREE\n")
     (sentences / "dev.txt").write_text("TURN OFF THE LIGHTS\n")
     (sentences / "eval.txt").write_text("THE LIGHTS ARE ON\nTHREE SEVEN SEVEN\n")
+    (sentences / "random_train.txt").write_text("LIGHTS SEVEN ON\nTHE THREE\n")
+    (sentences / "rephrased_dev.txt").write_text("THE LIGHTS ARE OFF\n")
+    (sentences / "rephrased_eval.txt").write_text("ARE THE LIGHTS ON\n")
+    (sentences / "heldout_eval.txt").write_text("THE LIGHTS OFF PLEASE\n")
     return recordings, sentences
 
 
@@ -42,17 +46,23 @@ def test_build_writes_manifests_the_training_reader_accepts(inputs: tuple[Path, 
     out = tmp_path / "corpus"
     argv = ["--out", str(out), "--fsdd", str(recordings), "--sentences", str(sentences), "--synthetic-train",
             "6", "--synthetic-dev", "1", "--festival-sentences", "2", "--fsdd-sequences", "3",
+            "--random-train", "2", "--listening-dev-voices", "2", "--listening-eval-sentences", "5",
             "--no-install", "--no-prepare"]  # fmt: skip
     assert main(argv) == 0
 
     sets = {name: list(manifest_utterances(out / f"{name}.tsv")) for name in MANIFESTS}
     assert all(isinstance(item, Utterance) for items in sets.values() for item in items)
-    # train: 90 FSDD takes x (clean + augmented) + 3 sequences + 6 synthetic; dev: 10 takes + 1 sentence.
-    assert [len(sets[name]) for name in MANIFESTS] == [189, 11, 100, 4]
+    # train: 90 FSDD takes x (clean + augmented) + 3 sequences + 6 synthetic + 2 random strings; dev: 10 takes
+    # + 1 sentence; dev_listening: 1 re-phrasing x 2 voices; each festival set: its sentences x 2 voices.
+    counts = dict(zip(MANIFESTS, [191, 11, 2, 100, 4, 2, 2, 0], strict=True))
+    assert {name: len(sets[name]) for name in MANIFESTS} == counts
+    assert {u.transcript for u in sets["eval_rephrased"]} == {"ARE THE LIGHTS ON"}
+    assert {u.transcript for u in sets["dev_listening"]} == {"THE LIGHTS ARE OFF"}
     assert {u.transcript for u in sets["eval_fsdd_heldout"]} == {"THREE", "SEVEN"}
     assert {u.transcript for u in sets["eval_festival"]} == {"THE LIGHTS ARE ON", "THREE SEVEN SEVEN"}
     train_texts = {u.transcript for u in sets["train"]}
-    assert not train_texts & {u.transcript for u in sets["eval_festival"]}
+    for name in ("eval_festival", "eval_rephrased", "eval_heldout_template", "dev_listening"):
+        assert not train_texts & {u.transcript for u in sets[name]}
     ids = [u.utterance_id for items in sets.values() for u in items]
     assert len(ids) == len(set(ids))  # the TFRecord writer keys utterances by file stem
     info = sf.info(sets["eval_fsdd_heldout"][0].audio_path)
