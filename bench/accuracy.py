@@ -39,7 +39,9 @@ from training.data.sources import Utterance, manifest_utterances
 from transcription import FrameGeometry, GreedyDecoder, LanguageModelDecoder
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
-DEFAULT_SETS = ("eval_fsdd_heldout", "eval_festival")
+DEFAULT_SETS = (
+    "eval_fsdd_heldout", "eval_festival", "eval_heldout_template", "eval_rephrased", "eval_random",
+)  # fmt: skip
 DEMO_SYSTEM, DEMO_LM_SYSTEM = "demo model", "demo model+LM"
 REFERENCE_SYSTEM, REFERENCE_LM_SYSTEM = "pocketsphinx", "pocketsphinx+LM"
 
