@@ -56,6 +56,7 @@ CONFIG_KEYS = {
 
 
 def schedulable_cpus() -> int:
+    """CPUs this process may run on, counted as model_export.threads counts them (without importing TensorFlow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
