@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.errors import CommandError
-from cli.settings import add_model_arguments, check_model_folders, settings_from_flags
+from cli.settings import add_model_arguments, add_thread_arguments, check_model_folders, settings_from_flags
 from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
@@ -22,12 +22,13 @@ EPILOG = """examples:
   asr serve --model exports/wav2vec2 --port 8080
   asr serve --tfserving localhost:8500 --model-name wav2vec2
   asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
+  asr serve --batch-max-size 1 --intra-op-threads 2 --inter-op-threads 1   # a 2-CPU container
   ASR_API_KEYS=sk-1 asr serve --host 0.0.0.0   # reachable from other hosts: require a key
   curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
   open http://127.0.0.1:8000/             # the page: upload or record, transcript with word timings
 
 Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
-ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ...); see docs/service.md.
+ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ASR_INTRA_OP_THREADS, ...); see docs/service.md.
 """
 
 
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, help="bind port (default 8000)")
     parser.add_argument("--batch-max-size", type=int, help="micro-batch size of the embedded model (1: off)")
     parser.add_argument("--batch-max-wait-ms", type=float, help="how long a request waits for batch mates")
+    add_thread_arguments(parser)
     # The port is checked before TensorFlow and the model load (seconds), so a busy port fails at once.
     parser.set_defaults(func=run, loads_tensorflow_itself=True)
 

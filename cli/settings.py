@@ -26,6 +26,19 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, mod
     add_decoding_arguments(parser)
 
 
+def add_thread_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds --intra-op-threads and --inter-op-threads: TensorFlow's pool sizes for a model run in-process."""
+    parser.add_argument(
+        "--intra-op-threads",
+        type=int,
+        metavar="N",
+        help="threads one TensorFlow op splits its work over (default 0: one per CPU; in a container, its CPU limit)",
+    )
+    parser.add_argument(
+        "--inter-op-threads", type=int, metavar="N", help="TensorFlow ops that run at once (default 0: one per CPU)"
+    )
+
+
 def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
     """Returns the Settings of the model flags, the command's own `flags` (those not None) and the decoding
     flags, over ASR_* environment variables and the defaults."""
@@ -34,6 +47,8 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
     from service.core.config import Settings
 
     flags |= {"model_path": args.model, "tfserving_address": args.tfserving, "model_name": args.model_name}
+    for name in ("intra_op_threads", "inter_op_threads"):  # the commands that add_thread_arguments
+        flags.setdefault(name, getattr(args, name, None))
     given = {name: value for name, value in flags.items() if value is not None}
     with input_errors(ValidationError):  # a bad ASR_* value in the environment
         return Settings(**given, **decoding_settings(args))

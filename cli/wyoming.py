@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from cli.errors import input_errors
-from cli.settings import add_model_arguments, check_model_folders, settings_from_flags
+from cli.settings import add_model_arguments, add_thread_arguments, check_model_folders, settings_from_flags
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         model_name_help="model name in TF Serving and in Wyoming's info",
     )
     parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
+    add_thread_arguments(parser)
     parser.set_defaults(func=run)
 
 

@@ -24,3 +24,7 @@ MSG_LENGTH_TOO_LONG = "`audio_length` must be <= the number of samples per row o
 MSG_NOT_FINITE = "`audio` holds NaN or Inf"
 MSG_NOT_WAV = "`wav` is not a RIFF/WAVE file (16-bit PCM WAV expected)"
 MSG_UNSUPPORTED_RATE = "unsupported WAV sample rate"
+
+
+class ThreadSettingsError(Exception):
+    """TensorFlow's runtime already started with other thread-pool sizes than the ones asked for."""

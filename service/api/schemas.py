@@ -42,6 +42,19 @@ class TensorSpec(BaseModel):
     shape: list[int | None] | None
 
 
+class EmbeddedRuntime(BaseModel):
+    """How the embedded backend runs the model in the gateway's own process (docs/service.md, "Tuning")."""
+
+    intra_op_threads: int = Field(
+        description="Threads one TensorFlow op splits its work over, as TensorFlow reports it; 0: its default, "
+        "one per schedulable CPU."
+    )
+    inter_op_threads: int = Field(description="TensorFlow ops that run at once; 0: its default, as above.")
+    schedulable_cpus: int = Field(description="CPUs the gateway process may run on (what 0 resolves to).")
+    batch_max_size: int = Field(description="Most chunks per model call (ASR_BATCH_MAX_SIZE).")
+    batch_max_wait_ms: float = Field(description="How long a chunk waits for batch mates (ASR_BATCH_MAX_WAIT_MS).")
+
+
 class ModelCard(BaseModel):
     """What a backend reports about its model (`backend.model_info()`)."""
 
@@ -56,6 +69,9 @@ class ModelCard(BaseModel):
     decoder: str = Field(description="The decoder used when a request names none: 'greedy' or 'lm'.")
     decoders: list[str] = Field(description="The decoders a request may ask for (`decoder=`).")
     decoder_description: str = Field(description="How the default decoder turns logits into words.")
+    runtime: EmbeddedRuntime | None = Field(
+        None, description="The embedded backend's threads and batching; null with TF Serving (its flags set them)."
+    )
 
 
 class ListedModel(ModelCard):

@@ -8,7 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from model_export.contract import LOGITS_SIGNATURE
-from service.api.schemas import ModelCard
+from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.core.config import MODEL_SAMPLE_RATE_HZ
 from transcription import ChunkedTranscriber, Transcript, Word
 
@@ -65,6 +65,7 @@ def model_card(
     outputs: dict,
     vocab: list[str] | None,
     transcriber: ChunkedTranscriber,
+    runtime: EmbeddedRuntime | None = None,
 ) -> ModelCard:
     """Return the `/v1/models` record of a served model and its decoders."""
     return ModelCard(
@@ -79,4 +80,5 @@ def model_card(
         decoder=transcriber.default_decoder,
         decoders=sorted(transcriber.decoders),
         decoder_description=transcriber.decoder(None).describe(),
+        runtime=runtime,
     )

@@ -11,8 +11,9 @@ import numpy as np
 
 from model_export.client import SavedModelClient
 from model_export.contract import LOGITS_SIGNATURE
-from model_export.errors import ExportError
-from service.api.schemas import ModelCard
+from model_export.errors import ExportError, ThreadSettingsError
+from model_export.threads import ThreadPools, set_thread_pools
+from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
 from service.batching import MicroBatcher
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
@@ -21,6 +22,27 @@ from service.decoding import ModelAssets, build_transcriber, read_model_assets
 from transcription import ChunkedTranscriber
 
 logger = logging.getLogger(__name__)
+
+
+def apply_thread_pools(settings: Settings) -> ThreadPools:
+    """Return TensorFlow's pool sizes after applying the settings'; `ModelLoadError` if the runtime has started.
+
+    Must run before the SavedModel loads: loading starts TensorFlow's runtime, which fixes the sizes.
+    """
+    try:
+        pools = set_thread_pools(settings.intra_op_threads, settings.inter_op_threads)
+    except ThreadSettingsError as error:
+        raise ModelLoadError(f"{error} (ASR_INTRA_OP_THREADS / ASR_INTER_OP_THREADS)") from error
+    logger.info(
+        "TensorFlow thread pools: %s",
+        pools.describe(),
+        extra={
+            "intra_op_threads": pools.intra_op_threads,
+            "inter_op_threads": pools.inter_op_threads,
+            "schedulable_cpus": pools.schedulable_cpus,
+        },
+    )
+    return pools
 
 
 def load_client(settings: Settings) -> SavedModelClient:
@@ -44,8 +66,10 @@ class EmbeddedBackend(ChunkedBackendMixin):
         self._batcher: MicroBatcher[np.ndarray] | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
+        self._thread_pools: ThreadPools | None = None
 
     async def start(self) -> None:
+        self._thread_pools = apply_thread_pools(self._settings)  # before anything starts TensorFlow's runtime
         # Loading takes seconds; off the loop so the process still answers /healthz meanwhile.
         self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
         self._client = await asyncio.to_thread(load_client, self._settings)
@@ -93,12 +117,19 @@ class EmbeddedBackend(ChunkedBackendMixin):
         return self._batcher is not None
 
     async def model_info(self) -> ModelCard:
-        if self._client is None or self._transcriber is None:
+        if self._client is None or self._transcriber is None or self._thread_pools is None:
             raise BackendUnavailableError("the model is still loading")
         inputs, outputs = self._client.describe(LOGITS_SIGNATURE)
+        runtime = EmbeddedRuntime(
+            intra_op_threads=self._thread_pools.intra_op_threads,
+            inter_op_threads=self._thread_pools.inter_op_threads,
+            schedulable_cpus=self._thread_pools.schedulable_cpus,
+            batch_max_size=self._settings.batch_max_size,
+            batch_max_wait_ms=self._settings.batch_max_wait_ms,
+        )
         return model_card(
             self._settings.model_name, self._client.model_dir.version, self.kind, inputs, outputs,
-            self._client.vocab, self._transcriber,
+            self._client.vocab, self._transcriber, runtime,
         )  # fmt: skip
 
     @property

@@ -106,6 +106,20 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(
         5.0, ge=0, description="How long the first queued request waits for others to join its batch."
     )
+    # TensorFlow sizes both pools by the CPUs the process may run on, not by a container's CPU limit
+    # (model_export/threads.py): in a container, set intra-op to the CPU limit. bench.load compares settings.
+    intra_op_threads: int = Field(
+        0,
+        ge=0,
+        description="Embedded backend: threads one TensorFlow op splits its work over (0: TensorFlow's default, "
+        "one per schedulable CPU). Set before the model loads; TF Serving has its own flag.",
+    )
+    inter_op_threads: int = Field(
+        0,
+        ge=0,
+        description="Embedded backend: TensorFlow ops that run at once, across concurrent model calls "
+        "(0: TensorFlow's default, one per schedulable CPU).",
+    )
     queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 

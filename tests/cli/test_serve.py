@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+
+import httpx
 
 from cli.main import main
 
@@ -62,3 +65,53 @@ def test_serve_warns_when_listening_beyond_loopback_without_keys(model_base_path
     err = capsys.readouterr().err
     assert "warning" not in err and "sk-a" not in err
     assert binds == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_runs_the_model_with_the_thread_pools_it_is_given(model_base_path, tmp_path):
+    # A fresh process, since TensorFlow fixes its pools when its runtime starts: ASR_INTRA_OP_THREADS from the
+    # environment, --inter-op-threads as a flag; the gateway reports what TensorFlow says it uses.
+    port, log_path = _free_port(), tmp_path / "serve.log"
+    command = [sys.executable, "-m", "cli.main", "serve", "--model", str(model_base_path), "--no-lm",
+               "--port", str(port), "--inter-op-threads", "1"]  # fmt: skip
+    env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_INTRA_OP_THREADS": "1", "ASR_LOG_JSON": "true"}
+    env.pop("ASR_INTER_OP_THREADS", None)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        runtime = _wait_for_runtime(f"http://127.0.0.1:{port}", process, timeout_s=120)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (runtime["intra_op_threads"], runtime["inter_op_threads"]) == (1, 1)
+    assert runtime["schedulable_cpus"] == len(os.sched_getaffinity(0))
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    (pools,) = [record for record in records if record["message"].startswith("TensorFlow thread pools")]
+    assert (pools["intra_op_threads"], pools["inter_op_threads"]) == (1, 1)
+    assert pools["message"] == "TensorFlow thread pools: intra-op 1, inter-op 1"
+
+
+def _wait_for_runtime(url: str, process: subprocess.Popen, timeout_s: float) -> dict:
+    """Returns the `runtime` of the gateway's /v1/models once it answers; fails if the process exits first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"asr serve exited with {process.returncode}"
+        try:
+            response = httpx.get(url + "/v1/models", timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.5)
+            continue
+        if response.status_code == 200:
+            return response.json()["data"][0]["runtime"]
+        time.sleep(0.5)
+    raise AssertionError(f"asr serve did not answer /v1/models within {timeout_s} s")
+
+
+def test_negative_thread_counts_are_an_input_error(capsys):
+    assert main(["serve", "--port", "0", "--intra-op-threads", "-1"]) == 2
+    assert "intra_op_threads" in capsys.readouterr().err

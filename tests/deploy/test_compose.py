@@ -142,3 +142,18 @@ def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfse
     assert wyoming["environment"]["ASR_TFSERVING_ADDRESS"] == gateway["environment"]["ASR_TFSERVING_ADDRESS"]
     assert wyoming["depends_on"]["tfserving"]["condition"] == "service_healthy"
     assert "Describe" in " ".join(wyoming["healthcheck"]["test"]) and wyoming["read_only"] is True
+
+
+def test_tfserving_threads_follow_its_cpu_limit(compose_config, tfserving_config_messages) -> None:
+    batching = text_format.Parse(
+        (DOCKER_DIR / "batching_parameters.txt").read_text(), tfserving_config_messages["BatchingParameters"]()
+    )
+    # Unset: no CPU limit and TensorFlow's default pools (all host CPUs); TFSERVING_CPUS sets the limit and the
+    # intra-op pool together, so TensorFlow never runs more threads per op than the quota has CPUs.
+    for env, cpus in [({}, 0), ({"TFSERVING_CPUS": "3"}, 3)]:
+        tfserving = compose_config(env)["services"]["tfserving"]
+        flags = command_flags(tfserving)
+        assert float(tfserving.get("cpus", 0)) == cpus
+        assert int(flags["tensorflow_intra_op_parallelism"]) == cpus
+        assert int(flags["tensorflow_inter_op_parallelism"]) == batching.num_batch_threads.value
+        assert "tensorflow_session_parallelism" not in flags  # TF Serving refuses it together with the two above

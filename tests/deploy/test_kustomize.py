@@ -8,6 +8,7 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
+from google.protobuf import text_format
 
 from cli.main import build_parser
 from service.core.config import Settings
@@ -109,6 +110,39 @@ def test_tfserving_configmap_is_the_docker_files(render_kustomization, kustomiza
         f"{TFSERVING_CONFIG_MOUNT}/tfserving-ready.sh",
         MODEL_NAME,
     ]
+
+
+def _whole_cpus(quantity: str) -> int:
+    """Gives a CPU quantity ("4", "1500m") in whole CPUs rounded up, as a resourceFieldRef with divisor 1 does."""
+    millis = int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+    return -(-millis // 1000)
+
+
+@pytest.mark.parametrize("kustomization", SERVING, ids=str)
+def test_tfserving_threads_follow_its_cpu_limit(
+    render_kustomization, kustomization: Path, tfserving_config_messages
+) -> None:
+    # TensorFlow would size its pools by the node's CPUs; the intra-op flag takes the container's own CPU limit
+    # through the downward API, so it stays right whatever limit an overlay sets.
+    (container,) = _pod_spec(_by_kind(render_kustomization(K8S_DIR / kustomization), "Deployment")["tfserving"])[
+        "containers"
+    ]
+    flags = dict(arg[2:].partition("=")[::2] for arg in container["args"])
+    assert "tensorflow_session_parallelism" not in flags  # TF Serving refuses it together with the two below
+    variable = flags["tensorflow_intra_op_parallelism"].removeprefix("$(").removesuffix(")")
+    (source,) = [item["valueFrom"] for item in container["env"] if item["name"] == variable]
+    assert source["resourceFieldRef"] == {"containerName": "tfserving", "resource": "limits.cpu", "divisor": "1"}
+    limit_cpus = _whole_cpus(str(container["resources"]["limits"]["cpu"]))  # without a limit: the node's CPUs
+    assert limit_cpus >= 1
+    # One inter-op thread per batch thread: each runs its batch's ops one after another.
+    batching = text_format.Parse(
+        (DOCKER_DIR / "batching_parameters.txt").read_text(), tfserving_config_messages["BatchingParameters"]()
+    )
+    assert int(flags["tensorflow_inter_op_parallelism"]) == batching.num_batch_threads.value <= limit_cpus
+
+
+def test_whole_cpus_rounds_up_like_the_downward_api() -> None:
+    assert [_whole_cpus(q) for q in ("4", "1500m", "500m", "2.5", "2000m")] == [4, 2, 1, 3, 2]
 
 
 @pytest.mark.parametrize("kustomization", SERVING, ids=str)

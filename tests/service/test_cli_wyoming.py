@@ -31,6 +31,12 @@ def test_a_bad_setting_in_the_environment_is_an_input_error(monkeypatch: pytest.
     assert err.startswith("asr wyoming: ") and "stream_max_streams" in err
 
 
+def test_thread_flags_reach_the_settings(capsys) -> None:
+    assert main(["wyoming", "--uri", "tcp://127.0.0.1:0", "--inter-op-threads", "-2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("asr wyoming: ") and "inter_op_threads" in err
+
+
 def test_asr_wyoming_help_shows_the_home_assistant_setup(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         main(["wyoming", "--help"])

@@ -175,9 +175,24 @@ def test_health_readiness_models_and_docs(client, model_base_path):
     assert (model["decoder"], model["decoders"]) == ("greedy", ["greedy"])
     assert model["sample_rate_hz"] == 16_000
     assert model["vocab"][:1] == ["<pad>"] and "|" in model["vocab"]
+    runtime = model["runtime"]  # the fixture's batching; TensorFlow's default pools (ASR_*_OP_THREADS unset)
+    assert (runtime["batch_max_size"], runtime["batch_max_wait_ms"]) == (8, 20.0)
+    assert (runtime["intra_op_threads"], runtime["inter_op_threads"]) == (0, 0)
     assert "/v1/transcribe" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
     assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_thread_pools_tensorflow_can_no_longer_use_stop_startup_with_a_clear_error(make_settings):
+    # This process's TensorFlow runtime has started (the session's gateway loaded its model), with its pools
+    # fixed: other sizes cannot be applied, and the gateway says so instead of running with the old ones.
+    import tensorflow as tf
+
+    tf.constant(1.0).numpy()
+    asked = tf.config.threading.get_intra_op_parallelism_threads() + 3
+    app = create_app(make_settings(intra_op_threads=asked))
+    with pytest.raises(ModelLoadError, match=f"cannot use intra-op {asked} .*ASR_INTRA_OP_THREADS"), TestClient(app):
+        pass
 
 
 def test_missing_model_stops_startup_with_a_clear_error(make_settings, tmp_path):
