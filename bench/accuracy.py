@@ -168,12 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most this many utterances per set")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--json", type=Path, help="also write the scores and a few errors here")
+    parser.add_argument("--no-reference", action="store_true", help="score the demo model only, not pocketsphinx")
     parser.add_argument("--show-errors", type=int, default=5, help="print this many wrong hypotheses per run")
     args = parser.parse_args(argv)
 
-    systems: list = [PocketSphinxTranscriber()]
-    if args.lm is not None:
-        systems.append(PocketSphinxTranscriber(args.lm))
+    systems: list = []
+    if not args.no_reference:
+        systems.append(PocketSphinxTranscriber())
+        if args.lm is not None:
+            systems.append(PocketSphinxTranscriber(args.lm))
     if args.model is not None:
         systems.insert(0, DemoModelSystem(args.model, args.batch_size))
         if args.lm is not None:
