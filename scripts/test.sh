@@ -38,4 +38,6 @@ fi
 # Lint and formatting first: a minute of pytest is not spent on a tree that fails them.
 ruff check .
 ruff format --check .
-python -m pytest "$@"
+# Two workers, one per core of the 2-core CI runner; a test file stays on one worker (--dist loadfile), so its
+# module fixtures (a bfloat16 export, a joined 5-minute file) are built once. `-n 0` runs it in one process.
+python -m pytest -n 2 --dist loadfile "$@"

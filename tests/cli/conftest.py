@@ -9,7 +9,7 @@ import keras
 import pytest
 
 from model_export.export import export_saved_model
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+from tests.support.hf_checkpoints import FEWER_FRAMES, SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 
@@ -18,7 +18,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random model and the base-960h processor, written by `save_pretrained` (HF layout)."""
     directory = tmp_path_factory.mktemp("checkpoint")
     keras.utils.set_random_seed(0)
-    Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE)).build_weights().save_pretrained(directory)
+    Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE | FEWER_FRAMES)).build_weights().save_pretrained(directory)
     Wav2Vec2Processor().save_pretrained(directory)
     return directory
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import io
 import json
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import srt
+import tqdm
 import webvtt
 from fastapi.testclient import TestClient
 from openai.types.audio import TranscriptionVerbose
@@ -105,6 +107,10 @@ def test_progress_bar_on_a_terminal_unless_quiet(clips, model_base_path, monkeyp
     stderr = _Terminal() if tty else io.StringIO()
     monkeypatch.setattr("sys.stderr", stderr)
     monkeypatch.setattr(transcribe, "PROGRESS_DELAY_S", 0.0)  # show it even for a 3 s clip
+    # Redraw on every update: by default tqdm skips redraws within 0.1 s of the last one, and a fast machine
+    # transcribes the clip in less, so "3.0/3.0" would be drawn or not depending on the machine's speed.
+    redraw_always = functools.partialmethod(tqdm.tqdm.__init__, mininterval=0.0, miniters=0)
+    monkeypatch.setattr(tqdm.tqdm, "__init__", redraw_always)
     assert run_cli([str(clips[0]), "--model", str(model_base_path), *(["--quiet"] if quiet else [])]) == 0
     shown = stderr.getvalue()
     assert ("first.flac" in shown and "3.0/3.0" in shown) == bar_shown, shown

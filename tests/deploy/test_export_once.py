@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+from tests.support.hf_checkpoints import FEWER_FRAMES, SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT
@@ -135,7 +135,7 @@ def test_rejects_a_version_tf_serving_would_not_load(tmp_path: Path, version: st
 def test_real_asr_export_of_a_checkpoint(tmp_path: Path) -> None:
     keras.utils.set_random_seed(0)
     checkpoint = tmp_path / "checkpoint"
-    Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE)).build_weights().save_pretrained(checkpoint)
+    Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE | FEWER_FRAMES)).build_weights().save_pretrained(checkpoint)
     Wav2Vec2Processor().save_pretrained(checkpoint)
     models = tmp_path / "models"
     result = _run(models, cli=f"{shlex.quote(sys.executable)} -m cli.main", ASR_EXPORT_MODEL=str(checkpoint))

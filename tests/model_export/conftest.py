@@ -14,7 +14,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from model_export.export import export_saved_model
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
+from tests.support.hf_checkpoints import FEWER_FRAMES, SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd"  # CC BY-SA 4.0: see its README
@@ -22,7 +22,7 @@ FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd"  # CC BY-SA 4.0
 
 def tiny_config(feat_extract_norm: str) -> Wav2Vec2Config:
     """Returns a 2-layer, 64-wide config of the base ("group") or large-lv60 ("layer", stable LN) architecture."""
-    return Wav2Vec2Config(**(SMALL_LV60_STYLE if feat_extract_norm == "layer" else SMALL_BASE_STYLE))
+    return Wav2Vec2Config(**(SMALL_LV60_STYLE if feat_extract_norm == "layer" else SMALL_BASE_STYLE) | FEWER_FRAMES)
 
 
 @pytest.fixture(scope="session")

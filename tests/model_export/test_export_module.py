@@ -95,7 +95,7 @@ def test_token_ids_decode_to_the_transcript(exported_group, speech) -> None:
         assert (np.diff(frames[:count]) > 0).all() and (frames[:count] < outputs["logit_length"][row]).all()
         logits = call(exported_group, "logits", audio, audio_length)["logits"][row]
         assert (logits[frames[:count]].argmax(-1) == ids[:count]).all()
-        assert outputs["frame_duration_s"][row] == pytest.approx(20 / 16000)  # tiny config: stride 5·2·2 samples
+        assert outputs["frame_duration_s"][row] == pytest.approx(80 / 16000)  # tiny config: stride 5·4·4 samples
 
 
 @pytest.mark.parametrize("architecture", ["group", "layer"])

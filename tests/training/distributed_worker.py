@@ -1,9 +1,10 @@
-"""Runs a few training steps under one strategy in its own process and saves the loss and final weights.
+"""Runs a few training steps under one or more strategies in its own process; saves each run's losses and weights.
 
 A separate process because logical CPU devices and multi-worker collectives must be configured before
 TensorFlow starts, which a pytest process has long done. Usage:
-    python distributed_worker.py STRATEGY LOGICAL_CPUS PER_REPLICA_BATCH OUT.npz CORPUS_DIR
-(TF_CONFIG in the environment for `multiworker`).
+    python distributed_worker.py LOGICAL_CPUS CORPUS_DIR STRATEGY:PER_REPLICA_BATCH:OUT.npz [...]
+Runs one after the other in this process (one TensorFlow start-up for all), each from the same seeded initial
+weights; TF_CONFIG in the environment for `multiworker`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ import numpy as np
 import tensorflow as tf
 
 
-def main(strategy_name: str, logical_cpus: int, batch_size: int, out: str, corpus_dir: str) -> None:
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> None:
     from training.config import TrainConfig
     from training.strategy import get_strategy
     from training.trainer import Trainer
 
     strategy = get_strategy(strategy_name)
-    corpus = Path(corpus_dir)
     config = TrainConfig(
         out_dir=str(Path(out).parent / f"run-{Path(out).stem}"), train_data=str(corpus / "rec" / "*.tfrecord"),
         model_config=str(corpus / "model.json"), vocab=str(corpus / "vocab.json"), steps=2, batch_size=batch_size,
@@ -41,5 +39,13 @@ def main(strategy_name: str, logical_cpus: int, batch_size: int, out: str, corpu
     )
 
 
+def main(logical_cpus: int, corpus_dir: str, runs: list[str]) -> None:
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+    for run in runs:
+        strategy_name, batch_size, out = run.split(":", 2)
+        train(strategy_name, int(batch_size), out, Path(corpus_dir))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    main(int(sys.argv[1]), sys.argv[2], sys.argv[3:])

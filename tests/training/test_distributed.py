@@ -52,10 +52,9 @@ def free_ports(count: int) -> list[int]:
 
 @pytest.mark.slow
 def test_mirrored_over_two_cpus_equals_one_device(tone_corpus: dict[str, str], tmp_path: Path) -> None:
-    one = run_worker(["default", "1", "4", str(tmp_path / "one.npz"), tone_corpus["root"]])
-    finish(one)
-    two = run_worker(["mirrored", "2", "2", str(tmp_path / "two.npz"), tone_corpus["root"]])
-    finish(two)
+    # One process: the single-device run on one of the two logical CPUs, then the two-replica run.
+    runs = [f"default:4:{tmp_path / 'one.npz'}", f"mirrored:2:{tmp_path / 'two.npz'}"]
+    finish(run_worker(["2", tone_corpus["root"], *runs]))
     single, mirrored = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
 
     assert int(single["replicas"]) == 1 and int(mirrored["replicas"]) == 2
@@ -70,7 +69,7 @@ def test_two_worker_processes_end_with_identical_weights(tone_corpus: dict[str, 
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     workers = [
-        run_worker(["multiworker", "1", "2", str(tmp_path / f"worker{index}.npz"), tone_corpus["root"]],
+        run_worker(["1", tone_corpus["root"], f"multiworker:2:{tmp_path / f'worker{index}.npz'}"],
                    env={"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})})
         for index in range(2)
     ]  # fmt: skip
