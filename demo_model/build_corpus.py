@@ -258,10 +258,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--festival-sentences", type=int, default=200, help="eval sentences, x2 voices")
     parser.add_argument("--phrasings-train", type=int, default=0, help="training utterances from phrasings_train.txt")
     parser.add_argument("--random-train", type=int, default=0, help="training utterances from random_train.txt")
-    parser.add_argument("--listening-dev-voices", type=int, default=0,
-                        help="training voices speaking each held-out dev sentence (the LM tuning set)")
-    parser.add_argument("--listening-eval-sentences", type=int, default=0,
-                        help="sentences per held-out eval set (templates, re-phrased, random), x2 festival voices")
+    parser.add_argument(
+        "--listening-dev-voices",
+        type=int,
+        default=0,
+        help="training voices speaking each held-out dev sentence (the LM tuning set)",
+    )
+    parser.add_argument(
+        "--listening-eval-sentences",
+        type=int,
+        default=0,
+        help="sentences per held-out eval set (templates, re-phrased, random), x2 festival voices",
+    )
     parser.add_argument("--fsdd-augmented-copies", type=int, default=1, help="per FSDD training file")
     parser.add_argument("--fsdd-sequences", type=int, default=800, help="FSDD takes joined into sequences")
     parser.add_argument("--max-duration-s", type=float, default=5.0, help="longer training clips are dropped")

@@ -158,9 +158,10 @@ def read_list(path: Path) -> list[str]:
 def write_lists(out: Path, seed: int = 0, counts: dict[str, int] | None = None) -> dict[str, list[str]]:
     """Writes every list this module makes into `out`, plus `vocabulary.txt`; returns them by name.
 
-    Reads the grammar's `train.txt` / `dev.txt` / `eval.txt` and the hand-written `rephrased_{dev,eval}.txt` from `out`. The vocabulary
-    is every word of those and of the templates here; the random strings draw from it, so every word a held-out
-    sentence uses is heard in training, in random company. No training sentence equals a held-out one.
+    Reads the grammar's `train.txt` / `dev.txt` / `eval.txt` and the hand-written `rephrased_{dev,eval}.txt`
+    from `out`. The vocabulary is every word of those and of the templates here; the random strings draw from
+    it, so every word a held-out sentence uses is heard in training, in random company. No training sentence
+    equals a held-out one.
     """
     counts = {**DEFAULT_COUNTS, **(counts or {})}
     rng = random.Random(seed)

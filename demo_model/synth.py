@@ -73,7 +73,8 @@ def random_training_voice(rng: random.Random, variants: tuple[str, ...]) -> Voic
     """Returns a random espeak-ng (3 in 5), flite (3 in 10) or festival training voice, at a random rate / pitch."""
     draw = rng.random()
     if draw < 0.1:
-        return Voice("festival", rng.choice(FESTIVAL_TRAINING_VOICES), duration_stretch=round(rng.uniform(0.85, 1.25), 2))
+        stretch = round(rng.uniform(0.85, 1.25), 2)
+        return Voice("festival", rng.choice(FESTIVAL_TRAINING_VOICES), duration_stretch=stretch)
     if draw < 0.7:
         language = rng.choice(ESPEAK_LANGUAGES)
         variant = rng.choice(variants)
