@@ -54,11 +54,12 @@ MANIFESTS = (
 )  # fmt: skip
 PREPARED_SETS = ("train", "dev", "dev_listening")  # the sets `asr prepare` turns into TFRecords for `asr train`
 # Evaluation sets spoken by festival's eval-only voices: (manifest, sentence list, kind in the utterance id).
+# The option says how many sentences of the list each voice speaks.
 FESTIVAL_SETS = (
-    ("eval_festival", "eval.txt", "festival"),
-    ("eval_heldout_template", "heldout_eval.txt", "heldtpl"),
-    ("eval_rephrased", "rephrased_eval.txt", "rephrased"),
-    ("eval_random", "random_eval.txt", "random"),
+    ("eval_festival", "eval.txt", "festival", "festival_sentences"),
+    ("eval_heldout_template", "heldout_eval.txt", "heldtpl", "listening_eval_sentences"),
+    ("eval_rephrased", "rephrased_eval.txt", "rephrased", "listening_eval_sentences"),
+    ("eval_random", "random_eval.txt", "random", "listening_eval_sentences"),
 )
 # Held-out lists spoken by training voices for the dev set the LM's weights are tuned on.
 LISTENING_DEV_LISTS = ("heldout_dev.txt", "rephrased_dev.txt", "random_dev.txt")
@@ -156,14 +157,13 @@ def plan_jobs(args: argparse.Namespace) -> list[Job]:
             sentences = _read_sentences(args.sentences / file_name)
             for sentence in sample_covering(sentences, count, rng):
                 add("train", kind, sentence, voice=random_training_voice(rng, variants), augment=True)
-    for file_name in LISTENING_DEV_LISTS:
-        if args.listening_dev_voices and (args.sentences / file_name).is_file():
-            for sentence in _read_sentences(args.sentences / file_name):
-                for _ in range(args.listening_dev_voices):
-                    add("dev_listening", "synth", sentence, voice=random_training_voice(rng, variants))
-    for manifest, file_name, kind in FESTIVAL_SETS:
-        limit = args.festival_sentences if manifest == "eval_festival" else args.listening_eval_sentences
-        if not limit or not (args.sentences / file_name).is_file():
+    for file_name in LISTENING_DEV_LISTS if args.listening_dev_voices else ():
+        for sentence in _read_sentences(args.sentences / file_name):
+            for _ in range(args.listening_dev_voices):
+                add("dev_listening", "synth", sentence, voice=random_training_voice(rng, variants))
+    for manifest, file_name, kind, option in FESTIVAL_SETS:
+        limit = getattr(args, option)
+        if not limit:
             continue
         sentences = _read_sentences(args.sentences / file_name)
         for sentence in rng.sample(sentences, min(limit, len(sentences))):

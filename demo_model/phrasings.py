@@ -177,9 +177,9 @@ def write_lists(out: Path, seed: int = 0, counts: dict[str, int] | None = None) 
     ]
     grammar = read_list(out / "train.txt")
     words = vocabulary([*grammar, *lists["phrasings_train"], *held_out])
-    lists["random_train"] = random_word_strings(sorted(words), counts["random_train"], rng)
-    lists["random_dev"] = random_word_strings(sorted(words), counts["random_dev"], random.Random(seed + 1))
-    lists["random_eval"] = random_word_strings(sorted(words), counts["random_eval"], random.Random(seed + 2))
+    lists["random_train"] = random_word_strings(words, counts["random_train"], rng)
+    lists["random_dev"] = random_word_strings(words, counts["random_dev"], random.Random(seed + 1))
+    lists["random_eval"] = random_word_strings(words, counts["random_eval"], random.Random(seed + 2))
     for name, sentences in lists.items():
         (out / f"{name}.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
     (out / "vocabulary.txt").write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")

@@ -36,8 +36,11 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
     (sentences / "eval.txt").write_text("THE LIGHTS ARE ON\nTHREE SEVEN SEVEN\n")
     (sentences / "random_train.txt").write_text("LIGHTS SEVEN ON\nTHE THREE\n")
     (sentences / "rephrased_dev.txt").write_text("THE LIGHTS ARE OFF\n")
+    (sentences / "heldout_dev.txt").write_text("LIGHTS OFF PLEASE\n")
+    (sentences / "random_dev.txt").write_text("SEVEN LIGHTS\n")
     (sentences / "rephrased_eval.txt").write_text("ARE THE LIGHTS ON\n")
     (sentences / "heldout_eval.txt").write_text("THE LIGHTS OFF PLEASE\n")
+    (sentences / "random_eval.txt").write_text("ON THREE LIGHTS\n")
     return recordings, sentences
 
 
@@ -53,11 +56,11 @@ def test_build_writes_manifests_the_training_reader_accepts(inputs: tuple[Path, 
     sets = {name: list(manifest_utterances(out / f"{name}.tsv")) for name in MANIFESTS}
     assert all(isinstance(item, Utterance) for items in sets.values() for item in items)
     # train: 90 FSDD takes x (clean + augmented) + 3 sequences + 6 synthetic + 2 random strings; dev: 10 takes
-    # + 1 sentence; dev_listening: 1 re-phrasing x 2 voices; each festival set: its sentences x 2 voices.
-    counts = dict(zip(MANIFESTS, [191, 11, 2, 100, 4, 2, 2, 0], strict=True))
+    # + 1 sentence; dev_listening: 3 dev sentences x 2 voices; each festival set: its sentences x 2 voices.
+    counts = dict(zip(MANIFESTS, [191, 11, 6, 100, 4, 2, 2, 2], strict=True))
     assert {name: len(sets[name]) for name in MANIFESTS} == counts
     assert {u.transcript for u in sets["eval_rephrased"]} == {"ARE THE LIGHTS ON"}
-    assert {u.transcript for u in sets["dev_listening"]} == {"THE LIGHTS ARE OFF"}
+    assert {u.transcript for u in sets["dev_listening"]} == {"THE LIGHTS ARE OFF", "LIGHTS OFF PLEASE", "SEVEN LIGHTS"}
     assert {u.transcript for u in sets["eval_fsdd_heldout"]} == {"THREE", "SEVEN"}
     assert {u.transcript for u in sets["eval_festival"]} == {"THE LIGHTS ARE ON", "THREE SEVEN SEVEN"}
     train_texts = {u.transcript for u in sets["train"]}
@@ -69,3 +72,12 @@ def test_build_writes_manifests_the_training_reader_accepts(inputs: tuple[Path, 
     assert (info.samplerate, info.channels) == (16000, 1)
     assert "CC BY-SA 4.0" in (out / "FSDD-ATTRIBUTION.md").read_text()
     assert "eval_festival words never in train" in (out / "summary.txt").read_text()
+
+
+def test_a_requested_list_that_is_missing_is_a_clear_error(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    recordings, sentences = inputs
+    (sentences / "random_eval.txt").unlink()
+    argv = ["--out", str(tmp_path / "corpus"), "--fsdd", str(recordings), "--sentences", str(sentences),
+            "--listening-eval-sentences", "1", "--no-install", "--no-prepare"]  # fmt: skip
+    with pytest.raises(SystemExit, match="random_eval.txt is missing"):
+        main(argv)
