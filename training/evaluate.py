@@ -108,7 +108,7 @@ def score_utterance(utterance_id: str, reference: str, hypothesis: str, duration
 def make_transcriber(model: Wav2Vec2ForCTC, tokenizer: Wav2Vec2CTCTokenizer):
     """Returns a graph function batch → `[batch]` greedy transcripts (strings), traced once for all shapes."""
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def transcribe(audio: tf.Tensor, audio_length: tf.Tensor) -> tf.Tensor:
         logits = batch_logits(model, {"audio": audio, "audio_length": audio_length}, training=False)
         # The served graph's own greedy text function: evaluation scores exactly what a client would get.

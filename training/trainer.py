@@ -148,11 +148,13 @@ class Trainer:
             audio_seconds = tf.add_n([tf.reduce_sum(b["audio_length"]) for b in batches])
             return total_loss, norm / loss_scale, tf.cast(audio_seconds, tf.float32) / SAMPLE_RATE_HZ, metrics
 
-        @tf.function(jit_compile=config.jit_compile or None)
+        # autograph=False: the step's control flow is Python over Python values (micro-batches, layers); tensor
+        # control flow is TF ops. Skipping autograph's conversion cuts the trace by about a third.
+        @tf.function(jit_compile=config.jit_compile or None, autograph=False)
         def replica_step_compiled(batches):
             return replica_step(batches)
 
-        @tf.function
+        @tf.function(autograph=False)
         def train_step(iterator):
             batches = tuple(next(iterator) for _ in range(config.grad_accum_steps))
             step_fn = replica_step_compiled if config.jit_compile else replica_step
