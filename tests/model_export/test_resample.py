@@ -12,7 +12,10 @@ import tensorflow as tf
 from model_export.errors import MSG_UNSUPPORTED_RATE
 from model_export.resample import SUPPORTED_RATES_HZ, TARGET_RATE_HZ, resample_to_16k
 
-resample = tf.function(resample_to_16k)
+# Traced once for every length and rate, as the served graph holds it (a plain tf.function retraced per call).
+resample = tf.function(
+    resample_to_16k, input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)], autograph=False
+)
 
 
 def _tone(freq_hz: float, rate_hz: int, duration_s: float = 0.5) -> np.ndarray:
