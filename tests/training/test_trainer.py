@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from training.config import TrainConfig
 from training.trainer import Trainer
@@ -50,22 +52,27 @@ def test_tiny_model_overfits_to_exact_transcripts(tone_corpus: dict[str, str], t
 
 @pytest.mark.slow
 def test_resume_continues_from_the_saved_step_and_data_position(tone_corpus: dict[str, str], tmp_path: Path) -> None:
-    # A constant learning rate, so that a run told to stop at step 3 trains exactly like the first half of 6.
+    # A constant learning rate, so that a run stopped at step 3 trains exactly like the first half of 6.
     constant = dict(warmup_steps=0, decay="constant")
     straight = Trainer(config(tone_corpus, tmp_path / "straight", steps=6, **constant))
-    straight.train(progress=False)
-    first = Trainer(config(tone_corpus, tmp_path / "resumed", steps=3, **constant))
-    first.train(progress=False)  # "crashes" right after its checkpoint at step 3
+    straight.train(progress=False)  # checkpoints at steps 3 and 6
+    # A run that died after its step-3 checkpoint: the same directory, as it was before step 6 was written.
+    shutil.copytree(tmp_path / "straight", tmp_path / "resumed")
+    checkpoints = tmp_path / "resumed" / "checkpoints"
+    for step_6_file in checkpoints.glob("ckpt-6.*"):
+        step_6_file.unlink()
+    step_3 = str(checkpoints / "ckpt-3")
+    tf.compat.v1.train.update_checkpoint_state(str(checkpoints), step_3, all_model_checkpoint_paths=[step_3])
 
-    second = Trainer(config(tone_corpus, tmp_path / "resumed", steps=6, **constant))
-    assert second.restore() == 3
-    for restored, saved in zip(weights(second), weights(first), strict=True):
-        np.testing.assert_array_equal(restored, saved)
-    result = second.train(progress=False)
+    resumed = Trainer(config(tone_corpus, tmp_path / "resumed", steps=6, **constant))
+    assert resumed.restore() == 3
+    assert not all(np.array_equal(w, v) for w, v in zip(weights(resumed), weights(straight), strict=True))
+    result = resumed.train(progress=False)
 
     assert result.step == 6
-    for resumed, uninterrupted in zip(weights(second), weights(straight), strict=True):
-        np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-4, atol=1e-6)
+    for resumed_weight, uninterrupted in zip(weights(resumed), weights(straight), strict=True):
+        # Equal only if the step-3 weights, optimizer state and data position were all restored.
+        np.testing.assert_allclose(resumed_weight, uninterrupted, rtol=1e-4, atol=1e-6)
 
 
 def test_xla_compiled_fixed_shape_steps_train_with_spec_augment_and_a_frozen_feature_extractor(
