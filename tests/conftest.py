@@ -21,10 +21,10 @@ def _graphs_without_grappler() -> None:
 
     Grappler optimises each new graph on its first call, which pays back over thousands of calls; a test calls
     most of its graphs a few times, so the rewrites were a sixth of the suite's time (10:36 without, 12:00
-    with, measured on the 2-core machine). They do not change what a graph computes. The production path with
-    them on stays covered by every test that runs our code in its own process: `asr serve` and the compose
-    topology on loopback (the demo model through the gateway and the TF Serving stand-in), the CLI's
-    subprocess tests, and the distributed training workers.
+    with, measured on the 2-core machine). They do not change what a graph computes. The distributed training
+    workers turn them off too (tests/support/test_process.py). The production path with them on stays covered
+    by the tests that run the product in its own process: `asr serve`, the compose topology on loopback (the
+    demo model through the gateway and the TF Serving stand-in), and the CLI's subprocess tests.
     """
     import tensorflow as tf
 

@@ -2,7 +2,7 @@
 
 A separate process because logical CPU devices and multi-worker collectives must be configured before
 TensorFlow starts, which a pytest process has long done. Usage:
-    python distributed_worker.py LOGICAL_CPUS CORPUS_DIR STRATEGY:PER_REPLICA_BATCH:OUT.npz [...]
+    python -m tests.training.distributed_worker LOGICAL_CPUS CORPUS_DIR STRATEGY:PER_REPLICA_BATCH:OUT.npz [...]
 Runs one after the other in this process (one TensorFlow start-up for all), each from the same seeded initial
 weights; TF_CONFIG in the environment for `multiworker`.
 """
@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+
+from tests.support.test_process import configure_tensorflow
 
 
 def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> None:
@@ -40,8 +41,7 @@ def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> None:
 
 
 def main(logical_cpus: int, corpus_dir: str, runs: list[str]) -> None:
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)
+    configure_tensorflow(logical_cpus)
     for run in runs:
         strategy_name, batch_size, out = run.split(":", 2)
         train(strategy_name, int(batch_size), out, Path(corpus_dir))

@@ -105,8 +105,8 @@ def test_gumbel_schedule_and_codevector_usage() -> None:
 MIRRORED_SCRIPT = """
 import json, sys
 import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tests.support.test_process import configure_tensorflow
+configure_tensorflow(logical_cpus=2)
 from training.config import TrainConfig
 from training.pretrain_task import PretrainTask
 from training.trainer import Trainer

@@ -182,8 +182,8 @@ def test_keras_file_round_trip_keeps_the_config_and_the_function(tmp_path):
 MIRRORED_FIT = """
 import sys
 import numpy as np, tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from tests.support.test_process import configure_tensorflow
+configure_tensorflow(logical_cpus=2)
 import keras
 from tests.wav2vec2.test_model import padded_batch, small_model
 inputs, labels, _ = padded_batch()
