@@ -175,9 +175,14 @@ def test_health_readiness_models_and_docs(client, model_base_path):
     assert (model["decoder"], model["decoders"]) == ("greedy", ["greedy"])
     assert model["sample_rate_hz"] == 16_000
     assert model["vocab"][:1] == ["<pad>"] and "|" in model["vocab"]
-    runtime = model["runtime"]  # the fixture's batching; TensorFlow's default pools (ASR_*_OP_THREADS unset)
+    # The fixture's batching, and the pools in effect (ASR_*_OP_THREADS unset: this process's, see conftest.py).
+    runtime = model["runtime"]
     assert (runtime["batch_max_size"], runtime["batch_max_wait_ms"]) == (8, 20.0)
-    assert (runtime["intra_op_threads"], runtime["inter_op_threads"]) == (0, 0)
+    in_effect = (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
+    assert (runtime["intra_op_threads"], runtime["inter_op_threads"]) == in_effect
     assert "/v1/transcribe" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
     assert client.get("/nowhere").json()["error"]["code"] == "not_found"
