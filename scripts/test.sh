@@ -38,6 +38,11 @@ fi
 # Lint and formatting first: a minute of pytest is not spent on a tree that fails them.
 ruff check .
 ruff format --check .
-# Two workers, one per core of the 2-core CI runner; a test file stays on one worker (--dist loadfile), so its
-# module fixtures (a bfloat16 export, a joined 5-minute file) are built once. `-n 0` runs it in one process.
-python -m pytest -n 2 --dist loadfile "$@"
+# One worker more than the cores (at most 8): many tests wait on a process they started (`asr serve`, the TF
+# Serving stand-in, training workers), and the extra worker fills that core (2-core machine: 3 workers 9:16,
+# 2 workers 10:26). Each worker's TensorFlow pools get its share of the cores (tests/conftest.py). A test file
+# stays on one worker (--dist loadfile), so its module fixtures (a bfloat16 export, a joined 5-minute file) are
+# built once. PYTEST_WORKERS overrides the count; `-n 0` (an argument) runs it in one process.
+cores=$(nproc)
+workers=${PYTEST_WORKERS:-$(( cores + 1 < 8 ? cores + 1 : 8 ))}
+python -m pytest -n "$workers" --dist loadfile "$@"
