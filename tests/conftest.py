@@ -40,3 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         threads = max(1, len(os.sched_getaffinity(0)) // workers)
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+        # ... and the processes the tests start (`asr serve`, the TF Serving stand-in, training workers), which
+        # TensorFlow reads from the environment; explicit ASR_*_OP_THREADS settings still take precedence.
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(threads))
