@@ -4,20 +4,38 @@ from model_export import export_saved_model, load_source, verify_export
 model, processor = load_source("facebook/wav2vec2-base-960h")
 path = export_saved_model(model, processor, "models", "asr", 1)
 verify_export(path, model, processor)
+
+The names below load their module on first use (PEP 562), as in `wav2vec2`: `model_export.contract` and
+`model_export.errors` (what the gateway and docker/export-once.sh read) do not import TensorFlow.
 """
 
-from model_export.errors import ExportError, VerificationError
-from model_export.export import export_saved_model, load_source, version_dir
-from model_export.export_module import ServingModule
-from model_export.verify import VerificationReport, verify_export
+from __future__ import annotations
 
-__all__ = [
-    "ExportError",
-    "ServingModule",
-    "VerificationError",
-    "VerificationReport",
-    "export_saved_model",
-    "load_source",
-    "verify_export",
-    "version_dir",
-]
+import importlib
+from typing import Any
+
+# Public name → the module that defines it.
+_EXPORTS = {
+    "ExportError": "model_export.errors",
+    "VerificationError": "model_export.errors",
+    "export_saved_model": "model_export.export",
+    "load_source": "model_export.export",
+    "version_dir": "model_export.export",
+    "ServingModule": "model_export.export_module",
+    "VerificationReport": "model_export.verify",
+    "verify_export": "model_export.verify",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'model_export' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

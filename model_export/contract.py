@@ -12,14 +12,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from tensorflow.core.framework import types_pb2
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from model_export.errors import ExportError
 from wav2vec2.config import Wav2Vec2Config
-from wav2vec2.feature_extractor import pad_batch
+
+if TYPE_CHECKING:
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+# TensorFlow (its protos, and the padding beside its feature extractor) is imported inside the functions that
+# need it: finding a model's version directory and its names stays TF-free, so docker/export-once.sh copies the
+# bundled model in well under a second instead of starting TensorFlow for it.
 
 # Signatures (model_export/README.md): greedy CTC in the graph, WAV bytes in, and raw logits for decoders outside.
 SERVING_SIGNATURE = "serving_default"
@@ -57,7 +62,6 @@ __all__ = [
     "WAV",
     "batch_inputs",
     "describe_signature",
-    "pad_batch",
     "read_model_config",
     "read_signature_defs",
     "read_vocab",
@@ -107,6 +111,8 @@ def resolve_version_dir(model_path: Path) -> ModelVersionDir:
 
 def read_signature_defs(version_dir: Path) -> dict[str, meta_graph_pb2.SignatureDef]:
     """Return the signatures of the serving MetaGraph in `version_dir/saved_model.pb`."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
     saved_model = saved_model_pb2.SavedModel()
     saved_model.ParseFromString((Path(version_dir) / SAVED_MODEL_FILE).read_bytes())
     for meta_graph in saved_model.meta_graphs:
@@ -117,6 +123,7 @@ def read_signature_defs(version_dir: Path) -> dict[str, meta_graph_pb2.Signature
 
 def describe_signature(signature: meta_graph_pb2.SignatureDef) -> tuple[dict, dict]:
     """Return `(inputs, outputs)` as `{name: {"dtype", "shape"}}`, shape dims `None` where unknown."""
+    from tensorflow.core.framework import types_pb2
 
     def describe(tensors: dict[str, meta_graph_pb2.TensorInfo]) -> dict[str, dict[str, object]]:
         return {
@@ -154,6 +161,8 @@ def read_model_config(version_dir: Path) -> Wav2Vec2Config:
 
 def batch_inputs(utterances: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Return the `audio` / `audio_length` inputs of a signature call for `utterances` (zero-padded)."""
+    from wav2vec2.feature_extractor import pad_batch
+
     audio, audio_length = pad_batch(utterances)
     return {AUDIO: audio, AUDIO_LENGTH: audio_length}
 

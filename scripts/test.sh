@@ -45,4 +45,4 @@ ruff format --check .
 # built once. PYTEST_WORKERS overrides the count; `-n 0` (an argument) runs it in one process.
 cores=$(nproc)
 workers=${PYTEST_WORKERS:-$(( cores + 1 < 8 ? cores + 1 : 8 ))}
-python -m pytest -n "$workers" --dist loadfile "$@"
+python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"

@@ -44,3 +44,19 @@ def pytest_configure(config: pytest.Config) -> None:
         # TensorFlow reads from the environment; explicit ASR_*_OP_THREADS settings still take precedence.
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
         os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(threads))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Runs the files that hold `slow` tests first, the most slow tests first; the order inside a file is kept.
+
+    pytest-xdist (`--dist loadfile --no-loadscope-reorder`, scripts/test.sh) hands files to the workers in this
+    order. Longest first keeps one worker from starting a 40 s file when the others have nothing left to run:
+    by default xdist sends the files with the most tests first, which put the few-test, slow training and
+    long-audio files last and left one worker running alone for the last minute.
+    """
+    slow_per_file: dict[str, int] = {}
+    for item in items:
+        slow_per_file.setdefault(item.path, 0)
+        slow_per_file[item.path] += item.get_closest_marker("slow") is not None
+    file_rank = {path: rank for rank, path in enumerate(sorted(slow_per_file, key=lambda p: -slow_per_file[p]))}
+    items.sort(key=lambda item: file_rank[item.path])

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from cli.main import main
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE, random_hf_model, save_hub_style_bin
+from tests.support.hf_checkpoints import random_hf_model, save_hub_style_bin
+from tests.support.tiny_models import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from cli.main import main
@@ -27,6 +28,7 @@ def write_unlabelled_audio(folder: Path, count: int = 6) -> None:
         soundfile.write(folder / f"clip{index}.wav", audio.astype(np.float32), 16_000, subtype="PCM_16")
 
 
+@pytest.mark.slow
 def test_prepare_unlabelled_audio_then_pretrain_a_few_compiled_steps(tmp_path: Path, caplog) -> None:
     write_unlabelled_audio(tmp_path / "audio")
     (tmp_path / "model.json").write_text(json.dumps(TINY_PRETRAINING_MODEL))
@@ -52,8 +54,6 @@ def test_prepare_unlabelled_audio_then_pretrain_a_few_compiled_steps(tmp_path: P
 
 
 def test_pretrain_without_a_model_is_a_usage_error(tmp_path: Path, capsys) -> None:
-    import pytest
-
     with pytest.raises(SystemExit) as exit_info:
         main(["pretrain", "--data", "x", "--out", str(tmp_path)])
     assert exit_info.value.code == 2

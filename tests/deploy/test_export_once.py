@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keras
 import pytest
 
-from tests.support.hf_checkpoints import FEWER_FRAMES, SMALL_BASE_STYLE
-from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+from tests.support.tiny_models import tiny_checkpoint
 
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT
 
@@ -132,11 +130,8 @@ def test_rejects_a_version_tf_serving_would_not_load(tmp_path: Path, version: st
 
 
 @pytest.mark.slow
-def test_real_asr_export_of_a_checkpoint(tmp_path: Path) -> None:
-    keras.utils.set_random_seed(0)
-    checkpoint = tmp_path / "checkpoint"
-    Wav2Vec2ForCTC(Wav2Vec2Config(**SMALL_BASE_STYLE | FEWER_FRAMES)).build_weights().save_pretrained(checkpoint)
-    Wav2Vec2Processor().save_pretrained(checkpoint)
+def test_real_asr_export_of_a_checkpoint(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    checkpoint = tiny_checkpoint(tmp_path_factory)
     models = tmp_path / "models"
     result = _run(models, cli=f"{shlex.quote(sys.executable)} -m cli.main", ASR_EXPORT_MODEL=str(checkpoint))
     assert result.returncode == 0, result.stderr

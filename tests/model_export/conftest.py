@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny random wav2vec2 models (both architectures), exported once per test session."""
+"""Shared fixtures: tiny random wav2vec2 models (both architectures), exported once per test run."""
 
 from __future__ import annotations
 
@@ -7,22 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 import soundfile as sf
 import tensorflow as tf
 
-from model_export.export import export_saved_model
-from tests.support.hf_checkpoints import FEWER_FRAMES, SMALL_BASE_STYLE, SMALL_LV60_STYLE
-from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
+from tests.support.tiny_models import tiny_checkpoint, tiny_export
+from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
 
 FSDD = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd"  # CC BY-SA 4.0: see its README
-
-
-def tiny_config(feat_extract_norm: str) -> Wav2Vec2Config:
-    """Returns a 2-layer, 64-wide config of the base ("group") or large-lv60 ("layer", stable LN) architecture."""
-    return Wav2Vec2Config(**(SMALL_LV60_STYLE if feat_extract_norm == "layer" else SMALL_BASE_STYLE) | FEWER_FRAMES)
 
 
 @pytest.fixture(scope="session")
@@ -48,32 +41,28 @@ class Exported:
         return self.loaded.signatures[name]
 
 
-def _export(feat_extract_norm: str, out_dir: Path) -> Exported:
-    keras.utils.set_random_seed(0)
-    model = Wav2Vec2ForCTC(tiny_config(feat_extract_norm)).build_weights()
-    processor = Wav2Vec2Processor()
-    path = export_saved_model(model, processor, out_dir, f"tiny-{feat_extract_norm}", 1)
-    return Exported(model, processor, path, tf.saved_model.load(str(path)))
+def _exported(tmp_path_factory: pytest.TempPathFactory, feat_extract_norm: str) -> Exported:
+    """The shared tiny export, with the model it was exported from (loaded from the same checkpoint)."""
+    checkpoint = tiny_checkpoint(tmp_path_factory, feat_extract_norm)
+    path = tiny_export(tmp_path_factory, feat_extract_norm) / "1"
+    model = Wav2Vec2ForCTC.from_pretrained(checkpoint)
+    return Exported(model, Wav2Vec2Processor.from_pretrained(checkpoint), path, tf.saved_model.load(str(path)))
 
 
 @pytest.fixture(scope="session")
 def exported_group(tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return _export("group", tmp_path_factory.mktemp("export"))
+    return _exported(tmp_path_factory, "group")
 
 
 @pytest.fixture(scope="session")
 def exported_layer(tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    return _export("layer", tmp_path_factory.mktemp("export"))
+    return _exported(tmp_path_factory, "layer")
 
 
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random model and the base-960h processor, written by `save_pretrained` (HF layout)."""
-    directory = tmp_path_factory.mktemp("checkpoint")
-    keras.utils.set_random_seed(0)
-    Wav2Vec2ForCTC(tiny_config("group")).build_weights().save_pretrained(directory)
-    Wav2Vec2Processor().save_pretrained(directory)
-    return directory
+    return tiny_checkpoint(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ def logits_of(path: Path, speech: list[np.ndarray]) -> tuple[np.ndarray, np.ndar
     return outputs["logits"].numpy(), outputs["logit_length"].numpy()
 
 
+@pytest.mark.slow
 def test_bfloat16_export_is_close_to_float32_but_not_equal(exported_group, bf16_export, speech) -> None:
     ref, ref_length = logits_of(exported_group.path, speech)
     got, got_length = logits_of(bf16_export, speech)

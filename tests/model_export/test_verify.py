@@ -9,6 +9,7 @@ from model_export.errors import VerificationError
 from model_export.verify import LOGIT_RTOL, verify_export
 
 
+@pytest.mark.slow
 def test_verification_passes_on_the_exported_model(exported_group) -> None:
     report = verify_export(exported_group.path, exported_group.model, exported_group.processor)
     assert report.num_utterances == 4

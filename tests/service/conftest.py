@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from model_export.export import export_saved_model
 from service import Settings, create_app
+from tests.support.built_once import built_once
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.model import Wav2Vec2ForCTC
 from wav2vec2.processor import Wav2Vec2Processor
@@ -34,11 +35,13 @@ TINY_CONFIG = Wav2Vec2Config(
 
 @pytest.fixture(scope="session")
 def model_base_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`DIR/tiny/` holding version 1: a random tiny Wav2Vec2ForCTC exported by `model_export`."""
-    tf.keras.utils.set_random_seed(0)
-    out_dir = tmp_path_factory.mktemp("exports")
-    export_saved_model(Wav2Vec2ForCTC(TINY_CONFIG), Wav2Vec2Processor(), out_dir, MODEL_NAME, 1)
-    return out_dir / MODEL_NAME
+    """`DIR/tiny/` holding version 1: a random tiny Wav2Vec2ForCTC exported by `model_export` (once per run)."""
+
+    def build(out_dir: Path) -> None:
+        tf.keras.utils.set_random_seed(0)
+        export_saved_model(Wav2Vec2ForCTC(TINY_CONFIG), Wav2Vec2Processor(), out_dir, MODEL_NAME, 1)
+
+    return built_once(tmp_path_factory, "export-service-tiny", build) / MODEL_NAME
 
 
 @pytest.fixture(scope="session")

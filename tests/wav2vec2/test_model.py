@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+from tests.support.tiny_models import SMALL_BASE_STYLE
 from wav2vec2 import CheckpointNotFoundError, CTCLoss, Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 from wav2vec2.lengths import frame_lengths, receptive_field
 from wav2vec2.spec_augment import compute_span_mask

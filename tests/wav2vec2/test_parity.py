@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.support.hf_checkpoints import SMALL_LV60_STYLE, random_hf_model, save_hub_style_bin
+from tests.support.hf_checkpoints import random_hf_model, save_hub_style_bin
+from tests.support.tiny_models import SMALL_LV60_STYLE
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor, frame_lengths
 
 TOLERANCE = 1e-5
@@ -74,7 +75,7 @@ def test_lv60_style_with_attention_mask_matches_pytorch_on_valid_frames(tmp_path
 
 def test_base_style_padded_batch_equals_pytorch_on_each_utterance_alone(tmp_path):
     """Group-norm models take no mask in HF, so padding changes their logits; ours masks it away."""
-    from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+    from tests.support.tiny_models import SMALL_BASE_STYLE
 
     reference = random_hf_model(seed=5, **SMALL_BASE_STYLE)
     reference.save_pretrained(tmp_path / "base")
@@ -94,7 +95,7 @@ def test_base_style_padded_batch_equals_pytorch_on_each_utterance_alone(tmp_path
 def test_save_pretrained_round_trips_through_transformers(tmp_path):
     from transformers import Wav2Vec2ForCTC as HFWav2Vec2ForCTC
 
-    from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+    from tests.support.tiny_models import SMALL_BASE_STYLE
 
     reference = random_hf_model(seed=6, **SMALL_BASE_STYLE)
     reference.save_pretrained(tmp_path / "hf")

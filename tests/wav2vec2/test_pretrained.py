@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import transformers
 
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE
+from tests.support.tiny_models import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2ForCTC
 
 

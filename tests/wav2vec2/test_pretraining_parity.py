@@ -8,7 +8,7 @@ import torch
 import transformers
 from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices, _sample_negative_indices
 
-from tests.support.hf_checkpoints import SMALL_BASE_STYLE, SMALL_LV60_STYLE
+from tests.support.tiny_models import SMALL_BASE_STYLE, SMALL_LV60_STYLE
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2ForPreTraining
 
 TOLERANCE = 1e-5
