@@ -20,18 +20,16 @@ def bf16_export(exported_group, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return export_saved_model(exported_group.model, exported_group.processor, out_dir, "tiny", 1, "bfloat16")
 
 
-def logits_of(path: Path, speech: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def logits_of(logits_signature, speech: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     audio, audio_length = pad_like_tf_serving(speech)
-    outputs = tf.saved_model.load(str(path)).signatures["logits"](
-        audio=tf.constant(audio), audio_length=tf.constant(audio_length)
-    )
+    outputs = logits_signature(audio=tf.constant(audio), audio_length=tf.constant(audio_length))
     return outputs["logits"].numpy(), outputs["logit_length"].numpy()
 
 
 @pytest.mark.slow
 def test_bfloat16_export_is_close_to_float32_but_not_equal(exported_group, bf16_export, speech) -> None:
-    ref, ref_length = logits_of(exported_group.path, speech)
-    got, got_length = logits_of(bf16_export, speech)
+    ref, ref_length = logits_of(exported_group.signature("logits"), speech)
+    got, got_length = logits_of(tf.saved_model.load(str(bf16_export)).signatures["logits"], speech)
     np.testing.assert_array_equal(got_length, ref_length)
     for row, num_frames in enumerate(ref_length):
         expected, actual = ref[row, :num_frames], got[row, :num_frames]
