@@ -13,7 +13,8 @@ from cli.main import main
 
 TINY_PRETRAINING_MODEL = {
     "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
-    "conv_dim": [32] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4,
+    "conv_dim": [32] * 3, "conv_kernel": [10, 4, 4], "conv_stride": [5, 4, 4], "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 4,
     "hidden_dropout": 0.0, "attention_dropout": 0.0, "layerdrop": 0.0, "num_codevector_groups": 2,
     "num_codevectors_per_group": 8, "codevector_dim": 16, "proj_codevector_dim": 16, "num_negatives": 5,
 }  # fmt: skip

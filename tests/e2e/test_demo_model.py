@@ -15,7 +15,9 @@ towards the targets should tighten them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -34,10 +36,25 @@ with open(FIXTURES / "festival" / "transcripts.tsv", newline="") as manifest:
     FESTIVAL_FILES = {FIXTURES / "festival" / name: text for name, text in csv.reader(manifest, delimiter="\t")}
 
 
-def transcribe_with_cli(paths: list[Path], capsys: pytest.CaptureFixture[str], *flags: str) -> dict[Path, str]:
-    assert main(["transcribe", "--json", *flags, *map(str, paths)]) == 0
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+def transcribe_with_cli(paths: list[Path], *flags: str) -> dict[Path, str]:
+    """Runs `asr transcribe --json FLAGS PATHS...` (one command, the files one after another) and parses its lines."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["transcribe", "--json", *flags, *map(str, paths)]) == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     return {Path(line["file"]): line["text"] for line in lines}
+
+
+@pytest.fixture(scope="module")
+def cli_text() -> dict[str, dict[Path, str]]:
+    """What `asr transcribe` prints for every fixture file, by decoding: "lm" (the default) and "greedy".
+
+    Two commands for the whole module: each loads the model and its LM, which costs more than the files.
+    """
+    return {
+        "lm": transcribe_with_cli([*FSDD_FILES, *FESTIVAL_FILES]),
+        "greedy": transcribe_with_cli(list(FESTIVAL_FILES), "--no-lm"),
+    }
 
 
 def test_the_demo_model_is_bundled_with_the_package():
@@ -45,33 +62,32 @@ def test_the_demo_model_is_bundled_with_the_package():
     assert "CC BY-SA 4.0" in (BUNDLED_MODEL_PATH / "README.md").read_text()
 
 
-def test_asr_transcribe_recognises_the_held_out_speakers_digits(capsys):
-    transcripts = transcribe_with_cli(list(FSDD_FILES), capsys)
+def test_asr_transcribe_recognises_the_held_out_speakers_digits(cli_text):
+    transcripts = cli_text["lm"]
     correct = sum(transcripts[path] == expected for path, expected in FSDD_FILES.items())
     assert correct >= 7, transcripts  # measured: 8 of 10 (TWO comes out as ZERO, THREE as THE)
 
 
-def test_asr_transcribe_recognises_festival_sentences(capsys):
-    transcripts = transcribe_with_cli(list(FESTIVAL_FILES), capsys)
+def test_asr_transcribe_recognises_festival_sentences(cli_text):
+    transcripts = cli_text["lm"]
     hypotheses = [transcripts[path] for path in FESTIVAL_FILES]
     # measured: WER 3.8%, CER 1.6% (with the bundled LM)
     assert jiwer.wer(list(FESTIVAL_FILES.values()), hypotheses) <= 0.10, transcripts
     assert jiwer.cer(list(FESTIVAL_FILES.values()), hypotheses) <= 0.05, transcripts
 
 
-def test_the_language_model_beats_greedy_decoding_on_festival_sentences(capsys):
+def test_the_language_model_beats_greedy_decoding_on_festival_sentences(cli_text):
     references = list(FESTIVAL_FILES.values())
-    with_lm = transcribe_with_cli(list(FESTIVAL_FILES), capsys)
-    greedy = transcribe_with_cli(list(FESTIVAL_FILES), capsys, "--no-lm")
+    with_lm, greedy = cli_text["lm"], cli_text["greedy"]
     lm_wer = jiwer.wer(references, [with_lm[path] for path in FESTIVAL_FILES])
     greedy_wer = jiwer.wer(references, [greedy[path] for path in FESTIVAL_FILES])
     assert greedy_wer <= 0.25, greedy  # measured: 15.4%, misspellings such as TWRO and EIYGHT
     assert lm_wer < greedy_wer, (with_lm, greedy)
 
 
-def test_the_gateway_returns_what_the_cli_returns(capsys):
+def test_the_gateway_returns_what_the_cli_returns(cli_text):
     paths = [*list(FSDD_FILES)[:3], *list(FESTIVAL_FILES)[:2]]
-    expected = transcribe_with_cli(paths, capsys)
+    expected = cli_text["lm"]
     with TestClient(create_app(Settings())) as client:
         [model] = client.get("/v1/models").json()["models"]
         assert model["decoder"] == "lm"
