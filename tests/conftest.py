@@ -18,11 +18,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def pytest_configure(config: pytest.Config) -> None:
     """Sets TensorFlow up in each process that runs tests, before any test module starts it.
 
-    `configure_tensorflow` (tests/support/test_process.py): two logical CPUs, so the MirroredStrategy tests run
-    in the test process; grappler off (10:36 without, 12:00 with, on the 2-core machine). The production path
-    with grappler on stays covered by the tests that run the product in its own process: `asr serve`, the
-    compose topology on loopback (the demo model through the gateway and the TF Serving stand-in), and the
-    CLI's subprocess tests.
+    Grappler's graph rewrites are turned off. It optimises each new graph on its first call, which pays back
+    over thousands of calls; a test calls most of its graphs a few times, so the rewrites were a sixth of the
+    suite's time (10:36 without, 12:00 with, on the 2-core machine). They do not change what a graph
+    computes. The distributed training workers turn them off too (tests/support/test_process.py). The
+    production path with them on stays covered by the tests that run the product in its own process:
+    `asr serve`, the compose topology on loopback (the demo model through the gateway and the TF Serving
+    stand-in), and the CLI's subprocess tests.
 
     Under pytest-xdist, each worker's thread pools get its share of the cores: TensorFlow sizes both pools to
     every core and its threads spin while they wait, so two workers of two threads on two cores slowed each
@@ -32,9 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # the pytest-xdist controller runs no tests
     import tensorflow as tf
 
-    from tests.support.test_process import configure_tensorflow
-
-    configure_tensorflow(logical_cpus=2)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         threads = max(1, len(os.sched_getaffinity(0)) // workers)

@@ -1,4 +1,4 @@
-"""TensorFlow set-up of every process that runs tests: logical CPUs for tf.distribute, and grappler off."""
+"""Set-up for the processes tests start to train under tf.distribute: logical CPUs, and the tests' TF options."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import tensorflow as tf
 
 
 def configure_tensorflow(logical_cpus: int) -> None:
-    """Splits the CPU into `logical_cpus` devices and turns grappler's graph rewrites off; before TensorFlow starts.
+    """Splits the CPU into `logical_cpus` devices (before TF starts) and turns grappler off as in tests/conftest.py.
 
-    Two logical CPUs let MirroredStrategy run two replicas in the test process itself (the replica math of
-    `fit`, the trainer and pretraining is checked that way); ops not placed elsewhere still run on CPU:0, on
-    the same thread pools. Grappler optimises each new graph on its first call, which pays back over thousands
-    of calls; a test calls most of its graphs a few times, so the rewrites were a sixth of the suite's time.
-    They do not change what a graph computes.
+    These processes train a tiny model for a few steps, where grappler's first-call rewrites cost more than they
+    save; what they check (equal losses and weights across strategies) does not depend on them.
     """
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus)

@@ -1,10 +1,10 @@
-"""A few training steps under a strategy: `train` returns the losses and weights, run in the test process or here.
+"""Runs a few training steps under one or more strategies in its own process; saves each run's losses and weights.
 
-Multi-worker collectives must be configured before TensorFlow starts, which a pytest process has long done, so
-each multi-worker worker is a process of its own:
+A separate process because logical CPU devices and multi-worker collectives must be configured before
+TensorFlow starts, which a pytest process has long done. Usage:
     python -m tests.training.distributed_worker LOGICAL_CPUS CORPUS_DIR STRATEGY:PER_REPLICA_BATCH:OUT.npz [...]
-Runs one after the other in this process, each from the same seeded initial weights; TF_CONFIG in the
-environment for `multiworker`. (MirroredStrategy over the test process's two logical CPUs needs no process.)
+Runs one after the other in this process (one TensorFlow start-up for all), each from the same seeded initial
+weights; TF_CONFIG in the environment for `multiworker`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import numpy as np
 from tests.support.test_process import configure_tensorflow
 
 
-def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> dict[str, np.ndarray]:
-    """Returns `losses`, `replicas` and every weight (`w0`, `w1`, ...) after `steps` steps; `out` names the run."""
+def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> None:
     from training.config import TrainConfig
     from training.strategy import get_strategy
     from training.trainer import Trainer
@@ -33,18 +32,19 @@ def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> dict[s
     )  # fmt: skip
     trainer = Trainer(config, strategy=strategy)
     losses = [float(trainer._train_step(trainer.iterator)[0]) for _ in range(config.steps)]
-    return {
-        "losses": np.array(losses),
-        "replicas": np.array(strategy.num_replicas_in_sync),
+    np.savez(
+        out,
+        losses=np.array(losses),
+        replicas=strategy.num_replicas_in_sync,
         **{f"w{i}": v.numpy() for i, v in enumerate(trainer.model.weights)},
-    }
+    )
 
 
 def main(logical_cpus: int, corpus_dir: str, runs: list[str]) -> None:
     configure_tensorflow(logical_cpus)
     for run in runs:
         strategy_name, batch_size, out = run.split(":", 2)
-        np.savez(out, **train(strategy_name, int(batch_size), out, Path(corpus_dir)))
+        train(strategy_name, int(batch_size), out, Path(corpus_dir))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
-"""The same training under MirroredStrategy (in this process) and MultiWorkerMirroredStrategy (two processes) as on
-one device."""
+"""The same training under MirroredStrategy and MultiWorkerMirroredStrategy as on one device."""
 
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tests.training.distributed_worker import train
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 240
@@ -40,8 +37,8 @@ def finish(process: subprocess.Popen) -> None:
     assert process.returncode == 0, output[-3000:]
 
 
-def weights(result: dict[str, np.ndarray] | np.lib.npyio.NpzFile) -> list[np.ndarray]:
-    return [result[f"w{i}"] for i in range(len([k for k in result if k.startswith("w")]))]
+def weights(result: np.lib.npyio.NpzFile) -> list[np.ndarray]:
+    return [result[f"w{i}"] for i in range(len([k for k in result.files if k.startswith("w")]))]
 
 
 def free_ports(count: int) -> list[int]:
@@ -56,10 +53,10 @@ def free_ports(count: int) -> list[int]:
 
 @pytest.mark.slow
 def test_mirrored_over_two_cpus_equals_one_device(tone_corpus: dict[str, str], tmp_path: Path) -> None:
-    # In this process (two logical CPUs, tests/conftest.py): the single-device run, then the two-replica run.
-    corpus = Path(tone_corpus["root"])
-    single = train("default", 4, str(tmp_path / "one"), corpus)
-    mirrored = train("mirrored", 2, str(tmp_path / "two"), corpus)
+    # One process: the single-device run on one of the two logical CPUs, then the two-replica run.
+    runs = [f"default:4:{tmp_path / 'one.npz'}", f"mirrored:2:{tmp_path / 'two.npz'}"]
+    finish(run_worker(["2", tone_corpus["root"], *runs]))
+    single, mirrored = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
 
     assert int(single["replicas"]) == 1 and int(mirrored["replicas"]) == 2
     np.testing.assert_allclose(mirrored["losses"], single["losses"], rtol=1e-5)

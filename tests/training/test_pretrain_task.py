@@ -102,18 +102,40 @@ def test_gumbel_schedule_and_codevector_usage() -> None:
     assert float(codevector_usage(ids, valid, num_vars=4)) == pytest.approx(3 / 8)  # {0} ∪ {1, 2} of 8
 
 
+MIRRORED_SCRIPT = """
+import json, sys
+import tensorflow as tf
+from tests.support.test_process import configure_tensorflow
+configure_tensorflow(logical_cpus=2)
+from training.config import TrainConfig
+from training.pretrain_task import PretrainTask
+from training.trainer import Trainer
+config = TrainConfig.from_dict(json.loads(sys.argv[1]))
+trainer = Trainer(config, task=PretrainTask(config))
+result = trainer.train(progress=False)
+print("RESULT", json.dumps({"replicas": trainer.replicas, "loss": result.loss, **result.metrics}))
+"""
+
+
 @pytest.mark.slow
 def test_pretraining_under_mirrored_strategy_over_two_cpus(tone_corpus: dict[str, str], tmp_path: Path) -> None:
-    """The masked-frame count is all-reduced across replicas inside the step: it must run and stay finite.
+    """The masked-frame count is all-reduced across replicas inside the step: it must run and stay finite."""
+    import os
+    import subprocess
+    import sys
 
-    Two replicas over this process's two logical CPUs (tests/conftest.py).
-    """
     # (a distributed iterator cannot be checkpointed: the data position is not kept, as for CTC)
     config = pretrain_config(tone_corpus, tmp_path / "run", steps=2).to_dict() | {"strategy": "mirrored"}
     config["checkpoint_data_position"] = False
-    config = TrainConfig.from_dict(config)
-    trainer = Trainer(config, task=PretrainTask(config))
-    outcome = trainer.train(progress=False)
-    result = {"replicas": trainer.replicas, "loss": outcome.loss, **outcome.metrics}
+    config["bucket_boundaries_s"] = list(config["bucket_boundaries_s"])
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1])
     assert result["replicas"] == 2
     assert np.isfinite(result["loss"]) and 0 < result["masked_fraction"] < 1

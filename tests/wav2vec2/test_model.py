@@ -4,6 +4,7 @@ Keras round trips, clear errors, SpecAugment."""
 from __future__ import annotations
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -178,29 +179,38 @@ def test_keras_file_round_trip_keeps_the_config_and_the_function(tmp_path):
         assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config(), layer.name
 
 
-def fit_one_batch(strategy: tf.distribute.Strategy) -> np.ndarray:
-    """`[loss, *lm_head bias update]` of one SGD step of `fit` under `strategy`, from the same initial weights."""
-    inputs, labels, _ = padded_batch()
-    inputs = {name: np.concatenate([value, value[::-1]]) for name, value in inputs.items()}  # 6 rows: 3 per replica
-    dataset = tf.data.Dataset.from_tensors((inputs, np.concatenate([labels, labels[::-1]])))
+MIRRORED_FIT = """
+import sys
+import numpy as np, tensorflow as tf
+from tests.support.test_process import configure_tensorflow
+configure_tensorflow(logical_cpus=2)
+import keras
+from tests.wav2vec2.test_model import padded_batch, small_model
+inputs, labels, _ = padded_batch()
+inputs = {name: np.concatenate([value, value[::-1]]) for name, value in inputs.items()}  # 6 rows: 3 per replica
+dataset = tf.data.Dataset.from_tensors((inputs, np.concatenate([labels, labels[::-1]])))
+for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
     with strategy.scope():
         keras.utils.set_random_seed(0)
-        no_noise = dict(hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, final_dropout=0.0)
-        model = small_model(
-            vocab_size=8, layerdrop=0.0, apply_spec_augment=False, ctc_loss_reduction="mean", **no_noise
-        )
+        model = small_model(vocab_size=8, layerdrop=0.0, apply_spec_augment=False, ctc_loss_reduction="mean",
+                            hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, final_dropout=0.0)
         model.compile(keras.optimizers.SGD(1e-3))
     before = model.lm_head.bias.numpy().copy()
     loss = model.fit(dataset, epochs=1, verbose=0).history["loss"][0]
-    return np.array([loss, *(model.lm_head.bias.numpy() - before)])
+    print(loss, *(model.lm_head.bias.numpy() - before))
+"""
 
 
 @pytest.mark.slow
 def test_fit_under_two_replicas_gives_the_single_replica_loss_and_update():
-    """ "mean" reduction under MirroredStrategy: each replica's share is scaled as Keras scales its own losses.
+    """ "mean" reduction under MirroredStrategy: each replica's share is scaled as Keras scales its own losses."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    Two replicas over this process's two logical CPUs (tests/conftest.py).
-    """
-    single = fit_one_batch(tf.distribute.get_strategy())
-    mirrored = fit_one_batch(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", MIRRORED_FIT], cwd=root, capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    single, mirrored = (np.array(line.split(), float) for line in result.stdout.strip().splitlines()[-2:])
     np.testing.assert_allclose(mirrored, single, rtol=1e-4, atol=1e-7)
