@@ -39,10 +39,12 @@ fi
 ruff check .
 ruff format --check .
 # One worker more than the cores (at most 8): many tests wait on a process they started (`asr serve`, the TF
-# Serving stand-in, training workers), and the extra worker fills that core (2-core machine, idle, same code:
-# 3 workers 9:16 and 11:55 at 194 % CPU; 2 workers 10:26 and 11:35 at 167-178 %). Each worker's TensorFlow pools get its share of the cores (tests/conftest.py). A test file
-# stays on one worker (--dist loadfile), so its module fixtures (a bfloat16 export, a joined 5-minute file) are
-# built once. PYTEST_WORKERS overrides the count; `-n 0` (an argument) runs it in one process.
+# Serving stand-in, training workers), and the extra worker fills that core (2-core machine, idle: 3 workers
+# 9:44-11:18 for the same code, 2 workers 9:54). Each worker's TensorFlow pools get its share of the cores
+# (tests/conftest.py). A test file stays on one worker (--dist loadfile), so its module fixtures (a bfloat16
+# export, a joined 5-minute file) are built once; files go out in collection order (--no-loadscope-reorder),
+# which tests/conftest.py sorts slow files first so that no worker is left alone with a 40 s file at the end.
+# PYTEST_WORKERS overrides the count; `-n 0` (an argument) runs it in one process.
 cores=$(nproc)
 workers=${PYTEST_WORKERS:-$(( cores + 1 < 8 ? cores + 1 : 8 ))}
 python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"
