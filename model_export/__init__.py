@@ -11,8 +11,7 @@ The names below load their module on first use (PEP 562), as in `wav2vec2`: `mod
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from wav2vec2.lazy_exports import lazy_exports
 
 # Public name → the module that defines it.
 _EXPORTS = {
@@ -29,13 +28,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'model_export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

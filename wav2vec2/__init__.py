@@ -12,8 +12,7 @@ stay fast. `from wav2vec2 import X` works as with eager imports.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from wav2vec2.lazy_exports import lazy_exports
 
 # Public name → the module that defines it.
 _EXPORTS = {
@@ -45,13 +44,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'wav2vec2' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
