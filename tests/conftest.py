@@ -8,6 +8,7 @@ tests' shared helpers are imported as `tests.support...`, `tests.training.synthe
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import pytest
 
@@ -54,9 +55,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     by default xdist sends the files with the most tests first, which put the few-test, slow training and
     long-audio files last and left one worker running alone for the last minute.
     """
-    slow_per_file: dict[str, int] = {}
-    for item in items:
-        slow_per_file.setdefault(item.path, 0)
-        slow_per_file[item.path] += item.get_closest_marker("slow") is not None
-    file_rank = {path: rank for rank, path in enumerate(sorted(slow_per_file, key=lambda p: -slow_per_file[p]))}
-    items.sort(key=lambda item: file_rank[item.path])
+    slow_per_file = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    # A stable sort: files with as many slow tests keep their collection order, and each file's items stay together.
+    items.sort(key=lambda item: -slow_per_file[item.path])

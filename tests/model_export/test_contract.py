@@ -13,7 +13,7 @@ def test_finding_the_bundled_model_does_not_start_tensorflow() -> None:
     # export-once.sh's "default" path: the gateway's settings, the contract's rule for the version directory.
     script = """
 import sys
-from model_export.contract import SERVING_SIGNATURE, resolve_version_dir
+from model_export.contract import resolve_version_dir
 from model_export.errors import ExportError
 from service.core.config import Settings
 print(resolve_version_dir(Settings().model_path).version, "tensorflow" in sys.modules)
