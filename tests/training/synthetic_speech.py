@@ -25,9 +25,12 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate_hz: int = SAMPLE_RATE_H
 # A 7-token vocabulary: CTC blank/pad, the specials, the word delimiter and two letters.
 TINY_VOCAB = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4, "A": 5, "B": 6}
 LETTER_TONES_HZ = {"A": 400.0, "B": 1200.0, " ": 0.0}
+# Three conv blocks with wav2vec 2.0's total stride (320 samples a frame) and one transformer layer: these tests
+# check training mechanics, whose cost here is TensorFlow tracing the graph, which grows with the number of layers.
 TINY_MODEL = {
-    "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
-    "conv_dim": [32] * 7, "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4,
+    "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+    "conv_dim": [32] * 3, "conv_kernel": [10, 8, 4], "conv_stride": [5, 8, 8],
+    "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4,
     "hidden_dropout": 0.0, "activation_dropout": 0.0, "attention_dropout": 0.0, "feat_proj_dropout": 0.0,
     "final_dropout": 0.0, "layerdrop": 0.0, "mask_time_prob": 0.0,
 }  # fmt: skip
