@@ -122,7 +122,7 @@ def fit_ready_model() -> Wav2Vec2ForCTC:
     """A small model without dropout, LayerDrop or SpecAugment, so a training step's loss is deterministic."""
     keras.utils.set_random_seed(0)
     no_noise = dict(hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, final_dropout=0.0,
-                    layerdrop=0.0, apply_spec_augment=False, vocab_size=8)  # fmt: skip
+                    layerdrop=0.0, apply_spec_augment=False, vocab_size=8, num_hidden_layers=1)  # fmt: skip
     return small_model(**no_noise)
 
 
@@ -149,7 +149,7 @@ def test_fit_on_a_padded_batch_is_the_sum_of_each_utterance_alone_and_learns():
     history = model.fit(dataset.repeat(), epochs=8, steps_per_epoch=1, verbose=0).history["loss"]
 
     assert history[0] == pytest.approx(sum(alone), rel=1e-5)  # the first step's loss, before any update
-    assert history[-1] < 0.7 * history[0]  # it learns: 948 → 540 measured
+    assert history[-1] < 0.7 * history[0]  # it learns: 1789 → 380 measured
 
 
 def test_the_models_own_loss_refuses_labels_padded_with_the_blank_id():
@@ -192,8 +192,9 @@ dataset = tf.data.Dataset.from_tensors((inputs, np.concatenate([labels, labels[:
 for strategy in (tf.distribute.get_strategy(), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
     with strategy.scope():
         keras.utils.set_random_seed(0)
-        model = small_model(vocab_size=8, layerdrop=0.0, apply_spec_augment=False, ctc_loss_reduction="mean",
-                            hidden_dropout=0.0, activation_dropout=0.0, attention_dropout=0.0, final_dropout=0.0)
+        model = small_model(vocab_size=8, num_hidden_layers=1, layerdrop=0.0, apply_spec_augment=False,
+                            ctc_loss_reduction="mean", hidden_dropout=0.0, activation_dropout=0.0,
+                            attention_dropout=0.0, final_dropout=0.0)
         model.compile(keras.optimizers.SGD(1e-3))
     before = model.lm_head.bias.numpy().copy()
     loss = model.fit(dataset, epochs=1, verbose=0).history["loss"][0]
