@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-# How a PyTorch tensor becomes a Keras weight (and back):
+# How a PyTorch tensor becomes a Keras weight, and back: (to Keras, to PyTorch) for each transform name.
 #   "copy"   same layout (biases, norms, masked_spec_embed)
 #   "linear" torch Linear (out, in)            ↔ Keras Dense (in, out)
 #   "conv"   torch Conv1d (out, in, k)         ↔ Keras Conv1D (k, in, out)
 #   "pos_g"  torch weight_norm g (1, 1, k)     ↔ ours (k,)
-TRANSFORMS = ("copy", "linear", "conv", "pos_g")
+LAYOUT_CHANGES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "copy": (lambda array: array, lambda array: array),
+    "linear": (np.transpose, np.transpose),
+    "conv": (lambda array: np.transpose(array, (2, 1, 0)), lambda array: np.transpose(array, (2, 1, 0))),
+    "pos_g": (lambda array: array.reshape(-1), lambda array: array.reshape(1, 1, -1)),
+}
+TRANSFORMS = tuple(LAYOUT_CHANGES)
 
 
 @dataclass(frozen=True)
@@ -25,28 +31,18 @@ class WeightEntry:
     optional: bool = False
 
 
+def _layout_change(transform: str, direction: int) -> Callable[[np.ndarray], np.ndarray]:
+    if transform not in LAYOUT_CHANGES:
+        raise ValueError(f"unknown transform {transform!r}; expected one of {TRANSFORMS}")
+    return LAYOUT_CHANGES[transform][direction]
+
+
 def to_keras(array: np.ndarray, transform: str) -> np.ndarray:
-    if transform == "copy":
-        return array
-    if transform == "linear":
-        return array.T
-    if transform == "conv":
-        return np.transpose(array, (2, 1, 0))
-    if transform == "pos_g":
-        return array.reshape(-1)
-    raise ValueError(f"unknown transform {transform!r}; expected one of {TRANSFORMS}")
+    return _layout_change(transform, 0)(array)
 
 
 def to_torch_layout(array: np.ndarray, transform: str) -> np.ndarray:
-    if transform == "copy":
-        return array
-    if transform == "linear":
-        return array.T
-    if transform == "conv":
-        return np.transpose(array, (2, 1, 0))
-    if transform == "pos_g":
-        return array.reshape(1, 1, -1)
-    raise ValueError(f"unknown transform {transform!r}; expected one of {TRANSFORMS}")
+    return _layout_change(transform, 1)(array)
 
 
 def _dense(prefix: str, layer: keras.layers.Dense) -> Iterator[WeightEntry]:
