@@ -105,6 +105,11 @@ class Wav2Vec2ForPreTraining(keras.Model):
         """Sets the Gumbel-softmax temperature used in training (annealed from 2 to 0.5 in the paper)."""
         self.quantizer.temperature.assign(tf.cast(temperature, self.quantizer.temperature.dtype))
 
+    def build(self, input_shape: Any = None) -> None:
+        """Creates every weight by running the shortest input that gives one frame (as Wav2Vec2ForCTC.build):
+        Keras' default build, on a model whose layers it cannot build, would mark it built and warn."""
+        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+
     def build_weights(self) -> Wav2Vec2ForPreTraining:
         """Creates every weight by calling the model once on the shortest input that gives one frame."""
         if not self.built or not self.weights:
