@@ -135,7 +135,7 @@ class CTCLoss(keras.losses.Loss):
             ctc_loss = functools.partial(dense_ctc_loss, self.blank_id)
         losses = ctc_loss(dense_labels, logits, label_length, logit_length)
         # TF returns a large finite number where no alignment exists; PyTorch returns inf.
-        feasible = ctc_min_frames(labels) <= tf.cast(logit_length, tf.int32)
+        feasible = ctc_min_frames(labels) <= logit_length
         impossible_value = 0.0 if self.zero_infinity else float("inf")
         losses = tf.where(feasible, losses, tf.fill(tf.shape(losses), impossible_value))
         if self.reduction_mode == "mean":
