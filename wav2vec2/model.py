@@ -226,9 +226,12 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
         )
 
     def build_weights(self) -> Wav2Vec2ForCTC:
-        """Creates every weight by calling the model once on the shortest input that gives one frame."""
+        """Creates every weight (`build`: one call on the shortest input that gives one frame); returns the model.
+
+        `build` directly: a first `__call__` would run `build`, then the model once more.
+        """
         if not self.built or not self.weights:
-            self(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+            self.build()
         return self
 
     def freeze_feature_extractor(self) -> None:

@@ -111,9 +111,12 @@ class Wav2Vec2ForPreTraining(keras.Model):
         self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
 
     def build_weights(self) -> Wav2Vec2ForPreTraining:
-        """Creates every weight by calling the model once on the shortest input that gives one frame."""
+        """Creates every weight (`build`: one call on the shortest input that gives one frame); returns the model.
+
+        `build` directly: a first `__call__` would run `build`, then the model once more.
+        """
         if not self.built or not self.weights:
-            self(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+            self.build()
         return self
 
     def output_lengths(self, audio_length: tf.Tensor) -> tf.Tensor:
