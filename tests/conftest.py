@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
+
+from tests.support.tiny_models import tiny_checkpoint
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -58,3 +61,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     slow_per_file = Counter(item.path for item in items if item.get_closest_marker("slow"))
     # A stable sort: files with as many slow tests keep their collection order, and each file's items stay together.
     items.sort(key=lambda item: -slow_per_file[item.path])
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random model and the base-960h processor, written by `save_pretrained` (HF layout)."""
+    return tiny_checkpoint(tmp_path_factory)

@@ -1,4 +1,4 @@
-"""Fixtures of the `asr` tests: a tiny random checkpoint in HF layout and its TF Serving export, built once a run."""
+"""Fixtures of the `asr` tests: the tiny checkpoint's TF Serving export (checkpoint: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tiny_models import tiny_checkpoint, tiny_export
-
-
-@pytest.fixture(scope="session")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random model and the base-960h processor, written by `save_pretrained` (HF layout)."""
-    return tiny_checkpoint(tmp_path_factory)
+from tests.support.tiny_models import tiny_export
 
 
 @pytest.fixture(scope="session")

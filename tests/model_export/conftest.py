@@ -60,12 +60,6 @@ def exported_layer(tmp_path_factory: pytest.TempPathFactory) -> Exported:
 
 
 @pytest.fixture(scope="session")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random model and the base-960h processor, written by `save_pretrained` (HF layout)."""
-    return tiny_checkpoint(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
 def speech() -> list[np.ndarray]:
     """Three real 8 kHz recordings of spoken digits (different speakers and lengths)."""
     names = ("7_jackson_32.wav", "3_george_4.wav", "0_lucas_12.wav")
