@@ -40,7 +40,7 @@ ruff check .
 ruff format --check .
 # One worker more than the cores (at most 8): many tests wait on a process they started (`asr serve`, the TF
 # Serving stand-in, training workers), and the extra worker fills that core (2-core machine, idle: 3 workers
-# 8:00-8:44 on 2026-12-02; 2 workers were no faster). Each worker's TensorFlow pools get its share of the cores
+# 7:08-8:44 on 2026-12-02; 2 workers were no faster). Each worker's TensorFlow pools get its share of the cores
 # (tests/conftest.py). A test file stays on one worker (--dist loadfile), so its module fixtures (a bfloat16
 # export, a joined 5-minute file) are built once; files go out in collection order (--no-loadscope-reorder),
 # which tests/conftest.py sorts slow files first so that no worker is left alone with a 40 s file at the end.
