@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.errors import CommandError
-from cli.settings import add_model_arguments, add_thread_arguments, check_model_folders, settings_from_flags
+from cli.settings import add_model_arguments, add_thread_arguments, locate_model, settings_from_flags, use_model
 from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 EPILOG = """examples:
   asr serve                                   # the bundled demo model, in-process, on 127.0.0.1:8000
   asr serve --model exports/wav2vec2 --port 8080
+  asr serve --model facebook/wav2vec2-base-960h   # a Hub id: downloaded and exported once, then reused
   asr serve --tfserving localhost:8500 --model-name wav2vec2
   asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
   asr serve --batch-max-size 1 --intra-op-threads 2 --inter-op-threads 1   # a 2-CPU container
@@ -27,7 +28,7 @@ EPILOG = """examples:
   curl -F file=@speech.wav http://127.0.0.1:8000/v1/transcribe
   open http://127.0.0.1:8000/             # the page: upload or record, transcript with word timings
 
-Every option also comes from an ASR_* environment variable (ASR_MODEL_PATH, ASR_TFSERVING_ADDRESS,
+Every option also comes from an ASR_* environment variable (ASR_MODEL, ASR_MODEL_CACHE_DIR, ASR_TFSERVING_ADDRESS,
 ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ASR_INTRA_OP_THREADS, ...); see docs/service.md.
 """
 
@@ -42,8 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_arguments(
         parser,
-        model_help="SavedModel dir (NAME/ or NAME/VERSION/); with --tfserving, the one TF Serving serves "
-        "(its vocabulary and LM are read here); default: bundled",
+        model_help="SavedModel dir (NAME/ or NAME/VERSION/), HF checkpoint dir or Hugging Face Hub id (exported "
+        "once into ASR_MODEL_CACHE_DIR); with --tfserving, the one TF Serving serves (its vocabulary and LM are "
+        "read here); default: bundled",
         model_name_help="model name in TF Serving and in responses",
     )
     parser.add_argument("--host", help="bind address (default 127.0.0.1; set ASR_API_KEYS before opening it wider)")
@@ -65,20 +67,21 @@ def run(args: argparse.Namespace) -> int:
         batch_max_wait_ms=args.batch_max_wait_ms,
     )
     with bind_socket(settings.host, settings.port) as listening_socket:
+        from service.logs import configure_logging
+
+        configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
+        model = locate_model(settings, model_flag_given=args.model is not None)  # a Hub id is fetched here
         load_tensorflow(args.verbose)
-        serve(settings, args, listening_socket)
+        serve(use_model(settings, model), listening_socket)
     return 0
 
 
-def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket.socket) -> None:
-    """Checks the model and LM folders, then runs the gateway on `listening_socket` until interrupted."""
+def serve(settings: Settings, listening_socket: socket.socket) -> None:
+    """Runs the gateway on `listening_socket` until interrupted."""
     import uvicorn
 
     from service import create_app
-    from service.logs import configure_logging
 
-    configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    check_model_folders(settings, model_flag_given=args.model is not None)
     warning = exposure_warning(settings)
     if warning:
         print(f"asr serve: warning: {warning}", file=sys.stderr)

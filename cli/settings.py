@@ -15,12 +15,13 @@ from cli.errors import CommandError, input_errors
 from cli.lm import add_decoding_arguments, decoding_settings
 
 if TYPE_CHECKING:
+    from model_export.export_cache import ServedModel
     from service.core.config import Settings
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, model_name_help: str) -> None:
     """Adds the flags that choose the model and its decoding: --model, --tfserving, --model-name, --lm/--no-lm."""
-    parser.add_argument("--model", type=Path, help=model_help)
+    parser.add_argument("--model", type=Path, metavar="PATH_OR_HUB_ID", help=model_help)
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help=model_name_help)
     add_decoding_arguments(parser)
@@ -54,7 +55,34 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
         return Settings(**given, **decoding_settings(args))
 
 
-def check_model_folders(settings: Settings, model_flag_given: bool) -> None:
+def locate_model(settings: Settings, model_flag_given: bool) -> ServedModel:
+    """Returns the model the settings name, its checkpoint downloaded if it is a Hub id; no TensorFlow yet.
+
+    A wrong path or Hub id, or an offline machine without the files, is a `CommandError` before anything slow.
+    """
+    from model_export.errors import ExportError
+    from model_export.export_cache import locate
+
+    try:
+        return locate(settings.model_path, settings.model_cache_dir)
+    except ExportError as error:
+        hint = "" if model_flag_given else " (the bundled demo model is missing: pass --model or set ASR_MODEL)"
+        raise CommandError(f"{error}{hint}") from error
+
+
+def use_model(settings: Settings, model: ServedModel) -> Settings:
+    """Exports `model` into the cache if it is a checkpoint not exported yet, checks its folders and LM, and
+    returns the settings pointing at its SavedModel."""
+    from model_export.errors import ExportError
+    from model_export.export_cache import export_if_needed
+
+    with input_errors(ExportError):
+        settings = settings.model_copy(update={"model_path": export_if_needed(model)})
+    check_model_folders(settings)
+    return settings
+
+
+def check_model_folders(settings: Settings) -> None:
     """Raises `CommandError` when the model directory or the LM folder the settings name cannot be used."""
     from ctc_decoding import LanguageModelError, read_decoder_config
     from model_export.contract import resolve_version_dir
@@ -62,11 +90,8 @@ def check_model_folders(settings: Settings, model_flag_given: bool) -> None:
     from service.decoding import language_model_path
 
     # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
-    try:
+    with input_errors(ExportError):
         model_dir = resolve_version_dir(settings.model_path)
-    except ExportError as error:
-        hint = "" if model_flag_given else " (the bundled demo model is missing: pass --model or set ASR_MODEL_PATH)"
-        raise CommandError(f"{error}{hint}") from error
     lm_dir = language_model_path(settings, model_dir)
     if lm_dir is not None:
         with input_errors(LanguageModelError):

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from cli.errors import input_errors
-from cli.settings import add_model_arguments, add_thread_arguments, check_model_folders, settings_from_flags
+from cli.settings import add_model_arguments, add_thread_arguments, locate_model, settings_from_flags, use_model
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--uri", default="tcp://0.0.0.0:10300", help="tcp://HOST:PORT, unix://PATH or stdio://")
     add_model_arguments(
         parser,
-        model_help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled",
+        model_help="SavedModel dir (NAME/ or NAME/VERSION/), HF checkpoint dir or Hugging Face Hub id (exported "
+        "once into ASR_MODEL_CACHE_DIR); default: bundled",
         model_name_help="model name in TF Serving and in Wyoming's info",
     )
     parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from service.wyoming import serve_wyoming
 
     settings = settings_from_flags(args, language=args.language)
-    check_model_folders(settings, model_flag_given=args.model is not None)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
+    settings = use_model(settings, locate_model(settings, model_flag_given=args.model is not None))
     try:
         with input_errors(ModelLoadError):
             asyncio.run(serve_wyoming(settings, args.uri))

@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model_export.export_cache import default_cache_dir
 from wav2vec2 import SAMPLE_RATE_HZ
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
@@ -31,13 +32,23 @@ LANGUAGE_CODES = {
 class Settings(BaseSettings):
     """Everything the gateway can be told; each field is read from `ASR_<FIELD>` (e.g. `ASR_MODEL_PATH`)."""
 
-    model_config = SettingsConfigDict(env_prefix="ASR_", frozen=True, protected_namespaces=())
+    # populate_by_name: `Settings(model_path=...)` in code and tests, while the environment may say ASR_MODEL.
+    model_config = SettingsConfigDict(env_prefix="ASR_", frozen=True, protected_namespaces=(), populate_by_name=True)
 
     model_path: Path = Field(
         BUNDLED_MODEL_PATH,
-        description="The SavedModel: a version dir (with saved_model.pb) or a TF Serving model dir holding numbered "
-        "versions (the highest is used). The embedded backend runs it; with TF Serving the gateway reads only its "
-        "assets (vocabulary, frame rate, language model), so point it at the directory TF Serving serves.",
+        validation_alias=AliasChoices("ASR_MODEL", "ASR_MODEL_PATH", "model_path"),
+        description="The model (`ASR_MODEL` or `ASR_MODEL_PATH`): a SavedModel, i.e. a version dir (with "
+        "saved_model.pb) or a TF Serving model dir holding numbered versions (the highest is used); or an HF "
+        "checkpoint folder or Hugging Face Hub id (e.g. facebook/wav2vec2-base-960h), downloaded and exported once "
+        "into ASR_MODEL_CACHE_DIR. The embedded backend runs it; with TF Serving the gateway reads only its assets "
+        "(vocabulary, frame rate, language model), so point it at the directory TF Serving serves.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="Where a checkpoint or Hub id given as the model is exported to, once; later starts reuse it. "
+        "Default `$XDG_CACHE_HOME/wav2vec2-asr/exports` (`~/.cache/...`); with a read-only root file system, a "
+        "mounted volume.",
     )
     tfserving_address: str | None = Field(
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."

@@ -34,6 +34,9 @@ def test_a_port_in_use_fails_at_once_before_tensorflow_and_the_model_load(tmp_pa
 
 def test_serve_without_a_model_exits_with_a_clear_message(tmp_path, capsys):
     assert main(["serve", "--port", "0", "--model", str(tmp_path / "missing")]) == 2
+    assert "missing: not a folder, and not a Hugging Face Hub id (OWNER/NAME)" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["serve", "--port", "0", "--model", str(tmp_path / "empty")]) == 2
     assert "no SavedModel at" in capsys.readouterr().err
 
 
