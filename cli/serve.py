@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.errors import CommandError
-from cli.settings import add_model_arguments, add_thread_arguments, locate_model, settings_from_flags, use_model
+from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
 from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
@@ -70,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
         from service.logs import configure_logging
 
         configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-        model = locate_model(settings, model_flag_given=args.model is not None)  # a Hub id is fetched here
+        located = locate_models(settings, model_flag_given=args.model is not None)  # Hub ids are fetched here
         load_tensorflow(args.verbose)
-        serve(use_model(settings, model), listening_socket)
+        serve(use_models(settings, located), listening_socket)
     return 0
 
 

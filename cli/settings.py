@@ -15,13 +15,24 @@ from cli.errors import CommandError, input_errors
 from cli.lm import add_decoding_arguments, decoding_settings
 
 if TYPE_CHECKING:
-    from model_export.export_cache import ServedModel
+    from model_export.export_cache import LocatedModel
     from service.core.config import Settings
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, model_name_help: str) -> None:
     """Adds the flags that choose the model and its decoding: --model, --tfserving, --model-name, --lm/--no-lm."""
-    parser.add_argument("--model", type=Path, metavar="PATH_OR_HUB_ID", help=model_help)
+    parser.add_argument(
+        "--model",
+        action="append",
+        metavar="[NAME=]PATH_OR_HUB_ID",
+        help=f"{model_help}. Repeat it as NAME=PATH_OR_HUB_ID to serve several models; the first is the default",
+    )
+    parser.add_argument(
+        "--models-file",
+        type=Path,
+        metavar="FILE",
+        help='JSON of more models by name, as ASR_MODELS: {"de": "/models/de", "en2": {"path": ..., "decoder": ...}}',
+    )
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
     parser.add_argument("--model-name", help=model_name_help)
     add_decoding_arguments(parser)
@@ -47,7 +58,7 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
 
     from service.core.config import Settings
 
-    flags |= {"model_path": args.model, "tfserving_address": args.tfserving, "model_name": args.model_name}
+    flags |= {"tfserving_address": args.tfserving, "model_name": args.model_name} | _model_flags(args)
     for name in ("intra_op_threads", "inter_op_threads"):  # the commands that add_thread_arguments
         flags.setdefault(name, getattr(args, name, None))
     given = {name: value for name, value in flags.items() if value is not None}
@@ -55,30 +66,73 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
         return Settings(**given, **decoding_settings(args))
 
 
-def locate_model(settings: Settings, model_flag_given: bool) -> ServedModel:
-    """Returns the model the settings name, its checkpoint downloaded if it is a Hub id; no TensorFlow yet.
+def _model_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings `--model` (repeated, `[NAME=]PATH_OR_HUB_ID`) and `--models-file` give: the default model's
+    path and name, and the other models by name."""
+    import json
+
+    entries = [_named(entry) for entry in args.model or []]
+    models: dict[str, Any] = {}
+    if args.models_file is not None:
+        try:
+            models = json.loads(args.models_file.read_text())
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot read the models file {args.models_file}: {error}") from error
+        if not isinstance(models, dict):
+            raise CommandError(f"{args.models_file} must hold a JSON object of model name -> path or spec")
+    flags: dict[str, Any] = {}
+    if entries:
+        (name, path), *others = entries
+        flags |= {"model_path": Path(path), "model_name": args.model_name or name}
+        for other_name, other_path in others:
+            if other_name is None:
+                raise CommandError(f"--model {other_path}: name each model after the first: --model NAME={other_path}")
+            if other_name in models:
+                raise CommandError(f"two models are named {other_name!r}")
+            models[other_name] = other_path
+    return flags | ({"models": models} if models else {})
+
+
+def _named(entry: str) -> tuple[str | None, str]:
+    """Splits `NAME=PATH` (a name has no `/`); a plain path or Hub id has no name."""
+    name, equals, path = entry.partition("=")
+    if equals and name and "/" not in name:
+        return name, path
+    return None, entry
+
+
+def locate_models(settings: Settings, model_flag_given: bool) -> dict[str, LocatedModel]:
+    """Returns each served model by name, a Hub id's checkpoint downloaded; no TensorFlow yet.
 
     A wrong path or Hub id, or an offline machine without the files, is a `CommandError` before anything slow.
     """
     from model_export.errors import ExportError
     from model_export.export_cache import locate
 
-    try:
-        return locate(settings.model_path, settings.model_cache_dir)
-    except ExportError as error:
-        hint = "" if model_flag_given else " (the bundled demo model is missing: pass --model or set ASR_MODEL)"
-        raise CommandError(f"{error}{hint}") from error
+    located = {}
+    for name in settings.model_names():
+        try:
+            located[name] = locate(settings.for_model(name).model_path, settings.model_cache_dir)
+        except ExportError as error:
+            bundled = name == settings.model_name and not model_flag_given
+            hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL)" if bundled else ""
+            raise CommandError(f"model {name!r}: {error}{hint}") from error
+    return located
 
 
-def use_model(settings: Settings, model: ServedModel) -> Settings:
-    """Exports `model` into the cache if it is a checkpoint not exported yet, checks its folders and LM, and
-    returns the settings pointing at its SavedModel."""
+def use_models(settings: Settings, located: dict[str, LocatedModel]) -> Settings:
+    """Exports each located checkpoint not exported yet into the cache, checks every model's folders and LM,
+    and returns the settings pointing at their SavedModels."""
     from model_export.errors import ExportError
     from model_export.export_cache import export_if_needed
 
     with input_errors(ExportError):
-        settings = settings.model_copy(update={"model_path": export_if_needed(model)})
-    check_model_folders(settings)
+        saved_model_dirs = {name: export_if_needed(model) for name, model in located.items()}
+    default_dir = saved_model_dirs.pop(settings.model_name)
+    models = {name: spec.model_copy(update={"path": saved_model_dirs[name]}) for name, spec in settings.models.items()}
+    settings = settings.model_copy(update={"model_path": default_dir, "models": models})
+    for name in settings.model_names():
+        check_model_folders(settings.for_model(name))
     return settings
 
 

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from cli.errors import input_errors
-from cli.settings import add_model_arguments, add_thread_arguments, locate_model, settings_from_flags, use_model
+from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    settings = use_model(settings, locate_model(settings, model_flag_given=args.model is not None))
+    settings = use_models(settings, locate_models(settings, model_flag_given=args.model is not None))
     try:
         with input_errors(ModelLoadError):
             asyncio.run(serve_wyoming(settings, args.uri))

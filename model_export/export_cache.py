@@ -34,7 +34,7 @@ def default_cache_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class ServedModel:
+class LocatedModel:
     """Where a model reference leads: a SavedModel ready to load, or a checkpoint to export there first."""
 
     reference: str
@@ -46,7 +46,7 @@ class ServedModel:
         return self.checkpoint_dir is not None
 
 
-def locate(reference: str | Path, cache_dir: Path) -> ServedModel:
+def locate(reference: str | Path, cache_dir: Path) -> LocatedModel:
     """Returns the SavedModel `reference` names, downloading a Hub id's checkpoint if it is not cached.
 
     Raises `ExportError` naming what was tried when `reference` is none of a SavedModel, a checkpoint folder
@@ -60,7 +60,7 @@ def locate(reference: str | Path, cache_dir: Path) -> ServedModel:
         if (path / "config.json").is_file():  # an HF checkpoint (`save_pretrained` or a Hub snapshot)
             return _cached(text, path, cache_dir)
         resolve_version_dir(path)  # a SavedModel, or an ExportError that says what a SavedModel folder holds
-        return ServedModel(text, path)
+        return LocatedModel(text, path)
     if not _looks_like_hub_id(text):
         raise ExportError(f"no model at {path}: not a folder, and not a Hugging Face Hub id (OWNER/NAME)")
     try:
@@ -70,7 +70,7 @@ def locate(reference: str | Path, cache_dir: Path) -> ServedModel:
     return _cached(text, checkpoint_dir, cache_dir)
 
 
-def export_if_needed(model: ServedModel) -> Path:
+def export_if_needed(model: LocatedModel) -> Path:
     """Exports `model`'s checkpoint into its cache folder if it is not there yet; returns the SavedModel dir."""
     if not model.needs_export or (model.saved_model_dir / str(CACHED_VERSION)).is_dir():
         return model.saved_model_dir
@@ -89,12 +89,12 @@ def export_if_needed(model: ServedModel) -> Path:
     return model.saved_model_dir
 
 
-def _cached(reference: str, checkpoint_dir: Path, cache_dir: Path) -> ServedModel:
+def _cached(reference: str, checkpoint_dir: Path, cache_dir: Path) -> LocatedModel:
     saved_model_dir = Path(cache_dir).expanduser() / _slug(reference) / _fingerprint(checkpoint_dir)
     if (saved_model_dir / str(CACHED_VERSION)).is_dir():
         logger.info("using the export of %s cached at %s", reference, saved_model_dir)
-        return ServedModel(reference, saved_model_dir)
-    return ServedModel(reference, saved_model_dir, checkpoint_dir)
+        return LocatedModel(reference, saved_model_dir)
+    return LocatedModel(reference, saved_model_dir, checkpoint_dir)
 
 
 def _fingerprint(checkpoint_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""Build the gateway's FastAPI app: `create_app(settings)`; the model is loaded in its lifespan."""
+"""Build the gateway's FastAPI app: `create_app(settings)`; the models are loaded in its lifespan."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from service.api.auth import ApiKeys, require_api_key
 from service.api.errors import install_error_handlers
 from service.api.query_params import reject_unknown_query_params
 from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
-from service.backends import build_backend
 from service.core.config import Settings, get_settings
 from service.metrics import Metrics
+from service.model_registry import ModelRegistry
 from service.request_metrics import RequestMetricsMiddleware
 from service.streaming.limits import StreamSlots
 from service.upload_limit import UploadLimitMiddleware
@@ -38,15 +38,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend = build_backend(settings, on_batch=app_metrics.batch_size.observe)
-        await backend.start()  # a missing or broken model stops startup here, with ModelLoadError
-        app.state.backend = backend
-        app.state.model_loaded_at = int(time.time())  # OpenAI's `created` of the model in /v1/models
-        app_metrics.track_queue_depth(lambda: backend.queue_depth)
+        models = ModelRegistry.from_settings(settings, on_batch=app_metrics.batch_size.observe)
+        await models.start()  # a missing or broken model stops startup here, with ModelLoadError
+        app.state.models = models
+        app.state.model_loaded_at = int(time.time())  # OpenAI's `created` of the models in /v1/models
+        app_metrics.track_queue_depth(lambda: models.queue_depth)
         try:
             yield
         finally:
-            await backend.close()
+            await models.close()
 
     # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from the installed package, not from a CDN.
     app = FastAPIOffline(

@@ -81,6 +81,7 @@ CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], 
     AudioError: 4400,
     TranscriptionError: 4400,  # e.g. `decoder: lm` where no language model is configured
     UnauthorizedError: 4401,
+    ModelNotFoundError: 4404,
     StreamIdleError: 4408,
     StreamDurationError: 4413,
     StreamTooFastError: 4429,

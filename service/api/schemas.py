@@ -84,11 +84,10 @@ class ListedModel(ModelCard):
 
 
 class ModelList(BaseModel):
-    """OpenAI's list shape; `models` is the same list under the name this API used before (kept for old clients)."""
+    """OpenAI's list shape: every served model, the default first."""
 
     object: Literal["list"] = "list"
     data: list[ListedModel]
-    models: list[ListedModel] = Field(description="Deprecated: the same list as `data`.")
 
 
 class ErrorDetail(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model_export.export_cache import default_cache_dir
@@ -27,6 +28,24 @@ LANGUAGE_CODES = {
     "english": "en", "german": "de", "french": "fr", "spanish": "es", "italian": "it", "dutch": "nl",
     "portuguese": "pt", "polish": "pl", "russian": "ru", "chinese": "zh", "japanese": "ja",
 }  # fmt: skip
+
+
+# A model's name as the doors take it (OpenAI's `model`, `?model=`, the WebSocket config, Wyoming's `name`) and
+# as TF Serving's model_spec.name and a directory name take it.
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+DecoderSetting = Literal["auto", "greedy", "lm"]
+
+
+class ModelSpec(BaseModel):
+    """One more model behind the gateway (`ASR_MODELS`, `--model NAME=PATH_OR_ID`): where it is and what differs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path = Field(description="SavedModel dir, HF checkpoint folder or Hub id, as ASR_MODEL takes.")
+    language: str | None = Field(None, description="Its language (default: ASR_LANGUAGE).")
+    lm_path: Path | None = Field(None, description="An LM folder instead of the one in its assets.extra/lm/.")
+    decoder: DecoderSetting | None = Field(None, description="Its default decoder (default: ASR_DECODER).")
 
 
 class Settings(BaseSettings):
@@ -53,13 +72,24 @@ class Settings(BaseSettings):
     tfserving_address: str | None = Field(
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
-    model_name: str = Field("wav2vec2", description="Model name in TF Serving (model_spec.name).")
+    model_name: str = Field(
+        "wav2vec2",
+        pattern=MODEL_NAME_PATTERN,
+        description="The default model's name: in responses, in TF Serving (model_spec.name), and what requests "
+        "name to choose it.",
+    )
+    models: dict[str, ModelSpec] = Field(
+        {},
+        description="More models behind the same gateway, by name, beside the default one (ASR_MODEL, "
+        'ASR_MODEL_NAME): JSON such as `{"de": "/models/de", "en-v2": {"path": "org/model", "decoder": '
+        '"greedy"}}` (a path or Hub id, or a ModelSpec). A request names one (`model`); none names the default.',
+    )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
     language: str = Field(
         "english", description="The language the model transcribes, as `verbose_json` names it (OpenAI's style)."
     )
 
-    decoder: Literal["auto", "greedy", "lm"] = Field(
+    decoder: DecoderSetting = Field(
         "auto",
         description="How logits become words (docs/transcripts.md): `greedy` CTC, `lm` lexicon beam search with the "
         "language model (an error if there is none), or `auto`: `lm` when a language model is configured "
@@ -186,6 +216,43 @@ class Settings(BaseSettings):
     @property
     def max_duration_s(self) -> float:
         return self.max_duration_h * 3600.0
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _paths_as_specs(cls, value: object) -> object:
+        """A bare path or Hub id stands for `{"path": ...}`."""
+        if isinstance(value, dict):
+            return {name: {"path": spec} if isinstance(spec, str | Path) else spec for name, spec in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_distinct(self) -> Settings:
+        for name in self.models:
+            if not re.match(MODEL_NAME_PATTERN, name):
+                raise ValueError(f"model name {name!r} must be letters, digits, '.', '_' or '-' (no '/')")
+        if self.model_name in self.models:
+            raise ValueError(f"{self.model_name!r} names the default model (ASR_MODEL_NAME) and one of ASR_MODELS")
+        return self
+
+    def model_names(self) -> list[str]:
+        """The served models' names, the default first."""
+        return [self.model_name, *self.models]
+
+    def for_model(self, name: str) -> Settings:
+        """The settings one model's backend runs with: these, with the model's own path, name, LM and decoder."""
+        if name == self.model_name:
+            return self
+        spec = self.models[name]
+        return self.model_copy(
+            update={
+                "model_path": spec.path,
+                "model_name": name,
+                "language": spec.language or self.language,
+                "lm_path": spec.lm_path,
+                "decoder": spec.decoder or self.decoder,
+                "models": {},
+            }
+        )
 
     @field_validator("api_keys", "cors_allow_origins", mode="before")
     @classmethod

@@ -26,7 +26,8 @@ class StreamConfig(BaseModel):
     encoding: Encoding = Field("pcm_s16le", description="`pcm_s16le` (16-bit ints) or `f32le` (32-bit floats).")
     channels: int = Field(1, ge=1, le=8, description="Interleaved channels; they are averaged to mono.")
     api_key: str | None = Field(None, description="Needed when the server has API keys (ASR_API_KEYS).")
-    decoder: Literal["greedy", "lm"] | None = Field(None, description="Default: the server's configured decoder.")
+    decoder: Literal["greedy", "lm"] | None = Field(None, description="Default: the model's configured decoder.")
+    model: str | None = Field(None, description="A model id from GET /v1/models; default: the first listed.")
 
 
 class EndOfAudio(BaseModel):

@@ -118,3 +118,25 @@ def _wait_for_runtime(url: str, process: subprocess.Popen, timeout_s: float) -> 
 def test_negative_thread_counts_are_an_input_error(capsys):
     assert main(["serve", "--port", "0", "--intra-op-threads", "-1"]) == 2
     assert "intra_op_threads" in capsys.readouterr().err
+
+
+def test_several_models_by_name_from_flags_and_a_models_file(model_base_path, tmp_path, monkeypatch, capsys):
+    import uvicorn
+
+    from service.core.config import BUNDLED_MODEL_PATH
+
+    served = []  # the real server is not started: the settings the app got are what matters here
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: served.append(server.config.app))
+    models_file = tmp_path / "models.json"
+    models_file.write_text(json.dumps({"de": {"path": str(model_base_path), "decoder": "greedy"}}))
+    argv = ["serve", "--port", "0", "--model", f"demo={BUNDLED_MODEL_PATH}", "--model", f"tiny={model_base_path}"]
+    assert main([*argv, "--models-file", str(models_file)]) == 0
+    settings = served[0].state.settings
+    assert settings.model_names() == ["demo", "de", "tiny"]
+    assert settings.model_path == BUNDLED_MODEL_PATH
+    assert (settings.models["tiny"].path, settings.models["de"].decoder) == (model_base_path, "greedy")
+
+    assert main(["serve", "--port", "0", "--model", str(BUNDLED_MODEL_PATH), "--model", str(model_base_path)]) == 2
+    assert f"name each model after the first: --model NAME={model_base_path}" in capsys.readouterr().err
+    assert main([*argv, "--model", f"late={tmp_path / 'missing'}"]) == 2
+    assert "model 'late': no model at" in capsys.readouterr().err

@@ -89,7 +89,7 @@ def test_the_gateway_returns_what_the_cli_returns(cli_text):
     paths = [*list(FSDD_FILES)[:3], *list(FESTIVAL_FILES)[:2]]
     expected = cli_text["lm"]
     with TestClient(create_app(Settings())) as client:
-        [model] = client.get("/v1/models").json()["models"]
+        [model] = client.get("/v1/models").json()["data"]
         assert model["decoder"] == "lm"
         assert model["decoder_description"].startswith("lexicon beam search, 3-gram LM over 270 words")
         for path in paths:

@@ -165,4 +165,3 @@ def test_models_list_is_openai_shaped_with_our_fields(client):
     assert card["id"] == card["name"] == "tiny"
     assert card["object"] == "model" and isinstance(card["created"], int) and card["owned_by"]
     assert card["sample_rate_hz"] == 16_000 and card["vocab"]
-    assert body["models"] == body["data"]  # the old name, kept for clients of the first version

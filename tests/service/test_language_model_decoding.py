@@ -34,7 +34,7 @@ def lm_dir(model_base_path: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def lm_texts(make_settings, lm_dir: Path) -> list[str]:
     """The embedded gateway's transcripts of CLIPS with the LM."""
     with TestClient(create_app(make_settings(lm_path=lm_dir))) as gateway:
-        [model] = gateway.get("/v1/models").json()["models"]
+        [model] = gateway.get("/v1/models").json()["data"]
         assert (model["decoder"], model["decoders"]) == ("lm", ["greedy", "lm"])
         assert model["decoder_description"].startswith("lexicon beam search, 3-gram LM over 15 words")
         assert model["signature_name"] == "logits"
@@ -48,7 +48,7 @@ def test_only_lexicon_words_come_out(lm_texts: list[str], client: TestClient) ->
     assert any(lm_texts), lm_texts
     assert all(set(text.split()) <= LEXICON for text in lm_texts), lm_texts
     assert lm_texts != greedy
-    [model] = client.get("/v1/models").json()["models"]
+    [model] = client.get("/v1/models").json()["data"]
     assert (model["decoder"], model["decoders"]) == ("greedy", ["greedy"])
 
 
@@ -73,7 +73,7 @@ def test_tf_serving_backend_decodes_the_same_words(model_base_path, make_setting
     try:
         settings = make_settings(tfserving_address=server.address, lm_path=lm_dir, grpc_timeout_s=10.0)
         with TestClient(create_app(settings)) as gateway:
-            assert gateway.get("/v1/models").json()["models"][0]["signature_name"] == "logits"
+            assert gateway.get("/v1/models").json()["data"][0]["signature_name"] == "logits"
             served = [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
     finally:
         server.stop()

@@ -22,7 +22,7 @@ def test_transcripts_equal_the_embedded_backend_and_survive_a_restart(model_base
         settings = make_settings(tfserving_address=server.address, grpc_timeout_s=10.0)
         with TestClient(create_app(settings)) as gateway:
             assert gateway.get("/readyz").json() == {"status": "ready"}
-            [model] = gateway.get("/v1/models").json()["models"]
+            [model] = gateway.get("/v1/models").json()["data"]
             assert (model["backend"], model["name"], model["version"]) == ("tfserving", "tiny", 1)
             assert model["inputs"]["audio_length"] == {"dtype": "int32", "shape": [None]}
             assert model["runtime"] is None  # TF Serving's flags set its threads and batching, not the gateway

@@ -167,7 +167,7 @@ def test_metrics_count_requests_by_status_and_audio_seconds(client):
 def test_health_readiness_models_and_docs(client, model_base_path):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
-    [model] = client.get("/v1/models").json()["models"]
+    [model] = client.get("/v1/models").json()["data"]
     assert (model["name"], model["version"], model["backend"]) == ("tiny", 1, "embedded")
     assert model["inputs"]["audio"] == {"dtype": "float", "shape": [None, None]}
     assert model["signature_name"] == "logits"

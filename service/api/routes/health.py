@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import BackendDep
+from service.api.deps import ModelsDep
 from service.api.schemas import ErrorBody, Health
 from service.core.errors import BackendUnavailableError
 
@@ -20,9 +20,10 @@ async def healthz() -> Health:
     "/readyz",
     response_model=Health,
     responses={503: {"model": ErrorBody, "description": "Model not loaded / not AVAILABLE in TF Serving."}},
-    summary="Readiness: the model is loaded (embedded) or AVAILABLE in TF Serving",
+    summary="Readiness: every model is loaded (embedded) or AVAILABLE in TF Serving",
 )
-async def readyz(backend: BackendDep) -> Health:
-    if not await backend.is_ready():
-        raise BackendUnavailableError(f"the {backend.kind} backend has no model ready")
+async def readyz(models: ModelsDep) -> Health:
+    for name, backend in models.items():
+        if not await backend.is_ready():
+            raise BackendUnavailableError(f"the {backend.kind} backend has no model `{name}` ready")
     return Health(status="ready")

@@ -1,10 +1,10 @@
-"""`GET /v1/models`: the served model in OpenAI's list shape, with its signature, sample rate and vocabulary."""
+"""`GET /v1/models`: the served models in OpenAI's list shape, each with its signature, sample rate and vocabulary."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from service.api.deps import BackendDep
+from service.api.deps import ModelsDep
 from service.api.schemas import ErrorBody, ListedModel, ModelList
 
 router = APIRouter(prefix="/v1", tags=["models"])
@@ -16,11 +16,12 @@ OWNED_BY = "wav2vec2-asr"
     "/models",
     response_model=ModelList,
     responses={503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
-    summary="The served model (OpenAI's `models.list()` shape, with our fields per model)",
+    summary="The served models, the default first (OpenAI's `models.list()` shape, with our fields per model)",
 )
-async def list_models(backend: BackendDep, request: Request) -> ModelList:
-    card = await backend.model_info()
-    listed = ListedModel(
-        **card.model_dump(), id=card.name, created=request.app.state.model_loaded_at, owned_by=OWNED_BY
-    )
-    return ModelList(data=[listed], models=[listed])
+async def list_models(models: ModelsDep, request: Request) -> ModelList:
+    listed = []
+    for _, backend in models.items():
+        card = await backend.model_info()
+        created = request.app.state.model_loaded_at
+        listed.append(ListedModel(**card.model_dump(), id=card.name, created=created, owned_by=OWNED_BY))
+    return ModelList(data=listed)

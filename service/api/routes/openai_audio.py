@@ -23,12 +23,13 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import BackendDep, MetricsDep, SettingsDep
+from service.api.deps import MetricsDep, ModelsDep
 from service.api.errors import service_error_response
 from service.api.schemas import OpenAIErrorBody
 from service.audio import DecodedAudio, decode_audio
+from service.backends import Backend
 from service.core.config import Settings
-from service.core.errors import ModelNotFoundError, ServiceError, UnsupportedParameterError
+from service.core.errors import ServiceError, UnsupportedParameterError
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
 from wav2vec2.errors import AudioError
@@ -51,15 +52,6 @@ _ERRORS = {
         503: "Queue full or backend unavailable (with Retry-After).",
     }.items()
 }
-
-
-def check_model(model: str, settings: Settings) -> None:
-    """Raise `ModelNotFoundError` unless `model` is the id `/v1/models` lists."""
-    if model != settings.model_name:
-        raise ModelNotFoundError(
-            f"The model `{model}` does not exist on this server; it serves `{settings.model_name}` (GET /v1/models).",
-            param="model",
-        )
 
 
 def check_language(language: str | None, settings: Settings) -> str:
@@ -90,8 +82,7 @@ def check_language(language: str | None, settings: Settings) -> str:
 async def create_transcription(
     file: Annotated[UploadFile, File(description="The audio file: WAV, FLAC, OGG/Vorbis/Opus, MP3 or WebM/Opus.")],
     model: Annotated[str, Form(description="A model id from GET /v1/models.")],
-    settings: SettingsDep,
-    backend: BackendDep,
+    models: ModelsDep,
     metrics: MetricsDep,
     language: Annotated[
         str | None, Form(description="ISO-639-1 code; only the model's own language is accepted.")
@@ -108,7 +99,8 @@ async def create_transcription(
     stream: Annotated[bool, Form(description="Send the text as server-sent events while it is recognised.")] = False,
 ):
     """Return the transcript of `file` in OpenAI's shape for `response_format`, or stream it as events."""
-    check_model(model, settings)
+    served = models.choose(model)  # 404 model_not_found for a model this gateway does not serve
+    settings, backend = served.settings, served.backend
     language_name = check_language(language, settings)
     if timestamp_granularities and response_format != "verbose_json":
         raise UnsupportedParameterError(
@@ -160,7 +152,7 @@ def _sse(event: dict) -> bytes:
 
 
 async def _events(
-    audio: DecodedAudio, backend: BackendDep, metrics: MetricsDep, retry_after_s: int
+    audio: DecodedAudio, backend: Backend, metrics: MetricsDep, retry_after_s: int
 ) -> AsyncIterator[bytes]:
     """Yield `transcript.text.delta` per chunk of words as the backend finalises them, then `.done`."""
     started = time.perf_counter()

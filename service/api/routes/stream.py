@@ -19,7 +19,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from service.api.auth import ApiKeys
 from service.api.errors import NORMAL_CLOSE, websocket_close
-from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import (
     InvalidStreamMessageError,
@@ -28,6 +27,7 @@ from service.core.errors import (
     StreamTooFastError,
     UnauthorizedError,
 )
+from service.model_registry import ModelRegistry
 from service.streaming import PcmConverter, StreamResult, StreamSession
 from service.streaming.limits import StreamSlots, window_policy
 from service.streaming.outbox import EventOutbox
@@ -115,12 +115,13 @@ async def _receive_audio(websocket: WebSocket, session: StreamSession, converter
 
 
 async def _run_stream(
-    websocket: WebSocket, settings: Settings, backend: Backend, slots: StreamSlots, outbox: EventOutbox
+    websocket: WebSocket, settings: Settings, models: ModelRegistry, slots: StreamSlots, outbox: EventOutbox
 ) -> None:
     """Serve one stream to its end; returns after the end message's flush, raises for any other ending."""
     clock = _Clock(settings)
     config = _parse(await _receive(websocket, clock), StreamConfig)
     _check_api_key(websocket, config)
+    backend = models.get(config.model)  # 4404 for a model this gateway does not serve
 
     async def on_result(result: StreamResult) -> None:
         outbox.put(result_event(result))
@@ -165,7 +166,7 @@ async def stream(websocket: WebSocket) -> None:
         code, last_event = websocket_close(error)
     else:
         try:
-            await _run_stream(websocket, settings, websocket.app.state.backend, slots, outbox)
+            await _run_stream(websocket, settings, websocket.app.state.models, slots, outbox)
         except WebSocketDisconnect:
             await outbox.close()
             return

@@ -12,9 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import AudioUploadDep, BackendDep, MetricsDep, SettingsDep
+from service.api.deps import AudioUploadDep, MetricsDep, RequestedModelDep
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
 from service.audio import DecodedAudio, decode_audio
+from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import EmptyUploadError
 from transcription import Transcript
@@ -98,7 +99,7 @@ async def _decode_batch(uploads: list[UploadFile], settings: Settings) -> list[D
 
 
 async def _transcribe(
-    audio: DecodedAudio, started: float, decoder: str | None, backend: BackendDep, metrics: MetricsDep
+    audio: DecodedAudio, started: float, decoder: str | None, backend: Backend, metrics: MetricsDep
 ) -> _Result:
     model_started = time.perf_counter()
     transcript = await backend.transcribe(audio.samples, decoder)
@@ -137,8 +138,7 @@ def _decoder_header(results: list[_Result]) -> dict[str, str]:
 )
 async def transcribe(
     upload: AudioUploadDep,
-    settings: SettingsDep,
-    backend: BackendDep,
+    served: RequestedModelDep,
     metrics: MetricsDep,
     response_format: ResponseFormatQuery = "json",
     decoder: DecoderChoice = None,
@@ -149,6 +149,7 @@ async def transcribe(
     (`curl --data-binary @a.wav -H 'content-type: audio/wav'`). Audio of any length up to ASR_MAX_DURATION_H
     is transcribed in chunks; word and segment times are seconds from the start of the file.
     """
+    settings, backend = served.settings, served.backend
     started = time.perf_counter()
     result = await _transcribe(await _decode(upload, settings), started, decoder, backend, metrics)
     headers = _decoder_header([result])
@@ -169,8 +170,7 @@ async def transcribe(
 )
 async def transcribe_batch(
     file: Annotated[list[UploadFile], File(description="Repeat the `file` field once per audio file.")],
-    settings: SettingsDep,
-    backend: BackendDep,
+    served: RequestedModelDep,
     metrics: MetricsDep,
     response_format: BatchResponseFormatQuery = "json",
     decoder: DecoderChoice = None,
@@ -180,6 +180,7 @@ async def transcribe_batch(
     Every file is decoded before any is transcribed: a bad one fails the request at once, its error naming it.
     `srt` and `vtt` are refused (422): a subtitle file is the timeline of one audio file.
     """
+    settings, backend = served.settings, served.backend
     if response_format in ("srt", "vtt"):
         raise RequestValidationError(
             [
