@@ -165,6 +165,12 @@ async function download(format) {
 $("download-srt").addEventListener("click", () => download("srt"));
 $("download-vtt").addEventListener("click", () => download("vtt"));
 
+// One way in at a time: while the microphone records or streams, the other buttons and the file chooser wait.
+function lockInputs(owner) {
+  for (const control of [recordButton, liveButton, $("file")]) control.disabled = owner !== null && control !== owner;
+  drop.classList.toggle("locked", owner !== null);
+}
+
 $("file").addEventListener("change", (event) => {
   const file = event.target.files[0];
   if (file) handleAudio(file, file.name);
@@ -176,6 +182,7 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("over");
+  if ($("file").disabled) return;
   const file = event.dataTransfer.files[0];
   if (file) handleAudio(file, file.name);
 });
@@ -243,6 +250,7 @@ recordButton.addEventListener("click", async () => {
     recorder = null;
     recordButton.textContent = "Record";
     recordButton.classList.remove("recording");
+    lockInputs(null);
     try {
       const wav = await recordingToWav(new Blob(chunks, { type: chunks[0] ? chunks[0].type : "audio/webm" }));
       await handleAudio(wav, "recording.wav");
@@ -253,6 +261,7 @@ recordButton.addEventListener("click", async () => {
   recorder.start();
   recordButton.textContent = "Stop";
   recordButton.classList.add("recording");
+  lockInputs(recordButton);
   setStatus("Recording… press Stop when done.");
 });
 
@@ -294,6 +303,7 @@ function endLive(closeEvent) {
   session.context.close();
   liveButton.textContent = "Live";
   liveButton.classList.remove("recording");
+  lockInputs(null);
   transcriptBox.querySelectorAll(".segment.partial").forEach((paragraph) => paragraph.remove());
   transcriptBox.dataset.text = session.finals.join(" ");
   if (closeEvent.code === 1000) {
@@ -354,6 +364,7 @@ async function startLive() {
   $("result").hidden = false;
   liveButton.textContent = "Stop live";
   liveButton.classList.add("recording");
+  lockInputs(liveButton);
   setStatus("Listening… words appear as you speak; press Stop live when done.");
 }
 

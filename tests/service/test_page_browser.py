@@ -183,14 +183,18 @@ def test_a_long_upload_reads_as_segments_with_their_times(page, base_url, long_w
     assert _screenshot(page, "page-upload.png").stat().st_size > 10_000
 
 
-def test_a_missing_key_sends_the_user_to_the_key_box(page):
+@pytest.mark.parametrize("way_in", ["upload", "live"])
+def test_a_missing_key_sends_the_user_to_the_key_box(page, way_in):
     _type_key(page, "")
-    page.find_element(By.ID, "file").send_keys(str(FESTIVAL / UPLOADED))
-    WebDriverWait(page, WAIT_S).until(lambda d: d.find_element(By.ID, "status").text)
+    if way_in == "upload":
+        page.find_element(By.ID, "file").send_keys(str(FESTIVAL / UPLOADED))
+    else:
+        page.find_element(By.ID, "live").click()  # the stream refuses it with close code 4401
     status = page.find_element(By.ID, "status")
-    assert "error" in status.get_attribute("class")
+    WebDriverWait(page, WAIT_S).until(lambda d: "error" in status.get_attribute("class"))
     assert "API key box" in status.text and "401" not in status.text, status.text
     assert page.switch_to.active_element.get_attribute("id") == "api-key"
+    assert page.find_element(By.ID, "live").text == "Live"
 
 
 def test_recording_from_the_microphone_transcribes_what_was_said(page, microphone_wav):
@@ -215,6 +219,7 @@ def test_live_mode_streams_the_microphone_and_shows_partials_then_finals(page, b
     live = page.find_element(By.ID, "live")
     live.click()
     WebDriverWait(page, 10).until(lambda d: live.text == "Stop live")
+    assert not page.find_element(By.ID, "record").is_enabled()  # one microphone user at a time
     partials_seen: set[str] = set()
     deadline = time.monotonic() + soundfile.info(str(microphone_wav)).duration
     while time.monotonic() < deadline:
@@ -227,5 +232,5 @@ def test_live_mode_streams_the_microphone_and_shows_partials_then_finals(page, b
     # docs/streaming.md's bound between a stream's finals and the offline transcript of the same audio.
     assert jiwer.wer(offline, heard) <= 0.25, heard
     assert not page.find_elements(By.CSS_SELECTOR, "#transcript .segment.partial")
-    assert page.find_element(By.ID, "live").text == "Live"
+    assert page.find_element(By.ID, "live").text == "Live" and page.find_element(By.ID, "record").is_enabled()
     _screenshot(page, "page-live.png")
