@@ -228,6 +228,22 @@ async function recordingToWav(recorded) {
   }
 }
 
+// Returns the microphone's stream, or null after telling the user, in plain words, why there is none.
+async function openMicrophone(constraints) {
+  if (!navigator.mediaDevices) {
+    // Browsers offer the microphone only to pages on https or on this computer (localhost).
+    setStatus("The microphone can only be used when this page is opened over https or on localhost.", true);
+    return null;
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (error) {
+    const refused = error.name === "NotAllowedError";
+    setStatus(refused ? "The browser was not allowed to use the microphone." : `No microphone: ${error.message}`, true);
+    return null;
+  }
+}
+
 let recorder = null;
 const recordButton = $("record");
 recordButton.addEventListener("click", async () => {
@@ -235,13 +251,8 @@ recordButton.addEventListener("click", async () => {
     recorder.stop();
     return;
   }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  } catch (error) {
-    setStatus(`No microphone: ${error.message}`, true);
-    return;
-  }
+  const stream = await openMicrophone({ audio: true });
+  if (!stream) return;
   const chunks = [];
   recorder = new MediaRecorder(stream);
   recorder.addEventListener("dataavailable", (event) => chunks.push(event.data));
@@ -268,7 +279,7 @@ recordButton.addEventListener("click", async () => {
 // Live mode: the microphone streams through WS v1/stream as 32-bit float mono PCM at the audio context's own
 // rate (the server resamples). Partials show greyed as they arrive; each segment's final replaces its partial.
 const liveButton = $("live");
-let live = null; // {socket, stream, context, finals: [text]} while a live session runs
+let live = null; // {socket, stream, context, finals: [text], error} while a live session runs
 
 function liveSocketUrl() {
   const url = new URL("v1/stream", location.href);
@@ -290,7 +301,7 @@ function showLiveEvent(event) {
     for (const word of event.words) paragraph.append(wordSpan(word.text, word.start_s, word.end_s, false), " ");
     if (partial && Number(partial.dataset.segmentId) === event.segment_id) partial.replaceWith(paragraph);
     else transcriptBox.insertBefore(paragraph, partial);
-    live.finals.push(event.text);
+    if (event.text) live.finals.push(event.text);
   } else if (event.type === "error") {
     live.error = event.error;
   }
@@ -317,15 +328,10 @@ function endLive(closeEvent) {
 }
 
 async function startLive() {
-  let stream;
-  try {
-    // The model wants the voice as it is: no echo cancelling, noise gating or gain riding.
-    const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 };
-    stream = await navigator.mediaDevices.getUserMedia({ audio: raw });
-  } catch (error) {
-    setStatus(`No microphone: ${error.message}`, true);
-    return;
-  }
+  // The model wants the voice as it is: no echo cancelling, noise gating or gain riding.
+  const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 };
+  const stream = await openMicrophone({ audio: raw });
+  if (!stream) return;
   const context = new AudioContext();
   let capture;
   try {

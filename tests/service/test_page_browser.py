@@ -37,6 +37,7 @@ KEY = "sk-page-test-77"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 WAIT_S = 120
+OTHER_HOST = "asr-server.test"
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver (scripts/test.sh)"
@@ -94,6 +95,7 @@ def browser(microphone_wav) -> Iterator[webdriver.Chrome]:
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={microphone_wav}",
+        f"--host-resolver-rules=MAP {OTHER_HOST} 127.0.0.1",  # the server as another machine sees it: plain http
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
@@ -234,3 +236,14 @@ def test_live_mode_streams_the_microphone_and_shows_partials_then_finals(page, b
     assert not page.find_elements(By.CSS_SELECTOR, "#transcript .segment.partial")
     assert page.find_element(By.ID, "live").text == "Live" and page.find_element(By.ID, "record").is_enabled()
     _screenshot(page, "page-live.png")
+
+
+@pytest.mark.parametrize("button", ["record", "live"])
+def test_over_plain_http_from_another_machine_the_microphone_buttons_say_why_they_cannot(browser, base_url, button):
+    # Browsers give the microphone only to https pages and localhost; a LAN address over http gets none.
+    browser.get(base_url.replace("127.0.0.1", OTHER_HOST) + "/")
+    browser.find_element(By.ID, button).click()
+    status = browser.find_element(By.ID, "status")
+    WebDriverWait(browser, 10).until(lambda d: "error" in status.get_attribute("class"))
+    assert "https or on localhost" in status.text, status.text
+    assert browser.find_element(By.ID, button).text in ("Record", "Live")
