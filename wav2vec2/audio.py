@@ -89,8 +89,8 @@ def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -
             is_mp3 = sound.format == "MP3"
             # A tagged MP3 arrives trimmed (gapless); an untagged one still starts with the codec's delay.
             delay_frames = UNTAGGED_MP3_DELAY_FRAMES if is_mp3 and mp3_tag is None else 0
-            samples = _read_resampled(sound, sample_rate_hz, max_duration_s, delay_frames)
-            _refuse_truncation(sound, samples.frames_read, mp3_length_is_exact=is_mp3 and mp3_tag is not None)
+            decoded = _read_resampled(sound, sample_rate_hz, max_duration_s, delay_frames)
+            _refuse_truncation(sound, decoded.frames_read, mp3_length_is_exact=is_mp3 and mp3_tag is not None)
             source_rate_hz, channels = sound.samplerate, sound.channels
     except soundfile.LibsndfileError as error:
         if error.code == _SF_ERR_UNRECOGNISED_FORMAT:
@@ -99,7 +99,7 @@ def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -
             ) from error
         raise AudioDecodeError(f"the audio file is corrupt or truncated: {error.error_string}") from error
     return DecodedAudio(
-        samples=samples.samples,
+        samples=decoded.samples,
         sample_rate_hz=sample_rate_hz,
         source_sample_rate_hz=source_rate_hz,
         source_channels=channels,
@@ -108,6 +108,8 @@ def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -
 
 @dataclass(frozen=True)
 class _ReadStream:
+    """What `_read_resampled` gives back: the model-ready samples, and how much of the file it took."""
+
     samples: np.ndarray  # [samples] float32, mono, at the target rate
     frames_read: int  # source frames decoded, the dropped delay included: what the header's length counts
 
