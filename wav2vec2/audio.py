@@ -31,7 +31,7 @@ from wav2vec2.errors import (
     UnsupportedAudioFormatError,
 )
 from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
-from wav2vec2.mp3_length import mp3_states_its_length
+from wav2vec2.mp3_length import UNTAGGED_MP3_DELAY_FRAMES, mp3_length_tag
 
 AudioSource = str | os.PathLike[str] | bytes | BinaryIO
 
@@ -83,11 +83,14 @@ def load_audio(
 
 
 def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -> DecodedAudio:
-    states_mp3_length = mp3_states_its_length(file)  # read before libsndfile moves the file's position
+    mp3_tag = mp3_length_tag(file)  # read before libsndfile moves the file's position
     try:
         with soundfile.SoundFile(file) as sound:
-            mp3_length_is_exact = sound.format == "MP3" and states_mp3_length
-            samples = _read_resampled(sound, sample_rate_hz, max_duration_s, mp3_length_is_exact)
+            is_mp3 = sound.format == "MP3"
+            # A tagged MP3 arrives trimmed (gapless); an untagged one still starts with the codec's delay.
+            delay_frames = UNTAGGED_MP3_DELAY_FRAMES if is_mp3 and mp3_tag is None else 0
+            decoded = _read_resampled(sound, sample_rate_hz, max_duration_s, delay_frames)
+            _refuse_truncation(sound, decoded.frames_read, mp3_length_is_exact=is_mp3 and mp3_tag is not None)
             source_rate_hz, channels = sound.samplerate, sound.channels
     except soundfile.LibsndfileError as error:
         if error.code == _SF_ERR_UNRECOGNISED_FORMAT:
@@ -96,51 +99,67 @@ def _decode(file: BinaryIO, sample_rate_hz: int, max_duration_s: float | None) -
             ) from error
         raise AudioDecodeError(f"the audio file is corrupt or truncated: {error.error_string}") from error
     return DecodedAudio(
-        samples=samples,
+        samples=decoded.samples,
         sample_rate_hz=sample_rate_hz,
         source_sample_rate_hz=source_rate_hz,
         source_channels=channels,
     )
 
 
+@dataclass(frozen=True)
+class _ReadStream:
+    """What `_read_resampled` gives back: the model-ready samples, and how much of the file it took."""
+
+    samples: np.ndarray  # [samples] float32, mono, at the target rate
+    frames_read: int  # source frames decoded, the dropped delay included: what the header's length counts
+
+
 def _read_resampled(
-    sound: soundfile.SoundFile, sample_rate_hz: int, max_duration_s: float | None, mp3_length_is_exact: bool
-) -> np.ndarray:
+    sound: soundfile.SoundFile, sample_rate_hz: int, max_duration_s: float | None, delay_frames: int
+) -> _ReadStream:
     """Returns the stream as mono float32 at `sample_rate_hz`, read and resampled block by block.
 
-    Refuses too long, empty, truncated or non-finite streams. Memory: the output plus one block, whatever the
-    source's rate and channels (a whole 44.1 kHz stereo file as float32 would be 5.5x the 16 kHz mono output).
+    The first `delay_frames` source frames (a codec's delay, not audio) are dropped. Refuses too long, empty or
+    non-finite streams. Memory: the output plus one block, whatever the source's rate and channels (a whole
+    44.1 kHz stereo file as float32 would be 5.5x the 16 kHz mono output).
     """
+    stated_frames = max(sound.frames - delay_frames, 0)
     max_frames = None if max_duration_s is None else int(max_duration_s * sound.samplerate)
-    if max_frames is not None and sound.frames > max_frames:
-        raise AudioTooLongError(_too_long_message(sound.frames / sound.samplerate, max_duration_s))
+    if max_frames is not None and stated_frames > max_frames:
+        raise AudioTooLongError(_too_long_message(stated_frames / sound.samplerate, max_duration_s))
     resampler = (
         soxr.ResampleStream(sound.samplerate, sample_rate_hz, 1, dtype="float32", quality="HQ")
         if sound.samplerate != sample_rate_hz
         else None
     )
-    expected_frames = sound.frames if max_frames is None else min(sound.frames, max_frames)
+    expected_frames = stated_frames if max_frames is None else min(stated_frames, max_frames)
     output = _SampleBuffer(int(expected_frames * sample_rate_hz / sound.samplerate) + _BLOCK_FRAMES)
-    frames_read = 0
+    frames_read = frames_kept = 0
     while True:
         # Read at most one frame past the cap: a header that under-reports the length cannot make us decode more.
-        wanted = _BLOCK_FRAMES if max_frames is None else min(_BLOCK_FRAMES, max_frames + 1 - frames_read)
+        wanted = _BLOCK_FRAMES
+        if max_frames is not None:
+            wanted = min(wanted, max_frames + 1 - frames_kept + max(delay_frames - frames_read, 0))
         block = sound.read(frames=wanted, dtype="float32", always_2d=True)  # [frames, channels]
         if len(block) == 0:
             break
+        delay_left = max(delay_frames - frames_read, 0)
         frames_read += len(block)
-        if max_frames is not None and frames_read > max_frames:
-            raise AudioTooLongError(_too_long_message(frames_read / sound.samplerate, max_duration_s))
+        block = block[delay_left:]
+        if len(block) == 0:
+            continue
+        frames_kept += len(block)
+        if max_frames is not None and frames_kept > max_frames:
+            raise AudioTooLongError(_too_long_message(frames_kept / sound.samplerate, max_duration_s))
         if not np.isfinite(block).all():
             raise NonFiniteAudioError("the audio contains NaN or infinite sample values")
         mono = block.mean(axis=1, dtype=np.float32) if sound.channels > 1 else block[:, 0]
         output.append(resampler.resample_chunk(mono) if resampler else mono)
-    if frames_read == 0:
+    if frames_kept == 0:
         raise EmptyAudioError("the audio file holds no samples")
     if resampler is not None:
         output.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
-    _refuse_truncation(sound, frames_read, mp3_length_is_exact)
-    return output.samples()
+    return _ReadStream(output.samples(), frames_read)
 
 
 class _SampleBuffer:

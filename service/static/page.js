@@ -1,5 +1,6 @@
-// The page at /: upload or record audio, show the transcript with word timings, download subtitles.
-// It speaks the public OpenAI-compatible API (POST v1/audio/transcriptions) like any other client.
+// The page at /: upload or record audio and show the transcript as timed segments, download subtitles, or stream
+// the microphone live. It speaks the public APIs like any other client: POST v1/audio/transcriptions for files,
+// WS v1/stream (docs/streaming.md) for live mode.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -7,6 +8,7 @@ const keyInput = $("api-key");
 const statusLine = $("status");
 const player = $("player");
 const transcriptBox = $("transcript");
+const downloads = $("downloads");
 let currentAudio = null; // {blob, name}: what the subtitle downloads transcribe again
 let wordSpans = [];
 
@@ -23,7 +25,16 @@ function authHeaders() {
   return key ? { Authorization: `Bearer ${key}` } : {};
 }
 
+// A refused key is the user's to fix in the key box, not an API detail.
+function keyProblem() {
+  keyInput.focus();
+  return keyInput.value.trim()
+    ? "the API key in the box above was not accepted. Check it and try again."
+    : "this server asks for an API key. Type it in the API key box above and try again.";
+}
+
 async function errorMessage(response) {
+  if (response.status === 401) return keyProblem();
   try {
     const body = await response.json();
     return body.error ? body.error.message : response.statusText;
@@ -36,7 +47,7 @@ let modelId = null;
 async function servedModel() {
   if (modelId) return modelId;
   const response = await fetch("v1/models", { headers: authHeaders() });
-  if (!response.ok) throw new Error(`${response.status}: ${await errorMessage(response)}`);
+  if (!response.ok) throw new Error(await errorMessage(response));
   modelId = (await response.json()).data[0].id;
   return modelId;
 }
@@ -51,27 +62,70 @@ async function transcribe(blob, name, responseFormat) {
     form.append("timestamp_granularities[]", "segment");
   }
   const response = await fetch("v1/audio/transcriptions", { method: "POST", body: form, headers: authHeaders() });
-  if (!response.ok) throw new Error(`${response.status}: ${await errorMessage(response)}`);
+  if (!response.ok) throw new Error(await errorMessage(response));
   return responseFormat.endsWith("json") ? response.json() : response.text();
+}
+
+function clockTime(seconds) {
+  const whole = Math.floor(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = String(Math.floor(whole / 60) % 60);
+  const secs = String(whole % 60).padStart(2, "0");
+  return hours ? `${hours}:${minutes.padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
+}
+
+function seek(seconds) {
+  player.currentTime = seconds;
+  player.play().catch(() => {});
+}
+
+// One paragraph per segment, led by its start time; `seekable` when there is audio to jump in (not live).
+function segmentParagraph(startS, seekable) {
+  const paragraph = document.createElement("p");
+  paragraph.className = "segment";
+  paragraph.dataset.start = startS;
+  const time = document.createElement(seekable ? "button" : "span");
+  time.className = "time";
+  time.textContent = clockTime(startS);
+  if (seekable) {
+    time.type = "button";
+    time.title = "Play from here";
+    time.addEventListener("click", () => seek(startS));
+  }
+  paragraph.append(time, " ");
+  return paragraph;
+}
+
+function wordSpan(text, startS, endS, seekable) {
+  const span = document.createElement("span");
+  span.className = "word";
+  span.textContent = text;
+  span.dataset.start = startS;
+  span.dataset.end = endS;
+  span.title = `${startS.toFixed(2)} – ${endS.toFixed(2)} s`;
+  if (seekable) span.addEventListener("click", () => seek(startS));
+  return span;
 }
 
 function showTranscript(result) {
   transcriptBox.replaceChildren();
-  wordSpans = result.words.map((word) => {
-    const span = document.createElement("span");
-    span.className = "word";
-    span.textContent = word.word;
-    span.dataset.start = word.start;
-    span.dataset.end = word.end;
-    span.title = `${word.start.toFixed(2)} – ${word.end.toFixed(2)} s`;
-    span.addEventListener("click", () => {
-      player.currentTime = word.start;
-      player.play().catch(() => {});
-    });
-    transcriptBox.append(span, " ");
-    return span;
-  });
+  wordSpans = [];
+  // Segments hold the words in order; a word belongs to the last segment that starts at or before it.
+  const segments = result.segments.length ? result.segments : [{ start: 0 }];
+  let index = -1;
+  let paragraph = null;
+  for (const word of result.words) {
+    while (index + 1 < segments.length && (index < 0 || word.start >= segments[index + 1].start)) {
+      index += 1;
+      paragraph = segmentParagraph(segments[index].start, true);
+      transcriptBox.append(paragraph);
+    }
+    const span = wordSpan(word.word, word.start, word.end, true);
+    paragraph.append(span, " ");
+    wordSpans.push(span);
+  }
   transcriptBox.dataset.text = result.text;
+  player.hidden = downloads.hidden = false;
   $("result").hidden = false;
 }
 
@@ -89,7 +143,8 @@ async function handleAudio(blob, name) {
   try {
     const result = await transcribe(blob, name, "verbose_json");
     showTranscript(result);
-    setStatus(`${name}: ${result.duration.toFixed(1)} s, ${result.words.length} words.`);
+    const segments = result.segments.length;
+    setStatus(`${name}: ${result.duration.toFixed(1)} s, ${segments} segment${segments === 1 ? "" : "s"}, ${result.words.length} words.`);
   } catch (error) {
     setStatus(`Could not transcribe ${name}: ${error.message}`, true);
   }
@@ -110,6 +165,12 @@ async function download(format) {
 $("download-srt").addEventListener("click", () => download("srt"));
 $("download-vtt").addEventListener("click", () => download("vtt"));
 
+// One way in at a time: while the microphone records or streams, the other buttons and the file chooser wait.
+function lockInputs(owner) {
+  for (const control of [recordButton, liveButton, $("file")]) control.disabled = owner !== null && control !== owner;
+  drop.classList.toggle("locked", owner !== null);
+}
+
 $("file").addEventListener("change", (event) => {
   const file = event.target.files[0];
   if (file) handleAudio(file, file.name);
@@ -121,6 +182,7 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("over");
+  if ($("file").disabled) return;
   const file = event.dataTransfer.files[0];
   if (file) handleAudio(file, file.name);
 });
@@ -166,6 +228,22 @@ async function recordingToWav(recorded) {
   }
 }
 
+// Returns the microphone's stream, or null after telling the user, in plain words, why there is none.
+async function openMicrophone(constraints) {
+  if (!navigator.mediaDevices) {
+    // Browsers offer the microphone only to pages on https or on this computer (localhost).
+    setStatus("The microphone can only be used when this page is opened over https or on localhost.", true);
+    return null;
+  }
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (error) {
+    const refused = error.name === "NotAllowedError";
+    setStatus(refused ? "The browser was not allowed to use the microphone." : `No microphone: ${error.message}`, true);
+    return null;
+  }
+}
+
 let recorder = null;
 const recordButton = $("record");
 recordButton.addEventListener("click", async () => {
@@ -173,13 +251,8 @@ recordButton.addEventListener("click", async () => {
     recorder.stop();
     return;
   }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  } catch (error) {
-    setStatus(`No microphone: ${error.message}`, true);
-    return;
-  }
+  const stream = await openMicrophone({ audio: true });
+  if (!stream) return;
   const chunks = [];
   recorder = new MediaRecorder(stream);
   recorder.addEventListener("dataavailable", (event) => chunks.push(event.data));
@@ -188,6 +261,7 @@ recordButton.addEventListener("click", async () => {
     recorder = null;
     recordButton.textContent = "Record";
     recordButton.classList.remove("recording");
+    lockInputs(null);
     try {
       const wav = await recordingToWav(new Blob(chunks, { type: chunks[0] ? chunks[0].type : "audio/webm" }));
       await handleAudio(wav, "recording.wav");
@@ -198,5 +272,113 @@ recordButton.addEventListener("click", async () => {
   recorder.start();
   recordButton.textContent = "Stop";
   recordButton.classList.add("recording");
+  lockInputs(recordButton);
   setStatus("Recording… press Stop when done.");
 });
+
+// Live mode: the microphone streams through WS v1/stream as 32-bit float mono PCM at the audio context's own
+// rate (the server resamples). Partials show greyed as they arrive; each segment's final replaces its partial.
+const liveButton = $("live");
+let live = null; // {socket, stream, context, finals: [text], error} while a live session runs
+
+function liveSocketUrl() {
+  const url = new URL("v1/stream", location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url;
+}
+
+function showLiveEvent(event) {
+  const partial = transcriptBox.querySelector(".segment.partial");
+  if (event.type === "partial") {
+    const paragraph = segmentParagraph(event.start_s, false);
+    paragraph.classList.add("partial");
+    paragraph.dataset.segmentId = event.segment_id;
+    paragraph.append(event.text);
+    if (partial) partial.replaceWith(paragraph);
+    else transcriptBox.append(paragraph);
+  } else if (event.type === "final") {
+    const paragraph = segmentParagraph(event.start_s, false);
+    for (const word of event.words) paragraph.append(wordSpan(word.text, word.start_s, word.end_s, false), " ");
+    if (partial && Number(partial.dataset.segmentId) === event.segment_id) partial.replaceWith(paragraph);
+    else transcriptBox.insertBefore(paragraph, partial);
+    if (event.text) live.finals.push(event.text);
+  } else if (event.type === "error") {
+    live.error = event.error;
+  }
+}
+
+function endLive(closeEvent) {
+  const session = live;
+  live = null;
+  session.stream.getTracks().forEach((track) => track.stop());
+  session.context.close();
+  liveButton.textContent = "Live";
+  liveButton.classList.remove("recording");
+  lockInputs(null);
+  transcriptBox.querySelectorAll(".segment.partial").forEach((paragraph) => paragraph.remove());
+  transcriptBox.dataset.text = session.finals.join(" ");
+  if (closeEvent.code === 1000) {
+    setStatus(`Live transcript: ${session.finals.length} segment${session.finals.length === 1 ? "" : "s"}.`);
+  } else if (closeEvent.code === 4401) {
+    setStatus(`Could not stream: ${keyProblem()}`, true);
+  } else {
+    const reason = session.error ? session.error.message : closeEvent.reason || "the connection was lost";
+    setStatus(`Live transcription stopped: ${reason}`, true);
+  }
+}
+
+async function startLive() {
+  // The model wants the voice as it is: no echo cancelling, noise gating or gain riding.
+  const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 };
+  const stream = await openMicrophone({ audio: raw });
+  if (!stream) return;
+  const context = new AudioContext();
+  let capture;
+  try {
+    await context.audioWorklet.addModule("static/capture-worklet.js");
+    capture = new AudioWorkletNode(context, "capture");
+  } catch (error) {
+    stream.getTracks().forEach((track) => track.stop());
+    context.close();
+    setStatus(`This browser cannot stream the microphone: ${error.message}`, true);
+    return;
+  }
+  // Connected to the speakers (it outputs silence) so the browser keeps pulling audio through it.
+  context.createMediaStreamSource(stream).connect(capture).connect(context.destination);
+
+  const socket = new WebSocket(liveSocketUrl());
+  live = { socket, stream, context, finals: [], error: null };
+  const early = []; // audio captured while the socket opens: the first words are not lost
+  capture.port.onmessage = (message) => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(message.data);
+    else if (socket.readyState === WebSocket.CONNECTING) early.push(message.data);
+  };
+  socket.addEventListener("open", () => {
+    const config = { type: "config", sample_rate_hz: context.sampleRate, encoding: "f32le", channels: 1 };
+    const key = keyInput.value.trim();
+    if (key) config.api_key = key;
+    socket.send(JSON.stringify(config));
+    early.splice(0).forEach((block) => socket.send(block));
+  });
+  socket.addEventListener("message", (message) => showLiveEvent(JSON.parse(message.data)));
+  socket.addEventListener("close", endLive);
+
+  transcriptBox.replaceChildren();
+  delete transcriptBox.dataset.text;
+  wordSpans = [];
+  player.hidden = downloads.hidden = true; // nothing to play back or download: the audio was not kept
+  $("result").hidden = false;
+  liveButton.textContent = "Stop live";
+  liveButton.classList.add("recording");
+  lockInputs(liveButton);
+  setStatus("Listening… words appear as you speak; press Stop live when done.");
+}
+
+function stopLive() {
+  live.stream.getTracks().forEach((track) => track.stop());
+  if (live.socket.readyState === WebSocket.OPEN) live.socket.send(JSON.stringify({ type: "end" }));
+  else live.socket.close();
+  setStatus("Finishing the last words…");
+}
+
+liveButton.addEventListener("click", () => (live ? stopLive() : startLive()));

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from fastapi.testclient import TestClient
 from cli.main import main
 from service import Settings, create_app
 from tests.service.gateway_fixtures import encode, speechlike, upload
+
+FESTIVAL = Path(__file__).resolve().parents[1] / "fixtures" / "festival"
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +51,19 @@ def test_a_missing_model_is_one_line_on_stderr_and_exit_2(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("asr transcribe: ") and "missing" in captured.err
+
+
+@pytest.mark.skipif(shutil.which("lame") is None, reason="needs the lame command; scripts/test.sh installs it")
+def test_an_mp3_made_by_lame_gives_the_wavs_words_at_the_wavs_times(tmp_path, capsys):
+    # lame's default at 16 kHz (24 kbit/s CBR) writes no tag stating its delay: words came 60-80 ms late.
+    wav = tmp_path / "talk.wav"
+    shutil.copy(FESTIVAL / "eval_festival-festival-007902.wav", wav)
+    subprocess.run(["lame", "--quiet", str(wav), str(tmp_path / "talk.mp3")], check=True)
+    assert main(["transcribe", str(wav), str(tmp_path / "talk.mp3"), "--json", "-q"]) == 0  # the bundled model
+    from_wav, from_mp3 = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert from_wav["text"].strip(), "the demo model must hear the sentence"
+    assert from_mp3["duration_s"] == pytest.approx(from_wav["duration_s"], abs=0.04)  # within one 36 ms frame
+    pairs = [(a, b) for a, b in zip(from_wav["words"], from_mp3["words"], strict=False) if a["text"] == b["text"]]
+    assert len(pairs) >= 0.8 * len(from_wav["words"])  # 24 kbit/s may blur a word, not shift the others
+    for in_wav, in_mp3 in pairs:
+        assert in_mp3["start_s"] == pytest.approx(in_wav["start_s"], abs=0.021), in_wav["text"]  # one CTC frame

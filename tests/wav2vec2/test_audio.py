@@ -28,6 +28,7 @@ from wav2vec2.errors import (
     UnsupportedAudioFormatError,
     Wav2Vec2Error,
 )
+from wav2vec2.mp3_length import mp3_length_tag
 
 
 def tone(duration_s: float, rate_hz: int, frequency_hz: float = 440.0) -> np.ndarray:
@@ -128,24 +129,81 @@ _needs_mp3_encoders = pytest.mark.skipif(
 )
 
 
-def _mp3_by(encoder: str, samples: np.ndarray, rate_hz: int, tmp_path: Path) -> bytes:
+def _mp3_by(encoder: str, samples: np.ndarray, rate_hz: int, tmp_path: Path, *options: str) -> bytes:
     """Returns `samples` encoded as MP3 by the `sox` or `lame` command, as users make their files."""
     wav, mp3 = tmp_path / "in.wav", tmp_path / f"out-{encoder}-{rate_hz}.mp3"
     wav.write_bytes(wav_bytes(samples, rate_hz))
-    command = ["sox", str(wav), str(mp3)] if encoder == "sox" else ["lame", "--quiet", str(wav), str(mp3)]
+    command = ["sox", str(wav), str(mp3)] if encoder == "sox" else ["lame", "--quiet", *options, str(wav), str(mp3)]
     subprocess.run(command, check=True, capture_output=True)
     return mp3.read_bytes()
+
+
+_SPEECH_WAV = Path(__file__).resolve().parents[1] / "fixtures" / "festival" / "eval_festival-festival-007902.wav"
+
+
+def _speech(rate_hz: int) -> np.ndarray:
+    """Returns a festival sentence (2.24 s) at `rate_hz`: unlike a tone, it lines up with itself at one lag only."""
+    samples, source_rate_hz = soundfile.read(_SPEECH_WAV, dtype="float32")
+    return soxr.resample(samples, source_rate_hz, rate_hz, quality="HQ")
+
+
+def _lag(decoded: np.ndarray, reference: np.ndarray, max_lag: int = 600) -> int:
+    """Returns the shift (in samples) at which `decoded` best matches `reference`: > 0 when it starts late."""
+    core = reference[max_lag : len(reference) - max_lag]
+    scores = [np.dot(decoded[max_lag + lag : max_lag + lag + len(core)], core) for lag in range(-max_lag, max_lag)]
+    return int(np.argmax(scores)) - max_lag
+
+
+@_needs_mp3_encoders
+@pytest.mark.parametrize(
+    ("rate_hz", "options"),
+    [
+        (16_000, ["-b", "64"]),  # CBR: LAME's tag needs at least 40 kbit/s at 16 kHz to fit in the first frame
+        (16_000, ["-V", "2"]),
+        (22_050, ["-b", "64"]),
+        (22_050, ["-V", "2"]),
+        (44_100, []),  # LAME's default: 128 kbit/s CBR
+        (44_100, ["-V", "2"]),
+    ],
+)
+def test_a_lame_tagged_mp3_decodes_to_its_wavs_length_and_time(rate_hz: int, options: list[str], tmp_path) -> None:
+    mp3 = _mp3_by("lame", _speech(rate_hz), rate_hz, tmp_path, *options)
+    assert mp3_length_tag(io.BytesIO(mp3)) in (b"Info", b"Xing")  # LAME's tag, stating its delay and padding
+    reference = _speech(16_000)
+    decoded = load_audio(mp3).samples
+    assert abs(len(decoded) - len(reference)) <= 16  # 1 ms at 16 kHz
+    assert abs(_lag(decoded, reference)) <= 2
+
+
+@_needs_mp3_encoders
+@pytest.mark.parametrize(
+    ("encoder", "rate_hz", "frame_samples"),
+    [("lame", 16_000, 576), ("lame", 22_050, 576), ("sox", 16_000, 576), ("sox", 44_100, 1152)],
+)
+def test_an_untagged_mp3_starts_on_time(encoder: str, rate_hz: int, frame_samples: int, tmp_path: Path) -> None:
+    # LAME's defaults at 16 and 22.05 kHz (24 and 32 kbit/s CBR) leave no room for its tag; sox never writes one.
+    mp3 = _mp3_by(encoder, _speech(rate_hz), rate_hz, tmp_path)
+    assert mp3_length_tag(io.BytesIO(mp3)) is None
+    reference = _speech(16_000)
+    decoded = load_audio(mp3).samples
+    # The codec's delay (69 ms at 16 kHz) would put every word late; the words must come when they were said.
+    assert abs(_lag(decoded, reference)) <= 2
+    # Only the tag says how much padding ends the last frame: the file may be up to one frame long.
+    frame_at_16_khz = frame_samples * 16_000 // rate_hz
+    assert len(reference) <= len(decoded) <= len(reference) + frame_at_16_khz
 
 
 @_needs_mp3_encoders
 @pytest.mark.parametrize("encoder", ["sox", "lame"])
 @pytest.mark.parametrize("rate_hz", [44_100, 22_050, 16_000])
-def test_complete_mp3s_decode_at_any_rate(encoder: str, rate_hz: int, tmp_path: Path) -> None:
-    # At 44.1 and 22.05 kHz libsndfile's length of an untagged MP3 is an estimate 0.47 % too long: no truncation.
-    audio = load_audio(_mp3_by(encoder, tone(3.7, rate_hz), rate_hz, tmp_path))
-    assert audio.source_sample_rate_hz == rate_hz
-    # MP3 adds the encoder's delay and pads to whole frames (1152 samples): up to ~0.15 s more, never less.
-    assert 3.7 <= audio.duration_s < 3.7 + 0.15
+def test_an_mp3s_duration_cap_agrees_with_its_decoded_length(encoder: str, rate_hz: int, tmp_path: Path) -> None:
+    # The cap is checked from the header before decoding: mpg123's estimate of an untagged file (0.47 % long at
+    # 44.1 and 22.05 kHz) must not refuse audio that decodes within the cap.
+    mp3 = _mp3_by(encoder, tone(3.7, rate_hz), rate_hz, tmp_path)
+    decoded_s = load_audio(mp3).duration_s
+    assert load_audio(mp3, max_duration_s=decoded_s + 0.03).duration_s == decoded_s
+    with pytest.raises(AudioTooLongError):
+        load_audio(mp3, max_duration_s=decoded_s - 0.1)
 
 
 # An ID3v2 tag (title, cover art) before the first frame: 10-byte header, then a 7-bit-per-byte ("syncsafe") size.
