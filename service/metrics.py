@@ -30,6 +30,12 @@ class Metrics:
             registry=self.registry,
         )
         self.audio_seconds = Counter("asr_audio_seconds_total", "Seconds of audio transcribed.", registry=self.registry)
+        self.transcriptions = Counter(
+            "asr_model_transcriptions_total",
+            "Transcriptions answered, by model and the model version that answered.",
+            ["model", "version"],
+            registry=self.registry,
+        )
         self.model_latency = Histogram(
             "asr_model_duration_seconds",
             "Time from handing an utterance to the backend to its transcript (queueing included).",

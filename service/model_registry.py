@@ -1,57 +1,72 @@
-"""The models one gateway serves, by name: each a backend of its own, one of them the default.
+"""The models one gateway serves, by name: each a managed backend of its own, one of them the default.
 
 Every door (HTTP, the OpenAI route, the WebSocket, Wyoming) asks the registry for the model a request names;
 a request that names none gets the default, and an unknown name is `ModelNotFoundError` (404 in the door's
 own error shape). Each model has its own micro-batcher and decoders, so an English and a German model, or an
-old and a new fine-tune, answer side by side without mixing batches.
+old and a new fine-tune, answer side by side without mixing batches. The registry's watch loop swaps in new
+versions (`service.version_watch`) and unloads models left unused past `ASR_MODEL_TTL_S`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.backends import Backend, build_backend
+from service.backends import build_backend
 from service.core.config import Settings
 from service.core.errors import ModelNotFoundError
+from service.managed_model import ManagedModel
+from service.version_watch import VersionWatch
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ServedModel:
-    """One model a request chose: its name, the backend that runs it and the settings it runs with."""
+    """One model a request chose: its name, the model that runs it and the settings it runs with."""
 
     name: str
-    backend: Backend
+    backend: ManagedModel
     settings: Settings
 
 
 class ModelRegistry:
-    """Name → backend for every model the settings list (`Settings.model_names()`), the default first."""
+    """Name → managed model for every model the settings list (`Settings.model_names()`), the default first."""
 
-    def __init__(self, models: list[ServedModel]) -> None:
+    def __init__(self, models: list[ServedModel], settings: Settings) -> None:
         self._models = {model.name: model for model in models}
-        self._backends = {model.name: model.backend for model in models}
         self.default_name = models[0].name
+        self._settings = settings
+        self._watch_task: asyncio.Task[None] | None = None
+        self._version_watch = VersionWatch()
 
     @classmethod
     def from_settings(cls, settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> ModelRegistry:
+        def build(model_settings: Settings):
+            return build_backend(model_settings, on_batch)
+
         models = []
         for name in settings.model_names():
             model_settings = settings.for_model(name)
-            models.append(ServedModel(name, build_backend(model_settings, on_batch), model_settings))
-        return cls(models)
+            models.append(ServedModel(name, ManagedModel(name, model_settings, build), model_settings))
+        registry = cls(models, settings)
+        for model in models:
+            model.backend.before_load = registry._make_room
+        return registry
 
     @property
     def names(self) -> list[str]:
-        return list(self._backends)
+        return list(self._models)
 
     @property
-    def default(self) -> Backend:
-        return self._backends[self.default_name]
+    def default(self) -> ManagedModel:
+        return self._models[self.default_name].backend
 
-    def get(self, name: str | None) -> Backend:
-        """Returns the backend of the model `name` (None: the default); `ModelNotFoundError` if none has it."""
+    def get(self, name: str | None) -> ManagedModel:
+        """Returns the model `name` (None: the default); `ModelNotFoundError` if none has it."""
         return self.choose(name).backend
 
     def choose(self, name: str | None) -> ServedModel:
@@ -59,31 +74,73 @@ class ModelRegistry:
         try:
             return self._models[self.default_name if name is None else name]
         except KeyError:
-            served = ", ".join(f"`{served}`" for served in self._backends)
+            served = ", ".join(f"`{served}`" for served in self._models)
             raise ModelNotFoundError(
                 f"The model `{name}` does not exist on this server; it serves {served} (GET /v1/models).",
                 param="model",
             ) from None
 
-    def items(self) -> list[tuple[str, Backend]]:
-        return list(self._backends.items())
+    def items(self) -> list[tuple[str, ManagedModel]]:
+        return [(name, model.backend) for name, model in self._models.items()]
 
     async def start(self) -> None:
-        """Loads or connects every model; the first that fails stops startup (with the others closed)."""
+        """Loads every model (the first that fails stops startup, the others closed), then starts watching them."""
         try:
-            for backend in self._backends.values():
-                await backend.start()
+            for model in self._models.values():
+                await model.backend.start()
         except BaseException:
             await self.close()
             raise
+        if self._settings.model_poll_s > 0:
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch())
 
     async def close(self) -> None:
-        await asyncio.gather(*(backend.close() for backend in self._backends.values()), return_exceptions=True)
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+        await asyncio.gather(*(model.backend.close() for model in self._models.values()), return_exceptions=True)
 
     async def is_ready(self) -> bool:
         """Whether every model would answer now."""
-        return all(await asyncio.gather(*(backend.is_ready() for backend in self._backends.values())))
+        return all(await asyncio.gather(*(model.backend.is_ready() for model in self._models.values())))
 
     @property
     def queue_depth(self) -> int:
-        return sum(backend.queue_depth for backend in self._backends.values())
+        return sum(model.backend.queue_depth for model in self._models.values())
+
+    async def check_once(self) -> None:
+        """Swaps in each model's new version, then unloads the models idle past the TTL."""
+        for served in self._models.values():
+            if served.settings.tfserving_address is None and served.backend.loaded:
+                version_dir = self._version_watch.new_version(served.settings.model_path, served.backend.version)
+                if version_dir is not None and not await served.backend.swap_to(version_dir):
+                    self._version_watch.refuse(version_dir)
+        ttl_s = self._settings.model_ttl_s
+        if ttl_s > 0:
+            for served in self._models.values():
+                if served.backend.loaded and served.backend.idle_s > ttl_s:
+                    await served.backend.unload()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.model_poll_s)
+            try:
+                await self.check_once()
+            except Exception:  # a watch that dies would silently stop all future swaps and unloads
+                logger.exception("checking the models for new versions failed; trying again next time")
+
+    async def _make_room(self, loading: ManagedModel) -> None:
+        """Before `loading` loads: unloads the least recently used idle models past ASR_MAX_LOADED_MODELS."""
+        cap = self._settings.max_loaded_models
+        if cap <= 0:
+            return
+        loaded = [served.backend for served in self._models.values() if served.backend.loaded]
+        idle = sorted(
+            (model for model in loaded if model.idle_s > 0 and not model.busy and model is not loading),
+            key=lambda model: -model.idle_s,
+        )
+        while len(loaded) >= cap and idle:
+            victim = idle.pop(0)
+            await victim.unload()
+            loaded.remove(victim)

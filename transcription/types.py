@@ -35,3 +35,4 @@ class Transcript:
     decoder: str  # the decoder's name as `/v1/models` reports it: "greedy" or "lm"
     words: tuple[Word, ...] = field(default_factory=tuple)
     segments: tuple[Segment, ...] = field(default_factory=tuple)
+    model_version: int | None = None  # set by the gateway: the version of the model that answered

@@ -25,6 +25,7 @@ class Transcription(BaseModel):
     text: str = Field(description="The transcript.")
     duration_s: float = Field(description="Audio duration in seconds.")
     model: str = Field(description="Name of the model that transcribed it.")
+    model_version: int | None = Field(description="The version of that model that answered (its NAME/VERSION/ dir).")
     processing_ms: float = Field(description="Server time for decoding and transcribing, upload excluded.")
     source_sample_rate_hz: int = Field(description="Sample rate of the upload before resampling to 16 kHz.")
     source_channels: int = Field(description="Channels of the upload before downmixing.")
@@ -71,6 +72,9 @@ class ModelCard(BaseModel):
     decoder_description: str = Field(description="How the default decoder turns logits into words.")
     runtime: EmbeddedRuntime | None = Field(
         None, description="The embedded backend's threads and batching; null with TF Serving (its flags set them)."
+    )
+    loaded: bool = Field(
+        True, description="False after ASR_MODEL_TTL_S unused: the next request that names it loads it again."
     )
 
 

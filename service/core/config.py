@@ -85,6 +85,18 @@ class Settings(BaseSettings):
         '"greedy"}}` (a path or Hub id, or a ModelSpec). A request names one (`model`); none names the default.',
     )
     model_version: int | None = Field(None, description="Pin a TF Serving model version (default: latest).")
+    model_poll_s: float = Field(
+        5.0,
+        ge=0,
+        description="How often a model folder (NAME/ with numbered versions) is checked for a new version, which "
+        "is then loaded, warmed and swapped in without dropping a request (0: never).",
+    )
+    model_ttl_s: float = Field(
+        0.0, ge=0, description="Unload a model unused this long; the next request loads it again (0: never)."
+    )
+    max_loaded_models: int = Field(
+        0, ge=0, description="Most models loaded at once; loading one more unloads the least recently used (0: all)."
+    )
     language: str = Field(
         "english", description="The language the model transcribes, as `verbose_json` names it (OpenAI's style)."
     )

@@ -25,11 +25,12 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import MetricsDep, ModelsDep
 from service.api.errors import service_error_response
+from service.api.routes.transcribe import MODEL_VERSION_HEADER
 from service.api.schemas import OpenAIErrorBody
 from service.audio import DecodedAudio, decode_audio
-from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import ServiceError, UnsupportedParameterError
+from service.managed_model import ManagedModel
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
 from wav2vec2.errors import AudioError
@@ -125,7 +126,10 @@ async def create_transcription(
     transcript = await backend.transcribe(audio.samples)
     metrics.model_latency.observe(time.perf_counter() - started)
     metrics.audio_seconds.inc(audio.duration_s)
-    return _render(transcript, response_format, set(timestamp_granularities or ["segment"]), language_name)
+    metrics.transcriptions.labels(served.name, str(transcript.model_version)).inc()
+    response = _render(transcript, response_format, set(timestamp_granularities or ["segment"]), language_name)
+    response.headers[MODEL_VERSION_HEADER] = str(transcript.model_version)
+    return response
 
 
 def _render(
@@ -152,7 +156,7 @@ def _sse(event: dict) -> bytes:
 
 
 async def _events(
-    audio: DecodedAudio, backend: Backend, metrics: MetricsDep, retry_after_s: int
+    audio: DecodedAudio, backend: ManagedModel, metrics: MetricsDep, retry_after_s: int
 ) -> AsyncIterator[bytes]:
     """Yield `transcript.text.delta` per chunk of words as the backend finalises them, then `.done`."""
     started = time.perf_counter()

@@ -15,17 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from service.api.deps import AudioUploadDep, MetricsDep, RequestedModelDep
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
 from service.audio import DecodedAudio, decode_audio
-from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import EmptyUploadError
+from service.managed_model import ManagedModel
 from transcription import Transcript
 from transcription.formats import MEDIA_TYPES, ResponseFormat, render, to_json, to_verbose_json
 from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1", tags=["transcription"])
 
-# Every response says which decoder made it, whatever its format (JSON bodies also carry it as `decoder`).
+# Every response says which decoder and which model version made it, whatever its format (JSON bodies also carry
+# them as `decoder` and `model_version`).
 DECODER_HEADER = "X-ASR-Decoder"
+MODEL_VERSION_HEADER = "X-ASR-Model-Version"
 
 ResponseFormatQuery = Annotated[
     ResponseFormat,
@@ -99,13 +101,14 @@ async def _decode_batch(uploads: list[UploadFile], settings: Settings) -> list[D
 
 
 async def _transcribe(
-    audio: DecodedAudio, started: float, decoder: str | None, backend: Backend, metrics: MetricsDep
+    audio: DecodedAudio, started: float, decoder: str | None, model: ManagedModel, metrics: MetricsDep
 ) -> _Result:
     model_started = time.perf_counter()
-    transcript = await backend.transcribe(audio.samples, decoder)
+    transcript = await model.transcribe(audio.samples, decoder)
     finished = time.perf_counter()
     metrics.model_latency.observe(finished - model_started)
     metrics.audio_seconds.inc(audio.duration_s)
+    metrics.transcriptions.labels(model.name, str(transcript.model_version)).inc()
     return _Result(
         transcript, audio.source_sample_rate_hz, audio.source_channels, round((finished - started) * 1000.0, 2)
     )
@@ -115,6 +118,7 @@ def _json_body(result: _Result, settings: Settings) -> Transcription:
     return Transcription(
         **to_json(result.transcript),
         model=settings.model_name,
+        model_version=result.transcript.model_version,
         processing_ms=result.processing_ms,
         source_sample_rate_hz=result.source_sample_rate_hz,
         source_channels=result.source_channels,
@@ -127,7 +131,10 @@ def _verbose_json_body(result: _Result, settings: Settings) -> dict:
 
 
 def _decoder_header(results: list[_Result]) -> dict[str, str]:
-    return {DECODER_HEADER: ",".join(sorted({result.transcript.decoder for result in results}))}
+    return {
+        DECODER_HEADER: ",".join(sorted({result.transcript.decoder for result in results})),
+        MODEL_VERSION_HEADER: ",".join(sorted({str(result.transcript.model_version) for result in results})),
+    }
 
 
 @router.post(

@@ -1,0 +1,197 @@
+"""One served model's life: loaded, swapped to a new version without dropping a request, unloaded when idle.
+
+Every request runs inside `use()`, which counts it against the loaded backend it started on. A new version is
+loaded and warmed beside the old one, then swapped in by one assignment: requests that started before finish
+on the old backend, which is closed when its last one ends; a version that fails to load is refused and the
+old one keeps serving. A model unused for `ttl_s` is closed (its memory returned) and loaded again by the next
+request, which waits for the load instead of getting an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.api.schemas import ModelCard
+from service.backends import Backend
+from service.core.config import Settings
+from service.core.errors import BackendUnavailableError
+from transcription import Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Loaded:
+    """A started backend, the version it serves, and the requests running on it."""
+
+    backend: Backend
+    version: int | None
+    in_flight: int = 0
+    retired: bool = False
+    closed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    async def close_when_idle(self) -> None:
+        if self.in_flight == 0 and not self.closed.is_set():
+            self.closed.set()
+            await self.backend.close()
+
+
+class ManagedModel:
+    """A model by name, behind the `Backend` interface the doors call, with its loads, swaps and unloads."""
+
+    def __init__(self, name: str, settings: Settings, build: Callable[[Settings], Backend]) -> None:
+        self.name = name
+        self.settings = settings
+        self._build = build
+        self._loaded: _Loaded | None = None
+        self._card: ModelCard | None = None
+        self._lock = asyncio.Lock()  # one load, swap or unload at a time
+        self._last_used_s = time.monotonic()
+        self._retiring: set[asyncio.Task[None]] = set()
+        # Set by the registry: makes room (unloads others) before this model loads, under a cap on loaded models.
+        self.before_load: Callable[[ManagedModel], Awaitable[None]] | None = None
+
+    @property
+    def kind(self) -> str:
+        return self._loaded.backend.kind if self._loaded else "unloaded"
+
+    @property
+    def version(self) -> int | None:
+        """The version new requests get (None while unloaded)."""
+        return self._loaded.version if self._loaded else None
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a load, swap or unload is under way."""
+        return self._lock.locked()
+
+    @property
+    def idle_s(self) -> float:
+        """Seconds since a request last used the model (0 while one runs)."""
+        busy = self._loaded is not None and self._loaded.in_flight > 0
+        return 0.0 if busy else time.monotonic() - self._last_used_s
+
+    async def start(self) -> None:
+        async with self._lock:
+            await self._ensure_loaded_locked()
+
+    async def _ensure_loaded_locked(self) -> _Loaded:
+        if self._loaded is None:
+            if self.before_load is not None:
+                await self.before_load(self)
+            self._loaded = await self._load(self.settings)
+            self._last_used_s = time.monotonic()
+        return self._loaded
+
+    async def _load(self, settings: Settings) -> _Loaded:
+        backend = self._build(settings)
+        try:
+            await backend.start()
+            card = await backend.model_info()
+        except BaseException:
+            await backend.close()
+            raise
+        self._card = card
+        return _Loaded(backend, card.version)
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[_Loaded]:
+        """Holds the current backend for one request: loads it first if it was unloaded."""
+        loaded = self._loaded
+        if loaded is None:
+            async with self._lock:
+                loaded = await self._ensure_loaded_locked()
+        loaded.in_flight += 1
+        try:
+            yield loaded
+        finally:
+            loaded.in_flight -= 1
+            self._last_used_s = time.monotonic()
+            if loaded.retired:
+                self._retire(loaded)
+
+    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+        async with self.use() as loaded:
+            transcript = await loaded.backend.transcribe(samples, decoder)
+        return dataclasses.replace(transcript, model_version=loaded.version)
+
+    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
+        async with self.use() as loaded:
+            async for words in loaded.backend.transcribe_chunks(samples, decoder):
+                yield words
+
+    async def swap_to(self, version_dir: Path) -> bool:
+        """Loads and warms `version_dir` beside the current version, then serves it; False (and the old version
+        keeps serving) if it cannot be loaded."""
+        async with self._lock:
+            try:
+                new = await self._load(self.settings.model_copy(update={"model_path": version_dir}))
+            except Exception as error:  # noqa: BLE001 - any failure to load means: keep the old version
+                logger.error(
+                    "model %r: version %s not loaded, still serving version %s: %s",
+                    self.name, version_dir.name, self.version, error,
+                    extra={"model": self.name, "refused_version_dir": str(version_dir)},
+                )  # fmt: skip
+                return False
+            old, self._loaded = self._loaded, new
+            logger.info(
+                "model %r: now serving version %s (was %s)", self.name, new.version, old.version if old else None,
+                extra={"model": self.name, "version": new.version},
+            )  # fmt: skip
+            if old is not None:
+                old.retired = True
+                self._retire(old)
+            return True
+
+    async def unload(self) -> None:
+        """Closes the backend once its requests end; the next request loads it again."""
+        async with self._lock:
+            old, self._loaded = self._loaded, None
+            if old is not None:
+                old.retired = True
+                self._retire(old)
+        logger.info("model %r unloaded after %.0f s unused", self.name, self.idle_s, extra={"model": self.name})
+
+    def _retire(self, loaded: _Loaded) -> None:
+        if loaded.in_flight == 0 and not loaded.closed.is_set():
+            task = asyncio.get_running_loop().create_task(loaded.close_when_idle())
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+
+    async def close(self) -> None:
+        async with self._lock:
+            loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            loaded.closed.set()
+            await loaded.backend.close()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+
+    async def is_ready(self) -> bool:
+        """Ready when loaded and ready, or unloaded after serving (the next request loads it)."""
+        if self._loaded is None:
+            return self._card is not None
+        return await self._loaded.backend.is_ready()
+
+    async def model_info(self) -> ModelCard:
+        if self._loaded is not None:
+            self._card = await self._loaded.backend.model_info()
+        if self._card is None:
+            raise BackendUnavailableError(f"the model {self.name!r} is still loading")
+        return self._card.model_copy(update={"loaded": self._loaded is not None})
+
+    @property
+    def queue_depth(self) -> int:
+        return self._loaded.backend.queue_depth if self._loaded else 0
