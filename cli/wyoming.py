@@ -9,8 +9,8 @@ from cli.errors import input_errors
 from cli.settings import add_model_arguments, add_thread_arguments, check_model_folders, settings_from_flags
 
 EPILOG = """examples:
-  asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
-  asr wyoming --uri tcp://0.0.0.0:10300 --model exports/wav2vec2
+  asr wyoming                                          # bundled demo model on tcp://127.0.0.1:10300
+  asr wyoming --uri tcp://0.0.0.0:10300 --model exports/wav2vec2   # reachable from other hosts: no authentication
   asr wyoming --tfserving localhost:8500 --model-name wav2vec2 --language en
 
 Then in Home Assistant: Settings -> Devices & services -> Add integration -> Wyoming Protocol, host and port 10300.
@@ -25,7 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--uri", default="tcp://0.0.0.0:10300", help="tcp://HOST:PORT, unix://PATH or stdio://")
+    parser.add_argument(
+        "--uri",
+        default="tcp://127.0.0.1:10300",
+        help="tcp://HOST:PORT, unix://PATH or stdio:// (default: loopback only; Wyoming has no authentication, so "
+        "bind 0.0.0.0 only on a network you trust)",
+    )
     add_model_arguments(
         parser,
         model_help="SavedModel dir (NAME/ or NAME/VERSION/); default: bundled",
@@ -42,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from service.core.errors import ModelLoadError
     from service.logs import configure_logging
     from service.wyoming import serve_wyoming
+    from service.wyoming.listener import InvalidUriError
 
     settings = settings_from_flags(args, language=args.language)
     check_model_folders(settings, model_flag_given=args.model is not None)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     try:
-        with input_errors(ModelLoadError):
+        with input_errors(ModelLoadError, InvalidUriError):
             asyncio.run(serve_wyoming(settings, args.uri))
     except KeyboardInterrupt:
         pass
