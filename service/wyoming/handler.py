@@ -33,11 +33,12 @@ from service.wyoming.event_reader import read_event
 
 logger = logging.getLogger(__name__)
 
-# After an `error` event the server closes its side, then reads (and drops) what the client still sends, for at
-# most this long and this much: closing with unread bytes would reset the connection, and a reset can discard the
-# error event before the client reads it.
+# After an `error` event the server closes its side and waits up to this long for the client to close: closing
+# with unread bytes resets the connection, and a reset can discard the error event before the client reads it.
+# Meanwhile it drops up to this much of what the client still sends, then stops reading, so that a client still
+# sending a large payload is held up by full buffers (no CPU, no memory here) rather than reset.
 _LINGER_S = 1.0
-_LINGER_MAX_BYTES = 1024 * 1024
+_LINGER_MAX_BYTES = 64 * 1024
 _ERROR_WRITE_TIMEOUT_S = 5.0
 
 _ATTRIBUTION = Attribution(name="wav2vec2-asr", url="https://arxiv.org/abs/2006.11477")
@@ -204,8 +205,10 @@ class WyomingAsrHandler(AsyncEventHandler):
                 self.writer.write_eof()
             async with asyncio.timeout(_LINGER_S):
                 discarded_bytes = 0
-                while discarded_bytes < _LINGER_MAX_BYTES and (block := await self.reader.read(64 * 1024)):
+                while discarded_bytes < _LINGER_MAX_BYTES and (block := await self.reader.read(_LINGER_MAX_BYTES)):
                     discarded_bytes += len(block)
+                if discarded_bytes >= _LINGER_MAX_BYTES:
+                    await asyncio.sleep(_LINGER_S)
 
     async def disconnect(self) -> None:
         await self._close_session()

@@ -188,7 +188,7 @@ def test_a_2_gb_payload_is_refused_from_its_header(server) -> None:
     events, sent_bytes = asyncio.run(scenario())
     error = the_error(events)
     assert error.code == "event_too_large" and str(DEFAULTS.wyoming_max_payload_bytes) in error.text, error
-    assert sent_bytes < 300 * MiB  # the server closed the connection instead of buffering what it was sent
+    assert sent_bytes < 32 * MiB  # what the sockets' buffers hold: the server read none of it into memory
     assert server.rss_mb() - rss_before_mb < 50
 
 
