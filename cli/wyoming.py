@@ -47,13 +47,15 @@ def run(args: argparse.Namespace) -> int:
     from service.core.errors import ModelLoadError
     from service.logs import configure_logging
     from service.wyoming import serve_wyoming
-    from service.wyoming.listener import InvalidUriError
+    from service.wyoming.listener import InvalidUriError, ListenAddress
 
+    with input_errors(InvalidUriError):
+        ListenAddress.parse(args.uri)
     settings = settings_from_flags(args, language=args.language)
     check_model_folders(settings, model_flag_given=args.model is not None)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     try:
-        with input_errors(ModelLoadError, InvalidUriError):
+        with input_errors(ModelLoadError):
             asyncio.run(serve_wyoming(settings, args.uri))
     except KeyboardInterrupt:
         pass
