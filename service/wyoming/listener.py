@@ -1,8 +1,9 @@
 """Where `asr wyoming` listens (`tcp://HOST:PORT`, `unix://PATH`, `stdio://`), and every connection's reader.
 
 Our own listener rather than `wyoming.server.AsyncServer`: its readers take asyncio's limit explicitly (the header
-line cap of `event_reader`), connection tasks are cancelled when the server stops, and a TCP address beyond
-loopback is logged as a warning, since the Wyoming protocol has no authentication.
+line cap of `event_reader`), connection tasks are cancelled when the server stops (SIGTERM stops it cleanly, as
+`AsyncServer` does), and a TCP address beyond loopback is logged as a warning, since the Wyoming protocol has no
+authentication.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,14 +75,32 @@ class ListenAddress:
 
 
 async def listen(address: ListenAddress, handle: ConnectionHandler) -> None:
-    """Serve connections at `address` with `handle` until cancelled; stdio serves its one client, then returns."""
-    if address.scheme == "stdio":
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=MAX_JSON_BYTES)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        await handle(reader, await async_get_stdout(), True)
-        return
+    """Serve connections at `address` with `handle` until SIGTERM (then return) or cancellation.
 
+    Over stdio the one client is served, then it returns.
+    """
+    loop = asyncio.get_running_loop()
+    serving = loop.create_task(_serve_stdio(handle) if address.scheme == "stdio" else _serve_sockets(address, handle))
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # signal handlers: main thread, Unix
+        loop.add_signal_handler(signal.SIGTERM, serving.cancel)
+    try:
+        await serving
+    except asyncio.CancelledError:
+        if asyncio.current_task().cancelling():
+            raise  # our caller cancelled us: not a SIGTERM
+        logger.info("wyoming server stopped on SIGTERM")
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _serve_stdio(handle: ConnectionHandler) -> None:
+    reader = asyncio.StreamReader(limit=MAX_JSON_BYTES)
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await handle(reader, await async_get_stdout(), True)
+
+
+async def _serve_sockets(address: ListenAddress, handle: ConnectionHandler) -> None:
     connections: set[asyncio.Task] = set()
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -108,7 +128,6 @@ async def listen(address: ListenAddress, handle: ConnectionHandler) -> None:
     finally:
         for task in connections:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*connections, return_exceptions=True)
+        await asyncio.gather(*connections, return_exceptions=True)
         if address.path is not None:
             address.path.unlink(missing_ok=True)

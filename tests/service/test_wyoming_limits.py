@@ -83,10 +83,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WyomingProcess]
     finally:
         process.terminate()
         try:
-            process.wait(30)
+            exit_code = process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            raise
+    assert exit_code == 0, "SIGTERM stops asr wyoming cleanly"
 
 
 @pytest.fixture(scope="module")
