@@ -56,6 +56,8 @@ def _json_object(raw: bytes, what: str) -> dict:
         value = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidEventError(f"{what} is not JSON: {error}") from None
+    except RecursionError:  # `[[[[...` fits the line cap and is still no event
+        raise InvalidEventError(f"{what} is nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidEventError(f"{what} is not a JSON object")
     return value

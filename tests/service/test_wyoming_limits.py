@@ -199,6 +199,7 @@ def test_a_2_gb_payload_is_refused_from_its_header(server) -> None:
     [
         (b"not json\n", "invalid_event"),
         (b"[1, 2]\n", "invalid_event"),
+        (b"[" * 60_000 + b"\n", "invalid_event"),
         (b'{"data": {}}\n', "invalid_event"),
         (b'{"type": "describe", "payload_length": "many"}\n', "invalid_event"),
         (b'{"type": "describe", "data_length": -5}\n', "invalid_event"),
@@ -216,6 +217,7 @@ def test_a_2_gb_payload_is_refused_from_its_header(server) -> None:
     ids=[
         "not-json",
         "not-an-object",
+        "nested-60000-deep",
         "no-type",
         "payload-length-not-a-number",
         "negative-data-length",
