@@ -209,6 +209,3 @@ class WyomingAsrHandler(AsyncEventHandler):
                     discarded_bytes += len(block)
                 if discarded_bytes >= _LINGER_MAX_BYTES:
                     await asyncio.sleep(_LINGER_S)
-
-    async def disconnect(self) -> None:
-        await self._close_session()
