@@ -161,7 +161,7 @@ def test_a_1_hz_chunk_is_refused_without_memory_growth_or_stalling_others(server
     events, latency_s, text = asyncio.run(scenario())
     error = the_error(events)
     assert error.code == "invalid_audio_format" and "8000" in error.text, error
-    assert latency_s < 1.0
+    assert latency_s < 2.0  # the event loop was blocked for seconds before the fix
     assert text == digit_text
     assert server.rss_mb() - rss_before_mb < 100
 
