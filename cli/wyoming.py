@@ -9,8 +9,8 @@ from cli.errors import input_errors
 from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
 
 EPILOG = """examples:
-  asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
-  asr wyoming --uri tcp://0.0.0.0:10300 --model exports/wav2vec2
+  asr wyoming                                          # bundled demo model on tcp://127.0.0.1:10300
+  asr wyoming --uri tcp://0.0.0.0:10300 --model exports/wav2vec2   # reachable from other hosts: no authentication
   asr wyoming --tfserving localhost:8500 --model-name wav2vec2 --language en
 
 Then in Home Assistant: Settings -> Devices & services -> Add integration -> Wyoming Protocol, host and port 10300.
@@ -25,7 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--uri", default="tcp://0.0.0.0:10300", help="tcp://HOST:PORT, unix://PATH or stdio://")
+    parser.add_argument(
+        "--uri",
+        default="tcp://127.0.0.1:10300",
+        help="tcp://HOST:PORT, unix://PATH or stdio:// (default: loopback only; Wyoming has no authentication, so "
+        "bind 0.0.0.0 only on a network you trust)",
+    )
     add_model_arguments(
         parser,
         model_help="SavedModel dir (NAME/ or NAME/VERSION/), HF checkpoint dir or Hugging Face Hub id (exported "
@@ -43,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     from service.core.errors import ModelLoadError
     from service.logs import configure_logging
     from service.wyoming import serve_wyoming
+    from service.wyoming.listener import InvalidUriError, ListenAddress
 
+    with input_errors(InvalidUriError):
+        ListenAddress.parse(args.uri)
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     settings = use_models(settings, locate_models(settings, model_flag_given=args.model is not None))

@@ -216,6 +216,17 @@ class Settings(BaseSettings):
         64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
     )
 
+    # Wyoming (`asr wyoming`, docs/streaming.md): its connections take the stream settings above (cap, idle
+    # timeout, duration, backlog); this bounds what one event may carry. Home Assistant sends 1024-frame chunks
+    # (2 KiB at 16-bit mono); the cap takes 16 s of 16 kHz 16-bit mono in one chunk, half the default
+    # ASR_STREAM_MAX_BACKLOG_S, so a whole chunk always fits the stream's window.
+    wyoming_max_payload_bytes: int = Field(
+        512 * 1024,
+        gt=0,
+        description="Largest Wyoming event payload (an audio-chunk's PCM); a larger one is refused from its header "
+        "(`event_too_large`), before any of it is read.",
+    )
+
     host: str = Field("127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback.")
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")

@@ -2,31 +2,44 @@
 `transcript-start`, a `transcript-chunk` per final segment (as it is decoded, before `audio-stop` for long speech),
 `transcript`, `transcript-stop`. Older clients ignore the streaming events and read `transcript`.
 
-Audio runs through the gateway's `StreamSession`, so the words are decoded exactly as on `WS /v1/stream`.
+Audio runs through the gateway's `StreamSession`, so the words are decoded exactly as on `WS /v1/stream`, under the
+same limits (the `ASR_STREAM_*` settings): every way a connection ends other than the client hanging up is an
+`error` event (its code from the WebSocket's table, `service.api.errors`), then the server closes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import partial
 
-import numpy as np
 from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
-from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
 from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 from wyoming.server import AsyncEventHandler
 
+from service.api.errors import websocket_close
 from service.backends import Backend
-from service.core.errors import ServiceError
-from service.streaming import PcmConverter, StreamResult, StreamSession, WindowPolicy
+from service.core.config import Settings
+from service.core.errors import SlowClientError, StreamDurationError, StreamIdleError
+from service.streaming import StreamResult, StreamSession, WindowPolicy
 from service.streaming.limits import StreamSlots
 from service.streaming.session import Final
-from wav2vec2.errors import AudioError
+from service.wyoming.audio import AudioFormat, ChunkConverter
+from service.wyoming.event_reader import read_event
 
 logger = logging.getLogger(__name__)
+
+# After an `error` event the server closes its side and waits up to this long for the client to close: closing
+# with unread bytes resets the connection, and a reset can discard the error event before the client reads it.
+# Meanwhile it drops up to this much of what the client still sends, then stops reading, so that a client still
+# sending a large payload is held up by full buffers (no CPU, no memory here) rather than reset.
+_LINGER_S = 1.0
+_LINGER_MAX_BYTES = 64 * 1024
+_ERROR_WRITE_TIMEOUT_S = 5.0
 
 _ATTRIBUTION = Attribution(name="wav2vec2-asr", url="https://arxiv.org/abs/2006.11477")
 
@@ -54,7 +67,7 @@ def describe_service(model_name: str, language: str, version: str) -> Info:
 
 
 class WyomingAsrHandler(AsyncEventHandler):
-    """Answers one client's events; a new `StreamSession` per `audio-start` (or first chunk)."""
+    """Serves one connection: a slot of `slots` while it is open, a new `StreamSession` per `audio-start`."""
 
     def __init__(
         self,
@@ -64,22 +77,50 @@ class WyomingAsrHandler(AsyncEventHandler):
         info: Info,
         backend: Backend,
         policy: WindowPolicy,
-        language: str,
+        settings: Settings,
         slots: StreamSlots,
-        max_backlog_s: float = 30.0,
+        idle_timeout_s: float | None,
     ) -> None:
         super().__init__(reader, writer)
         self._info = info
-        self._backend = backend
         self._policy = policy
-        self._language = language
-        self._max_backlog_s = max_backlog_s
+        self._settings = settings
+        self._slots = slots
+        self._idle_timeout_s = idle_timeout_s  # None on stdio, where the one client is the parent process
+        self._language = settings.language_code
         self._transcribe = slots.limit(partial(backend.transcribe, decoder=None))
-        # Wyoming audio is any width/channel count: to 16-bit mono here, then soxr (same filter as uploads) to 16 kHz.
-        self._to_s16_mono = AudioChunkConverter(width=2, channels=1)
         self._session: StreamSession | None = None
-        self._pcm: PcmConverter | None = None
+        self._decoding: asyncio.Task[None] | None = None
+        self._converter = ChunkConverter()
+        self._audio_s = 0.0
         self._started = False
+
+    async def run(self) -> None:
+        """Serve events until the client closes the connection, or end it with an `error` event."""
+        try:
+            self._slots.acquire()
+            try:
+                await self._serve()
+            finally:
+                self._slots.release()
+        except ConnectionError:
+            pass  # the client went away: nobody to tell
+        except Exception as error:  # noqa: BLE001 - every other ending is an error event, mapped in one table
+            await self._end_with(error)
+        finally:
+            await self._close_session()
+            self.writer.close()
+
+    async def _serve(self) -> None:
+        while True:
+            try:
+                event = await asyncio.wait_for(
+                    read_event(self.reader, self._settings.wyoming_max_payload_bytes), self._idle_timeout_s
+                )
+            except TimeoutError:
+                raise StreamIdleError(f"nothing received for {self._idle_timeout_s:g} s") from None
+            if event is None or not await self.handle_event(event):
+                return
 
     async def handle_event(self, event: Event) -> bool:
         if Describe.is_type(event.type):
@@ -87,38 +128,43 @@ class WyomingAsrHandler(AsyncEventHandler):
         elif Transcribe.is_type(event.type):
             await self._close_session()  # a new request starts afresh
         elif AudioStart.is_type(event.type):
+            AudioFormat.of(event)  # a bad format is refused now, not at the first chunk
             await self._close_session()
             self._open_session()
         elif AudioChunk.is_type(event.type):
-            return await self._on_chunk(AudioChunk.from_event(event))
+            await self._on_chunk(AudioFormat.of(event), event.payload or b"")
         elif AudioStop.is_type(event.type):
-            return await self._on_stop()
+            await self._on_stop()
         return True
 
-    def _open_session(self) -> None:
+    async def write_event(self, event: Event) -> None:
+        """Send `event`; `SlowClientError` if the client does not read it within the idle timeout."""
+        try:
+            await asyncio.wait_for(super().write_event(event), self._idle_timeout_s)
+        except TimeoutError:
+            raise SlowClientError(f"the client read nothing for {self._idle_timeout_s:g} s") from None
+
+    def _open_session(self) -> StreamSession:
         self._session = StreamSession(
-            self._transcribe,
-            self._on_result,
-            self._policy,
-            max_backlog_s=self._max_backlog_s,
+            self._transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream_max_backlog_s
         )
-        self._session.start()
-        self._pcm, self._started = None, False
+        self._decoding = self._session.start()
+        self._converter, self._audio_s, self._started = ChunkConverter(), 0.0, False
+        return self._session
 
-    async def _on_chunk(self, chunk: AudioChunk) -> bool:
-        if self._session is None:
-            self._open_session()
-        chunk = self._to_s16_mono.convert(chunk)
-        if self._pcm is None or self._pcm.sample_rate_hz != chunk.rate:
-            samples = self._pcm.flush() if self._pcm is not None else np.zeros(0, np.float32)
-            self._pcm = PcmConverter("pcm_s16le", chunk.rate, 1)
-            self._feed(samples)
-        return self._feed(self._pcm.convert(chunk.audio))
-
-    def _feed(self, samples: np.ndarray) -> bool:
-        if self._session is not None and len(samples):
-            self._session.feed(samples)
-        return True
+    async def _on_chunk(self, audio_format: AudioFormat, audio: bytes) -> None:
+        audio_format.check_whole_frames(len(audio))
+        session = self._session or self._open_session()
+        if self._decoding is not None and self._decoding.done():
+            self._decoding.result()  # the decoder failed (backend error, a client that does not read): that ends it
+        self._audio_s += audio_format.seconds(len(audio))
+        if self._audio_s > self._settings.stream_max_duration_s:
+            raise StreamDurationError(
+                f"the transcription reached its {self._settings.stream_max_duration_s:g} s limit of audio"
+            )
+        # Resampling a chunk at the payload cap takes milliseconds of CPU: off the event loop, which serves
+        # every other connection.
+        session.feed(await asyncio.to_thread(self._converter.convert, audio_format, audio))
 
     async def _on_result(self, result: StreamResult) -> None:
         if not isinstance(result, Final):
@@ -132,27 +178,34 @@ class WyomingAsrHandler(AsyncEventHandler):
             self._started = True
             await self.write_event(TranscriptStart(language=self._language).event())
 
-    async def _on_stop(self) -> bool:
-        session = self._session or StreamSession(self._transcribe, self._on_result, self._policy)
-        if self._pcm is not None:
-            self._feed(self._pcm.flush())
-        try:
-            await session.finish()
-        except (ServiceError, AudioError) as error:
-            logger.warning("wyoming transcription failed: %s", error)
-            await self.write_event(Error(text=str(error), code=getattr(error, "code", "audio_error")).event())
-            self._session = None
-            return True
+    async def _on_stop(self) -> None:
+        session = self._session or self._open_session()
+        session.feed(self._converter.flush())
+        await session.finish()
         await self._start_transcript()
         await self.write_event(Transcript(text=session.text, language=self._language).event())
         await self.write_event(TranscriptStop().event())
-        self._session, self._pcm, self._started = None, None, False
-        return True
+        self._session = self._decoding = None
 
     async def _close_session(self) -> None:
         if self._session is not None:
             await self._session.cancel()
-        self._session, self._pcm, self._started = None, None, False
+        if self._decoding is not None and self._decoding.done() and not self._decoding.cancelled():
+            self._decoding.exception()  # retrieved: a decoder that failed as the client left is not an error
+        self._session = self._decoding = None
 
-    async def disconnect(self) -> None:
-        await self._close_session()
+    async def _end_with(self, error: Exception) -> None:
+        """Send the `error` event for `error`, then close our side and let the client read it."""
+        _, event = websocket_close(error)
+        code, message = event["error"]["code"], event["error"]["message"]
+        logger.info("wyoming connection closed: %s: %s", code, message)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(super().write_event(Error(text=message, code=code).event()), _ERROR_WRITE_TIMEOUT_S)
+            if self.writer.can_write_eof():
+                self.writer.write_eof()
+            async with asyncio.timeout(_LINGER_S):
+                discarded_bytes = 0
+                while discarded_bytes < _LINGER_MAX_BYTES and (block := await self.reader.read(_LINGER_MAX_BYTES)):
+                    discarded_bytes += len(block)
+                if discarded_bytes >= _LINGER_MAX_BYTES:
+                    await asyncio.sleep(_LINGER_S)

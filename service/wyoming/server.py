@@ -2,38 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
-
-from wyoming.server import AsyncServer
 
 from service.backends import build_backend
 from service.core.config import Settings
 from service.streaming.limits import StreamSlots, window_policy
 from service.wyoming.handler import WyomingAsrHandler, describe_service
+from service.wyoming.listener import ListenAddress, listen
 
 logger = logging.getLogger(__name__)
 
 
 async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") -> None:
-    """Load the backend, then answer Wyoming clients on `uri` (e.g. `tcp://0.0.0.0:10300`) until cancelled."""
+    """Load the backend, then answer Wyoming clients on `uri` (e.g. `tcp://127.0.0.1:10300`) until cancelled."""
+    address = ListenAddress.parse(uri)  # a bad URI fails before the model loads
     backend = build_backend(settings)
     await backend.start()
     try:
-        info = describe_service(settings.model_name, settings.language_code, version)
-        server = AsyncServer.from_uri(uri)
-        logger.info("wyoming server ready", extra={"uri": uri, "backend": backend.kind})
-        await server.run(
-            partial(
-                WyomingAsrHandler,
-                info=info,
-                backend=backend,
-                policy=window_policy(settings),
-                language=settings.language_code,
-                # Shared by every connection: their decodes in flight together stay bounded, as on the gateway.
-                slots=StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes),
-                max_backlog_s=settings.stream_max_backlog_s,
-            )
+        handler = partial(
+            WyomingAsrHandler,
+            info=describe_service(settings.model_name, settings.language_code, version),
+            backend=backend,
+            policy=window_policy(settings),
+            settings=settings,
+            # Shared by every connection: the connection cap, and the decodes in flight together, as on the gateway.
+            slots=StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes),
         )
+
+        async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, is_stdio: bool) -> None:
+            idle_timeout_s = None if is_stdio else settings.stream_idle_timeout_s
+            await handler(reader, writer, idle_timeout_s=idle_timeout_s).run()
+
+        logger.info("wyoming server ready", extra={"uri": uri, "backend": backend.kind})
+        await listen(address, serve_connection)
     finally:
         await backend.close()

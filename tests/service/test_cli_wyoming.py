@@ -37,6 +37,12 @@ def test_thread_flags_reach_the_settings(capsys) -> None:
     assert err.startswith("asr wyoming: ") and "inter_op_threads" in err
 
 
+def test_an_unknown_uri_is_an_input_error_before_the_model_loads(capsys: pytest.CaptureFixture) -> None:
+    assert main(["wyoming", "--uri", "http://127.0.0.1:10300"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("asr wyoming: ") and "tcp://HOST:PORT, unix://PATH or stdio://" in err
+
+
 def test_asr_wyoming_help_shows_the_home_assistant_setup(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         main(["wyoming", "--help"])
