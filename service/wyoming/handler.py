@@ -22,9 +22,9 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 from wyoming.server import AsyncEventHandler
 
 from service.api.errors import websocket_close
-from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import SlowClientError, StreamDurationError, StreamIdleError
+from service.model_registry import ModelRegistry
 from service.streaming import StreamResult, StreamSession, WindowPolicy
 from service.streaming.limits import StreamSlots
 from service.streaming.session import Final
@@ -44,23 +44,27 @@ _ERROR_WRITE_TIMEOUT_S = 5.0
 _ATTRIBUTION = Attribution(name="wav2vec2-asr", url="https://arxiv.org/abs/2006.11477")
 
 
-def describe_service(model_name: str, language: str, version: str) -> Info:
-    """Return the `info` answer to `describe`: one ASR program serving our model in its language."""
-    model = AsrModel(
-        name=model_name,
-        attribution=_ATTRIBUTION,
-        installed=True,
-        description=f"wav2vec 2.0 CTC model {model_name!r}",
-        version=version,
-        languages=[language],
-    )
+def describe_service(models: list[tuple[str, str]], version: str) -> Info:
+    """Return the `info` answer to `describe`: one ASR program serving each `(name, language code)` model, the
+    default first (a `transcribe` event picks one by `name`)."""
+    asr_models = [
+        AsrModel(
+            name=model_name,
+            attribution=_ATTRIBUTION,
+            installed=True,
+            description=f"wav2vec 2.0 CTC model {model_name!r}",
+            version=version,
+            languages=[language],
+        )
+        for model_name, language in models
+    ]
     program = AsrProgram(
         name="wav2vec2-asr",
         attribution=_ATTRIBUTION,
         installed=True,
         description="wav2vec 2.0 speech recognition (TensorFlow)",
         version=version,
-        models=[model],
+        models=asr_models,
         supports_transcript_streaming=True,
     )
     return Info(asr=[program])
@@ -75,7 +79,7 @@ class WyomingAsrHandler(AsyncEventHandler):
         writer: asyncio.StreamWriter,
         *,
         info: Info,
-        backend: Backend,
+        models: ModelRegistry,
         policy: WindowPolicy,
         settings: Settings,
         slots: StreamSlots,
@@ -87,8 +91,8 @@ class WyomingAsrHandler(AsyncEventHandler):
         self._settings = settings
         self._slots = slots
         self._idle_timeout_s = idle_timeout_s  # None on stdio, where the one client is the parent process
-        self._language = settings.language_code
-        self._transcribe = slots.limit(partial(backend.transcribe, decoder=None))
+        self._models = models
+        self._choose_model(None)
         self._session: StreamSession | None = None
         self._decoding: asyncio.Task[None] | None = None
         self._converter = ChunkConverter()
@@ -127,6 +131,7 @@ class WyomingAsrHandler(AsyncEventHandler):
             await self.write_event(self._info.event())
         elif Transcribe.is_type(event.type):
             await self._close_session()  # a new request starts afresh
+            self._choose_model(Transcribe.from_event(event).name)
         elif AudioStart.is_type(event.type):
             AudioFormat.of(event)  # a bad format is refused now, not at the first chunk
             await self._close_session()
@@ -143,6 +148,12 @@ class WyomingAsrHandler(AsyncEventHandler):
             await asyncio.wait_for(super().write_event(event), self._idle_timeout_s)
         except TimeoutError:
             raise SlowClientError(f"the client read nothing for {self._idle_timeout_s:g} s") from None
+
+    def _choose_model(self, name: str | None) -> None:
+        """Transcribes with the model `name` (None: the default) from now on; `ModelNotFoundError` if none."""
+        served = self._models.choose(name)
+        self._language = served.settings.language_code
+        self._transcribe = self._slots.limit(partial(served.backend.transcribe, decoder=None))
 
     def _open_session(self) -> StreamSession:
         self._session = StreamSession(

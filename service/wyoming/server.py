@@ -6,8 +6,8 @@ import asyncio
 import logging
 from functools import partial
 
-from service.backends import build_backend
 from service.core.config import Settings
+from service.model_registry import ModelRegistry
 from service.streaming.limits import StreamSlots, window_policy
 from service.wyoming.handler import WyomingAsrHandler, describe_service
 from service.wyoming.listener import ListenAddress, listen
@@ -16,15 +16,16 @@ logger = logging.getLogger(__name__)
 
 
 async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") -> None:
-    """Load the backend, then answer Wyoming clients on `uri` (e.g. `tcp://127.0.0.1:10300`) until cancelled."""
+    """Load the models, then answer Wyoming clients on `uri` (e.g. `tcp://127.0.0.1:10300`) until cancelled."""
     address = ListenAddress.parse(uri)  # a bad URI fails before the model loads
-    backend = build_backend(settings)
-    await backend.start()
+    models = ModelRegistry.from_settings(settings)
+    await models.start()
     try:
+        served = [(name, settings.for_model(name).language_code) for name in models.names]
         handler = partial(
             WyomingAsrHandler,
-            info=describe_service(settings.model_name, settings.language_code, version),
-            backend=backend,
+            info=describe_service(served, version),
+            models=models,
             policy=window_policy(settings),
             settings=settings,
             # Shared by every connection: the connection cap, and the decodes in flight together, as on the gateway.
@@ -35,7 +36,7 @@ async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") ->
             idle_timeout_s = None if is_stdio else settings.stream_idle_timeout_s
             await handler(reader, writer, idle_timeout_s=idle_timeout_s).run()
 
-        logger.info("wyoming server ready", extra={"uri": uri, "backend": backend.kind})
+        logger.info("wyoming server ready", extra={"uri": uri, "backend": models.default.kind, "models": models.names})
         await listen(address, serve_connection)
     finally:
-        await backend.close()
+        await models.close()

@@ -2,8 +2,9 @@
 
 The bundled demo model (default, with its language model) and a random tiny export (greedy) run side by side;
 every door names one with its own field: `?model=` on /v1/transcribe, OpenAI's `model` (the `openai` SDK),
-the WebSocket config's `model` (`websockets`). Each transcript must equal the one a gateway serving that model
-alone gives, and an unknown name is a 404 in each door's own error shape.
+the WebSocket config's `model` (`websockets`), Wyoming's `transcribe` event's `name` (the `wyoming` client).
+Each transcript must equal the one a gateway serving that model alone gives, and an unknown name is a 404 in
+each door's own error shape.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import numpy as np
 import openai
 import pytest
 import soundfile as sf
+from wyoming.asr import Transcribe
+from wyoming.error import Error
 
 from service import create_app
 from service.core.config import BUNDLED_MODEL_PATH
 from tests.service.live_server import serve
+from tests.service.wyoming_client import read_until_closed, transcribe_like_home_assistant, wyoming_server
 from tests.support.stream_client import stream_audio
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "fsdd" / "3_jackson_0.wav"
@@ -27,13 +31,21 @@ DOORS_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="module")
-def gateways(make_settings, model_base_path):
-    """Three live gateways: both models ("demo" the default, "tiny"), and each model alone."""
-    both = make_settings(model_path=BUNDLED_MODEL_PATH, model_name="demo", models={"tiny": str(model_base_path)})
-    demo_alone = make_settings(model_path=BUNDLED_MODEL_PATH, model_name="demo")
-    tiny_alone = make_settings(model_name="tiny")
-    with serve(create_app(both)) as url, serve(create_app(demo_alone)) as demo, serve(create_app(tiny_alone)) as tiny:
-        yield {"both": url, "demo": demo, "tiny": tiny}
+def settings(make_settings, model_base_path):
+    """Both models ("demo" the default, "tiny"), and each model alone."""
+    return {
+        "both": make_settings(model_path=BUNDLED_MODEL_PATH, model_name="demo", models={"tiny": str(model_base_path)}),
+        "demo": make_settings(model_path=BUNDLED_MODEL_PATH, model_name="demo"),
+        "tiny": make_settings(model_name="tiny"),
+    }
+
+
+@pytest.fixture(scope="module")
+def gateways(settings):
+    """A live gateway for each of `settings`."""
+    apps = {name: create_app(settings[name]) for name in ("both", "demo", "tiny")}
+    with serve(apps["both"]) as both, serve(apps["demo"]) as demo, serve(apps["tiny"]) as tiny:
+        yield {"both": both, "demo": demo, "tiny": tiny}
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +121,28 @@ def test_an_unknown_model_is_a_404_in_each_doors_shape(gateways, clip):
     run = asyncio.run(stream_audio(url.removeprefix("http://"), silence, 0.1, speed=10.0, config={"model": "de"}))
     assert run.close_code == 4404
     assert [event["error"]["code"] for _, event in run.events if event["type"] == "error"] == ["model_not_found"]
+
+
+def test_wyoming_picks_the_model_by_the_transcribe_events_name(settings):
+    from wyoming.client import AsyncTcpClient
+    from wyoming.info import Describe, Info
+
+    samples, rate = sf.read(FIXTURE, dtype="int16")
+
+    async def scenario() -> None:
+        async with wyoming_server(settings["both"]) as both:
+            async with AsyncTcpClient("127.0.0.1", both) as client:
+                await client.write_event(Describe().event())
+                (program,) = Info.from_event(await asyncio.wait_for(client.read_event(), 10)).asr
+            assert [model.name for model in program.models] == ["demo", "tiny"]
+            for name in ("demo", "tiny"):
+                async with wyoming_server(settings[name]) as alone:
+                    expected, _, _ = await transcribe_like_home_assistant(alone, samples.tobytes(), rate)
+                chosen, _, _ = await transcribe_like_home_assistant(both, samples.tobytes(), rate, model=name)
+                assert chosen == expected, name
+            async with AsyncTcpClient("127.0.0.1", both) as client:
+                await client.write_event(Transcribe(name="de").event())
+                (error,) = await read_until_closed(client)
+            assert Error.from_event(error).code == "model_not_found"
+
+    asyncio.run(scenario())

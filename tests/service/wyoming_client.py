@@ -53,7 +53,7 @@ async def wyoming_server(settings: Settings, host: str = "127.0.0.1") -> AsyncIt
 
 
 async def transcribe_like_home_assistant(
-    port: int, audio: bytes, rate: int, width: int = 2, channels: int = 1
+    port: int, audio: bytes, rate: int, width: int = 2, channels: int = 1, model: str | None = None
 ) -> tuple[str, list[str], list[str]]:
     """Send `audio` as Home Assistant's Wyoming STT does: transcribe, audio-start, 1024-frame chunks, audio-stop.
 
@@ -61,7 +61,7 @@ async def transcribe_like_home_assistant(
     """
     chunk_bytes = 1024 * width * channels
     async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Transcribe(language="en").event())
+        await client.write_event(Transcribe(name=model, language="en").event())
         await client.write_event(AudioStart(rate=rate, width=width, channels=channels).event())
         for start in range(0, len(audio), chunk_bytes):
             chunk = AudioChunk(rate=rate, width=width, channels=channels, audio=audio[start : start + chunk_bytes])
