@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,16 +25,24 @@ from service.api.schemas import ModelCard
 from service.backends import Backend
 from service.core.config import Settings
 from service.core.errors import BackendUnavailableError
+from service.memory import release_free_memory
 from transcription import Transcript, Word
 
 logger = logging.getLogger(__name__)
+
+
+class _Closed:
+    """Stands in for a closed backend, so a retired `_Loaded` holds no reference to the model it ran."""
+
+    kind = "closed"
+    queue_depth = 0
 
 
 @dataclass(eq=False)
 class _Loaded:
     """A started backend, the version it serves, and the requests running on it."""
 
-    backend: Backend
+    backend: Backend | _Closed
     version: int | None
     in_flight: int = 0
     retired: bool = False
@@ -43,6 +52,11 @@ class _Loaded:
         if self.in_flight == 0 and not self.closed.is_set():
             self.closed.set()
             await self.backend.close()
+            # The loaded SavedModel is held in reference cycles (its functions, the transcriber's callbacks):
+            # collected now, and the pages freed handed back, so an unloaded model's memory really goes.
+            self.backend = _Closed()
+            gc.collect()
+            release_free_memory()
 
 
 class ManagedModel:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,7 @@ from wav2vec2.model import Wav2Vec2ForCTC
 from wav2vec2.processor import Wav2Vec2Processor
 
 POLL_S = 0.2
+MAX_REQUESTS = 3000
 
 
 @pytest.fixture(scope="module")
@@ -65,19 +67,32 @@ def test_a_new_version_is_swapped_in_under_load_without_a_failed_request(make_se
         before = _post(url, clip).json()
         assert before["model_version"] == 1
 
-        def request(number: int) -> httpx.Response:
-            if number == 40:
-                _place(second_version, model_folder, 2)
-            return _post(url, clip)
+        # Concurrency 8 until at least 200 requests are answered and version 2 has answered some: on a busy
+        # machine loading version 2 can outlast 200 requests of this tiny model.
+        results: list[httpx.Response] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    swapped = any(response.headers.get("X-ASR-Model-Version") == "2" for response in results[-8:])
+                    if len(results) >= MAX_REQUESTS or (len(results) >= 200 and swapped):
+                        return
+                    if len(results) >= 40 and not (model_folder / "2").exists():
+                        _place(second_version, model_folder, 2)
+                response = _post(url, clip)
+                with lock:
+                    results.append(response)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(request, range(200)))
+            for future in [pool.submit(worker) for _ in range(8)]:
+                future.result()
         after = _post(url, clip).json()
         metrics = httpx.get(f"{url}/metrics").text
 
     assert after["model_version"] == 2 and after["text"] != before["text"]
     texts = {1: before["text"], 2: after["text"]}
-    assert [response.status_code for response in results] == [200] * 200
+    assert [response.status_code for response in results] == [200] * len(results)
     versions = [response.json()["model_version"] for response in results]
     assert [response.headers["X-ASR-Model-Version"] for response in results] == [str(v) for v in versions]
     # Each response is the work of the version it names, and both versions answered during the swap.
@@ -89,7 +104,7 @@ def test_a_new_version_is_swapped_in_under_load_without_a_failed_request(make_se
         for line in metrics.splitlines()
         if line.startswith(f'asr_model_transcriptions_total{{model="{MODEL_NAME}",version="{version}"}}')
     }
-    assert counted[1] + counted[2] == 200 + 2
+    assert counted[1] + counted[2] == len(results) + 2
 
 
 def test_a_broken_version_is_refused_and_the_old_one_keeps_serving(make_settings, model_folder, caplog):
