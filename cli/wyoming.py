@@ -7,6 +7,7 @@ import logging
 
 from cli.errors import input_errors
 from cli.settings import add_model_arguments, add_thread_arguments, locate_model, settings_from_flags, use_model
+from cli.tf_setup import load_tensorflow
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://0.0.0.0:10300
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
     add_thread_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, loads_tensorflow_itself=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    settings = use_model(settings, locate_model(settings, model_flag_given=args.model is not None))
+    model = locate_model(settings, model_flag_given=args.model is not None)
+    if not settings.tfserving_address:  # with TF Serving the server runs without TensorFlow (the slim image)
+        load_tensorflow(args.verbose)
+    settings = use_model(settings, model)
     try:
         with input_errors(ModelLoadError):
             asyncio.run(serve_wyoming(settings, args.uri))
