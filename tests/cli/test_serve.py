@@ -118,3 +118,25 @@ def _wait_for_runtime(url: str, process: subprocess.Popen, timeout_s: float) -> 
 def test_negative_thread_counts_are_an_input_error(capsys):
     assert main(["serve", "--port", "0", "--intra-op-threads", "-1"]) == 2
     assert "intra_op_threads" in capsys.readouterr().err
+
+
+# Python as the slim gateway image has it: `import tensorflow` fails (the package is not installed there).
+_WITHOUT_TENSORFLOW = """
+import importlib.abc, sys
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.partition(".")[0] == "tensorflow":
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+sys.meta_path.insert(0, NotInstalled())
+from cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serving_in_process_without_tensorflow_installed_says_which_install_to_use(tmp_path):
+    argv = [sys.executable, "-c", _WITHOUT_TENSORFLOW, "serve", "--port", "0"]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ASR_")}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("asr serve: this command runs the model in-process and needs TensorFlow")
+    assert "--tfserving" in done.stderr and "Traceback" not in done.stderr

@@ -11,6 +11,7 @@ embedded gateway over the same export, TensorFlow in-process.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -18,16 +19,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+import soundfile
 
 from service import Settings, create_app
 from tests.service.gateway_fixtures import encode, speechlike
 from tests.service.live_server import serve
+from tests.service.test_wyoming import transcribe_like_home_assistant
 from tests.support.stream_client import stream_audio
 from tests.support.tfserving_standin import StandInServer
 
@@ -51,48 +54,61 @@ def standin(model_base_path: Path) -> Iterator[StandInServer]:
     server.stop()
 
 
-class SlimGateway:
-    """`asr serve --tfserving` in a subprocess: its base URL while it runs; `stop()` gives its TensorFlow report."""
+class WatchedServer:
+    """`asr COMMAND ... --tfserving` in a subprocess under `tensorflow_watch`; `stop()` gives its TensorFlow report."""
 
-    def __init__(self, standin: StandInServer, model_base_path: Path, run_dir: Path) -> None:
-        self.report_path, self.log_path = run_dir / "tensorflow.json", run_dir / "gateway.log"
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "tests.support.tensorflow_watch", str(self.report_path), "serve",
-                "--tfserving", standin.address, "--model", str(model_base_path), "--model-name", MODEL_NAME,
-                "--port", str(port)]  # fmt: skip
+    def __init__(self, asr_argv: list[str], run_dir: Path, ready: Callable[[], bool]) -> None:
+        self.report_path, self.log_path = run_dir / "tensorflow.json", run_dir / "server.log"
+        argv = [sys.executable, "-m", "tests.support.tensorflow_watch", str(self.report_path), *asr_argv]
         env = {name: value for name, value in os.environ.items() if not name.startswith("ASR_")}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not _ready(self.url):
+        while not ready():
             assert self.process.poll() is None, self.log_path.read_text()
             assert time.monotonic() < deadline, self.log_path.read_text()
             time.sleep(0.2)
 
     def stop(self) -> dict:
-        """Stops the gateway as an orchestrator does (SIGTERM) and returns its report."""
+        """Stops the server as an orchestrator does (SIGTERM) and returns its report."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
         assert self.report_path.is_file(), self.log_path.read_text()
         return json.loads(self.report_path.read_text())
 
-
-@pytest.fixture(scope="module")
-def slim_gateway(standin: StandInServer, model_base_path: Path, tmp_path_factory) -> Iterator[SlimGateway]:
-    gateway = SlimGateway(standin, model_base_path, tmp_path_factory.mktemp("slim-gateway"))
-    yield gateway
-    if gateway.process.poll() is None:
-        gateway.process.kill()
-        gateway.process.wait()
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
-def _ready(url: str) -> bool:
+def _http_ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def _tcp_ready(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _tfserving_flags(standin: StandInServer, model_base_path: Path) -> list[str]:
+    return ["--tfserving", standin.address, "--model", str(model_base_path), "--model-name", MODEL_NAME]
+
+
+@pytest.fixture
+def slim_gateway(standin: StandInServer, model_base_path: Path, tmp_path: Path) -> Iterator[WatchedServer]:
+    """`asr serve --tfserving ...` as users start it; `.url` is its base URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = ["serve", *_tfserving_flags(standin, model_base_path), "--port", str(port)]
+    gateway = WatchedServer(argv, tmp_path, lambda: _http_ready(url))
+    gateway.url = url
+    yield gateway
+    gateway.kill()
 
 
 @pytest.fixture(scope="module")
@@ -161,4 +177,21 @@ def test_every_route_family_answers_as_the_full_gateway_and_tensorflow_is_never_
     assert "asr_http_requests_total{" in httpx.get(f"{slim}/metrics").text
 
     report = slim_gateway.stop()
+    assert not report["tensorflow_imported"], f"TensorFlow was imported here:\n{report['first_import']}"
+
+
+def test_the_wyoming_server_answers_as_the_full_gateway_and_tensorflow_is_never_imported(
+    standin, model_base_path, tmp_path, full_gateway
+):
+    port = _free_port()
+    argv = ["wyoming", *_tfserving_flags(standin, model_base_path), "--uri", f"tcp://127.0.0.1:{port}"]
+    server = WatchedServer(argv, tmp_path, lambda: _tcp_ready(port))
+    try:
+        samples, rate_hz = soundfile.read(io.BytesIO(CLIP), dtype="int16")
+        text, _, types = asyncio.run(transcribe_like_home_assistant(port, samples.tobytes(), rate_hz))
+        assert types[-1] == "transcript-stop"
+        assert text == _post(full_gateway, "/v1/transcribe", {"file": ("a.wav", CLIP)}).json()["text"]
+        report = server.stop()
+    finally:
+        server.kill()
     assert not report["tensorflow_imported"], f"TensorFlow was imported here:\n{report['first_import']}"
