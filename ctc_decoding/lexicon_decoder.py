@@ -78,9 +78,9 @@ def native_stderr_silenced() -> Iterator[None]:
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """Return float32 log-probabilities over the last axis (the decoder's emissions are float32).
 
-    `scipy.special.log_softmax`'s steps, in numpy: scipy (~145 MB installed) was here for this one function, and
-    the slim gateway image has a size budget (docs/deployment.md). Shifting by the row's maximum keeps `exp` from
-    overflowing; a row whose maximum is not finite is not shifted, as in scipy.
+    `scipy.special.log_softmax`'s steps in NumPy, bit for bit: the slim gateway image leaves scipy out for its size
+    (docs/deployment.md). Shifting by the row's maximum keeps `exp` from overflowing; a row whose maximum is not
+    finite is not shifted, as in scipy.
     """
     logits = logits.astype(np.float32)
     row_max = logits.max(axis=-1, keepdims=True)
