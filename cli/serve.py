@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
         configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
         model = locate_model(settings, model_flag_given=args.model is not None)  # a Hub id is fetched here
-        if not settings.tfserving_address:  # with TF Serving the gateway runs without TensorFlow (the slim image)
+        # With TF Serving running the model the gateway needs no TensorFlow (the slim image), unless it exports.
+        if not settings.tfserving_address or model.needs_export:
             load_tensorflow(args.verbose)
         serve(use_model(settings, model), listening_socket)
     return 0

@@ -37,9 +37,9 @@ def load_tensorflow(verbose: bool) -> None:
                 if error.name != "tensorflow":
                     raise
                 raise CommandError(
-                    "this command runs the model in-process and needs TensorFlow, which this install lacks (the slim "
-                    "gateway serves only with --tfserving HOST:PORT); install the full package: "
-                    "pip install wav2vec2-asr"
+                    "running the model in-process or exporting a checkpoint needs TensorFlow, which this install "
+                    "lacks (the slim gateway serves exported models with --tfserving HOST:PORT only); install the "
+                    "full package: pip install wav2vec2-asr"
                 ) from error
     # TensorFlow's Python side logs through the `tensorflow` and `absl` loggers (deprecations, SavedModel
     # tracing notes); the user sees them with --verbose only.

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     model = locate_model(settings, model_flag_given=args.model is not None)
-    if not settings.tfserving_address:  # with TF Serving the server runs without TensorFlow (the slim image)
+    # With TF Serving running the model the server needs no TensorFlow (the slim image), unless it exports.
+    if not settings.tfserving_address or model.needs_export:
         load_tensorflow(args.verbose)
     settings = use_model(settings, model)
     try:

@@ -138,5 +138,5 @@ def test_serving_in_process_without_tensorflow_installed_says_which_install_to_u
     env = {name: value for name, value in os.environ.items() if not name.startswith("ASR_")}
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("asr serve: this command runs the model in-process and needs TensorFlow")
+    assert done.stderr.startswith("asr serve: running the model in-process or exporting a checkpoint needs TensorFlow")
     assert "--tfserving" in done.stderr and "Traceback" not in done.stderr
