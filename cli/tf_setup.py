@@ -16,6 +16,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cli.errors import CommandError
+
 # 3 hides TensorFlow's native INFO, WARNING and ERROR lines (the cuInit "error" included); real failures
 # still reach the user as Python exceptions.
 QUIET_NATIVE_LOG_LEVEL = "3"
@@ -29,7 +31,16 @@ def load_tensorflow(verbose: bool) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_NATIVE_LOG_LEVEL)  # a user's own setting wins
     if "tensorflow" not in sys.modules:
         with _native_stderr_silenced(enabled=not verbose):
-            import tensorflow  # noqa: F401
+            try:
+                import tensorflow  # noqa: F401
+            except ModuleNotFoundError as error:
+                if error.name != "tensorflow":
+                    raise
+                raise CommandError(
+                    "running the model in-process or exporting a checkpoint needs TensorFlow, which this install "
+                    "lacks (the slim gateway serves exported models with --tfserving HOST:PORT only); install the "
+                    "full package: pip install wav2vec2-asr"
+                ) from error
     # TensorFlow's Python side logs through the `tensorflow` and `absl` loggers (deprecations, SavedModel
     # tracing notes); the user sees them with --verbose only.
     level = logging.NOTSET if verbose else logging.ERROR

@@ -29,7 +29,8 @@ EPILOG = """examples:
   asr transcribe *.wav --json > transcripts.jsonl  # one JSON object per file: text, words, segments
 """
 
-# transcription.formats.RESPONSE_FORMATS, spelled out: importing it loads the model stack, and `--help` should not.
+# transcription.formats.RESPONSE_FORMATS, spelled out: importing it loads NumPy and the decoders, and `--help`
+# should not.
 FILE_FORMATS = ("json", "text", "verbose_json", "srt", "vtt")
 # Files are named `<input stem>.<extension>`; verbose_json gets its own so it never overwrites the json file.
 EXTENSIONS = {"json": ".json", "text": ".txt", "verbose_json": ".verbose.json", "srt": ".srt", "vtt": ".vtt"}

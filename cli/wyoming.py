@@ -7,6 +7,7 @@ import logging
 
 from cli.errors import input_errors
 from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
+from cli.tf_setup import load_tensorflow
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://127.0.0.1:10300
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--language", help="the model's language, as ASR_LANGUAGE names it (default: english)")
     add_thread_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, loads_tensorflow_itself=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
         ListenAddress.parse(args.uri)
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
-    settings = use_models(settings, locate_models(settings, model_flag_given=args.model is not None))
+    located = locate_models(settings, model_flag_given=args.model is not None)
+    # With TF Serving running the models the server needs no TensorFlow (the slim image), unless it exports.
+    if not settings.tfserving_address or any(model.needs_export for model in located.values()):
+        load_tensorflow(args.verbose)
+    settings = use_models(settings, located)
     try:
         with input_errors(ModelLoadError):
             asyncio.run(serve_wyoming(settings, args.uri))

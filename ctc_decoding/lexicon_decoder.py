@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-import scipy.special
 from flashlight.lib.text.decoder import (
     CriterionType,
     LexiconDecoder,
@@ -77,8 +76,17 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Return float32 log-probabilities over the last axis (the decoder's emissions are float32)."""
-    return scipy.special.log_softmax(logits.astype(np.float32), axis=-1)
+    """Return float32 log-probabilities over the last axis (the decoder's emissions are float32).
+
+    `scipy.special.log_softmax`'s steps in NumPy, bit for bit: the slim gateway image leaves scipy out for its size
+    (docs/deployment.md). Shifting by the row's maximum keeps `exp` from overflowing; a row whose maximum is not
+    finite is not shifted, as in scipy.
+    """
+    logits = logits.astype(np.float32)
+    row_max = logits.max(axis=-1, keepdims=True)
+    shifted = logits - np.where(np.isfinite(row_max), row_max, 0)
+    with np.errstate(divide="ignore"):  # a row of -inf has log(0) = -inf, as scipy gives
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -122,13 +122,16 @@ def read_signature_defs(version_dir: Path) -> dict[str, meta_graph_pb2.Signature
 
 
 def describe_signature(signature: meta_graph_pb2.SignatureDef) -> tuple[dict, dict]:
-    """Return `(inputs, outputs)` as `{name: {"dtype", "shape"}}`, shape dims `None` where unknown."""
-    from tensorflow.core.framework import types_pb2
+    """Return `(inputs, outputs)` as `{name: {"dtype", "shape"}}`, shape dims `None` where unknown.
+
+    `signature` may come from TensorFlow's protos or from `model_export.serving_api` (the TF-free gateway's): the
+    dtype's name is read from the message's own `DataType` enum, so neither needs the other.
+    """
 
     def describe(tensors: dict[str, meta_graph_pb2.TensorInfo]) -> dict[str, dict[str, object]]:
         return {
             name: {
-                "dtype": types_pb2.DataType.Name(info.dtype).removeprefix("DT_").lower(),
+                "dtype": _dtype_name(info).removeprefix("DT_").lower(),
                 "shape": None
                 if info.tensor_shape.unknown_rank
                 else [dim.size if dim.size >= 0 else None for dim in info.tensor_shape.dim],
@@ -137,6 +140,10 @@ def describe_signature(signature: meta_graph_pb2.SignatureDef) -> tuple[dict, di
         }
 
     return describe(signature.inputs), describe(signature.outputs)
+
+
+def _dtype_name(info: meta_graph_pb2.TensorInfo) -> str:
+    return info.DESCRIPTOR.fields_by_name["dtype"].enum_type.values_by_number[info.dtype].name
 
 
 def read_vocab(version_dir: Path) -> list[str] | None:

@@ -22,6 +22,7 @@ import numpy as np
 import soundfile
 import soxr
 
+from wav2vec2.config import SAMPLE_RATE_HZ
 from wav2vec2.errors import (
     AudioDecodeError,
     AudioTooLongError,
@@ -30,7 +31,6 @@ from wav2vec2.errors import (
     TruncatedAudioError,
     UnsupportedAudioFormatError,
 )
-from wav2vec2.feature_extractor import SAMPLE_RATE_HZ
 from wav2vec2.mp3_length import UNTAGGED_MP3_DELAY_FRAMES, mp3_length_tag
 
 AudioSource = str | os.PathLike[str] | bytes | BinaryIO

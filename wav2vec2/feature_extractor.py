@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from wav2vec2.config import SAMPLE_RATE_HZ
-from wav2vec2.normalize import normalize_audio
+
+# TensorFlow (the normalisation's graph ops) is imported by the methods that normalise: `pad_batch` is all the
+# TF Serving gateway needs from here, and it runs without TensorFlow (docs/deployment.md, "The slim gateway").
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class Wav2Vec2FeatureExtractor:
             raise ValueError("empty batch: pass at least one utterance")
         audio, lengths = pad_batch(speech, self.padding_value)
         if self.do_normalize:
+            import tensorflow as tf
+
+            from wav2vec2.normalize import normalize_audio
+
             audio = normalize_audio(tf.constant(audio), tf.constant(lengths)).numpy()
         return AudioBatch(audio=audio, audio_length=lengths)
 
@@ -89,4 +94,8 @@ class Wav2Vec2FeatureExtractor:
         if not self.do_normalize:
             return array
         batch = array.reshape(1, -1) if array.ndim == 1 else array
+        import tensorflow as tf
+
+        from wav2vec2.normalize import normalize_audio
+
         return normalize_audio(tf.constant(batch)).numpy().reshape(array.shape)

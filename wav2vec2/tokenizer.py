@@ -6,12 +6,17 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
 
-from wav2vec2.ctc_decode import collapse_ctc_ids, ctc_greedy_ids
 from wav2vec2.errors import VocabularyError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+# TensorFlow (the graph-op decoding below) is imported by the methods that use it: the vocabulary and the token
+# table are what the gateway's numpy decoders read, and the TF Serving gateway runs without TensorFlow.
 
 # The vocabulary of facebook/wav2vec2-base-960h, so that `Wav2Vec2Processor(is_tokenizer=True)` works offline.
 BASE_960H_VOCAB: dict[str, int] = {
@@ -133,6 +138,8 @@ class Wav2Vec2CTCTokenizer:
 
     def ids_to_text_tf(self, ids: tf.RaggedTensor, skip_special_tokens: bool = False) -> tf.Tensor:
         """`[batch]` strings from ragged collapsed ids, in graph ops (the SavedModel uses this)."""
+        import tensorflow as tf
+
         tokens = tf.constant(self.tokens_table())
         pieces = tf.gather(tokens, ids)
         if skip_special_tokens:
@@ -149,6 +156,10 @@ class Wav2Vec2CTCTokenizer:
     def greedy_text_tf(self, logits: tf.Tensor, logit_length: tf.Tensor | None) -> tf.Tensor:
         """`[batch]` greedy transcripts of `[batch, frames, vocab]` logits: the one greedy text function, used by
         the export graph and `asr eval` (special tokens the model emits are kept, as served)."""
+        import tensorflow as tf
+
+        from wav2vec2.ctc_decode import ctc_greedy_ids
+
         text = self.ids_to_text_tf(ctc_greedy_ids(logits, logit_length, self.pad_token_id))
         # Two delimiters with a blank between them both survive the collapse; they are one word break, not two
         # spaces (HF's `decode`, which `ids_to_text_tf` matches, would keep both).
@@ -165,6 +176,10 @@ class Wav2Vec2CTCTokenizer:
         rows = [list(map(int, row)) for row in sequences]
         if not rows:
             return []
+        import tensorflow as tf
+
+        from wav2vec2.ctc_decode import collapse_ctc_ids
+
         ragged = tf.ragged.constant(rows, dtype=tf.int32)
         frame_lengths = ragged.row_lengths()
         dense = ragged.to_tensor(default_value=self.pad_token_id)

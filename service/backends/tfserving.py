@@ -16,16 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
-import tensorflow as tf
-from tensorflow_serving.apis import (
-    get_model_metadata_pb2,
-    get_model_status_pb2,
-    model_service_pb2_grpc,
-    predict_pb2,
-    prediction_service_pb2_grpc,
-)
 
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
+from model_export.serving_api import MODEL_SERVICE, PREDICTION_SERVICE, ServiceStub, message
+from model_export.tensor_proto import to_ndarray, to_tensor_proto
 from service.api.schemas import ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
 from service.core.config import Settings
@@ -35,7 +29,13 @@ from transcription import ChunkedTranscriber
 
 logger = logging.getLogger(__name__)
 
-_AVAILABLE = get_model_status_pb2.ModelVersionStatus.State.AVAILABLE
+# TF Serving's messages come from model_export.serving_api, not `tensorflow-serving-api`: that package requires
+# TensorFlow, which a gateway in front of TF Serving does not need (docs/deployment.md, "The slim gateway").
+_PredictRequest = message("tensorflow.serving.PredictRequest")
+_GetModelStatusRequest = message("tensorflow.serving.GetModelStatusRequest")
+_GetModelMetadataRequest = message("tensorflow.serving.GetModelMetadataRequest")
+_SignatureDefMap = message("tensorflow.serving.SignatureDefMap")
+_AVAILABLE = message("tensorflow.serving.ModelVersionStatus").State.AVAILABLE
 _STATUS_TIMEOUT_S = 2.0
 
 # gRPC's built-in retry (A6 design): a call that fails with UNAVAILABLE before any response is re-sent.
@@ -86,8 +86,8 @@ class TFServingBackend(ChunkedBackendMixin):
             raise ValueError("TFServingBackend needs settings.tfserving_address")
         self._settings = settings
         self._channel: grpc.aio.Channel | None = None
-        self._predict_stub: prediction_service_pb2_grpc.PredictionServiceStub | None = None
-        self._model_stub: model_service_pb2_grpc.ModelServiceStub | None = None
+        self._predict_stub: ServiceStub | None = None
+        self._model_stub: ServiceStub | None = None
         self._in_flight = 0
         self._assets: ModelAssets | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
@@ -104,8 +104,8 @@ class TFServingBackend(ChunkedBackendMixin):
         self._channel = grpc.aio.insecure_channel(
             self._settings.tfserving_address, options=channel_options(self._settings.grpc_max_message_bytes)
         )
-        self._predict_stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
-        self._model_stub = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        self._predict_stub = ServiceStub(self._channel, PREDICTION_SERVICE)
+        self._model_stub = ServiceStub(self._channel, MODEL_SERVICE)
         if not await self.is_ready():
             # Not fatal: TF Serving may start after the gateway; /readyz says so until it does.
             logger.warning("TF Serving at %s is not ready yet", self._settings.tfserving_address)
@@ -123,18 +123,18 @@ class TFServingBackend(ChunkedBackendMixin):
 
     async def _logits(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Return each chunk's logits from one `Predict` on the `logits` signature."""
-        request = predict_pb2.PredictRequest()
+        request = _PredictRequest()
         self._model_spec(request)
         request.model_spec.signature_name = LOGITS_SIGNATURE
         for name, value in batch_inputs(chunks).items():
-            request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+            request.inputs[name].CopyFrom(to_tensor_proto(value))
         request.output_filter.extend([LOGITS, LOGIT_LENGTH])
         self._in_flight += 1
         try:
             response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
         finally:
             self._in_flight -= 1
-        logits = tf.make_ndarray(response.outputs[LOGITS])
+        logits = to_ndarray(response.outputs[LOGITS])
         vocab_size = len(self._assets.vocab)
         if logits.shape[-1] != vocab_size:
             raise BackendError(
@@ -142,7 +142,7 @@ class TFServingBackend(ChunkedBackendMixin):
                 f"{self._assets.model_dir.path} has {vocab_size} tokens: ASR_MODEL_PATH must be the model TF "
                 "Serving serves"
             )
-        return split_logits(logits, tf.make_ndarray(response.outputs[LOGIT_LENGTH]))
+        return split_logits(logits, to_ndarray(response.outputs[LOGIT_LENGTH]))
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         if self._transcriber is None or self._predict_stub is None:
@@ -150,7 +150,7 @@ class TFServingBackend(ChunkedBackendMixin):
         return self._transcriber
 
     async def is_ready(self) -> bool:
-        request = get_model_status_pb2.GetModelStatusRequest()
+        request = _GetModelStatusRequest()
         self._model_spec(request)
         try:
             response = await self._call(self._model_stub.GetModelStatus, request, _STATUS_TIMEOUT_S)
@@ -159,10 +159,10 @@ class TFServingBackend(ChunkedBackendMixin):
         return any(status.state == _AVAILABLE for status in response.model_version_status)
 
     async def model_info(self) -> ModelCard:
-        request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        request = _GetModelMetadataRequest(metadata_field=["signature_def"])
         self._model_spec(request)
         response = await self._call(self._predict_stub.GetModelMetadata, request, _STATUS_TIMEOUT_S)
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        signature_map = _SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
         if LOGITS_SIGNATURE not in signature_map.signature_def:
             raise BackendError(f"TF Serving's model has no signature {LOGITS_SIGNATURE!r}")

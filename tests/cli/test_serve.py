@@ -140,3 +140,25 @@ def test_several_models_by_name_from_flags_and_a_models_file(model_base_path, tm
     assert f"name each model after the first: --model NAME={model_base_path}" in capsys.readouterr().err
     assert main([*argv, "--model", f"late={tmp_path / 'missing'}"]) == 2
     assert "model 'late': no model at" in capsys.readouterr().err
+
+
+# Python as the slim gateway image has it: `import tensorflow` fails (the package is not installed there).
+_WITHOUT_TENSORFLOW = """
+import importlib.abc, sys
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.partition(".")[0] == "tensorflow":
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+sys.meta_path.insert(0, NotInstalled())
+from cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serving_in_process_without_tensorflow_installed_says_which_install_to_use(tmp_path):
+    argv = [sys.executable, "-c", _WITHOUT_TENSORFLOW, "serve", "--port", "0"]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ASR_")}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("asr serve: running the model in-process or exporting a checkpoint needs TensorFlow")
+    assert "--tfserving" in done.stderr and "Traceback" not in done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctc_decoding import LanguageModelError, LexiconBeamDecoder, build_language_model
+from ctc_decoding import LanguageModelError, LexiconBeamDecoder, build_language_model, log_softmax
 
 TOKENS = ["<pad>", "<s>", "</s>", "<unk>", "|", *"ETAONIHSRDLUMWCFGYPBVK'XJQZ"]
 SENTENCES = ["HELLO WORLD", "HELLO THERE", "GOOD MORNING WORLD", "GOOD NIGHT", "IT'S A GOOD WORLD"]
@@ -122,3 +122,17 @@ def test_loading_draws_no_progress_bar_on_stderr(tmp_path: Path, capfd: pytest.C
     LexiconBeamDecoder(tmp_path)
     print("still here", file=sys.stderr)  # stderr works again afterwards
     assert capfd.readouterr().err == "still here\n"
+
+
+def test_log_softmax_gives_scipys_emissions_bit_for_bit() -> None:
+    import scipy.special
+
+    logits = np.random.default_rng(0).normal(0, 8, size=(3, 50, 32)).astype(np.float32)
+    logits[0, 0] = -np.inf  # a frame with no finite logit: NaNs, as scipy gives, not an exception
+    logits[1, 1, 5] = np.inf
+    logits[2, 2] = 1e30
+    with np.errstate(invalid="ignore"):  # inf - inf in both
+        expected = scipy.special.log_softmax(logits, axis=-1)
+        ours = log_softmax(logits)
+    assert ours.dtype == np.float32
+    np.testing.assert_array_equal(ours, expected)

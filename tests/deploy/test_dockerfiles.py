@@ -4,6 +4,7 @@ install every package pyproject ships, and the images run as a non-root user."""
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import re
 import tomllib
 
@@ -59,6 +60,24 @@ def test_multi_stage_and_runs_as_non_root(dockerfile) -> None:
     assert users and users[-1].split(":")[0] not in ("0", "root")
 
 
-def test_gateway_image_has_a_healthcheck_on_healthz() -> None:
-    healthchecks = [args for i, args in _instructions(DOCKER_DIR / "Dockerfile.gateway") if i == "HEALTHCHECK"]
+@pytest.mark.parametrize("name", ["Dockerfile.gateway", "Dockerfile.gateway-slim"])
+def test_gateway_images_have_a_healthcheck_on_healthz(name) -> None:
+    healthchecks = [args for i, args in _instructions(DOCKER_DIR / name) if i == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0]
+
+
+def test_the_slim_gateway_installs_pyprojects_pins_without_tensorflow() -> None:
+    # By path: `docker` is also the name of Docker's Python SDK.
+    spec = importlib.util.spec_from_file_location("slim_requirements", DOCKER_DIR / "slim_requirements.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    slim_requirements = module.slim_requirements
+
+    pyproject_file = REPO_ROOT / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject_file.read_text())["project"]["dependencies"]
+    requirements = slim_requirements(pyproject_file)
+    assert set(dependencies) - set(requirements) == {
+        "tensorflow==2.21.*", "tensorboard==2.21.*", "tensorflow-serving-api==2.21.*",
+    }  # fmt: skip
+    runs = [args for i, args in _instructions(DOCKER_DIR / "Dockerfile.gateway-slim") if i == "RUN"]
+    assert any("slim_requirements.py" in run and "pip install -r" in run and "--no-deps" in run for run in runs)
