@@ -116,7 +116,8 @@ def locate_models(settings: Settings, model_flag_given: bool) -> dict[str, Locat
         except ExportError as error:
             bundled = name == settings.model_name and not model_flag_given
             hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL)" if bundled else ""
-            raise CommandError(f"model {name!r}: {error}{hint}") from error
+            which = f"model {name!r}: " if settings.models else ""
+            raise CommandError(f"{which}{error}{hint}") from error
     return located
 
 

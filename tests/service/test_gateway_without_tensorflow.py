@@ -169,8 +169,8 @@ def test_every_route_family_answers_as_the_full_gateway_and_tensorflow_is_never_
     assert streamed[slim].close_code == 1000 and streamed[slim].finals
     assert streamed[slim].text == streamed[full_gateway].text
 
-    [model] = httpx.get(f"{slim}/v1/models").json()["models"]
-    [embedded_model] = httpx.get(f"{full_gateway}/v1/models").json()["models"]
+    [model] = httpx.get(f"{slim}/v1/models").json()["data"]
+    [embedded_model] = httpx.get(f"{full_gateway}/v1/models").json()["data"]
     assert (model["backend"], model["name"]) == ("tfserving", MODEL_NAME)
     assert (model["inputs"], model["outputs"]) == (embedded_model["inputs"], embedded_model["outputs"])
     assert httpx.get(f"{slim}/readyz").json() == {"status": "ready"}
