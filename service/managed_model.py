@@ -140,7 +140,9 @@ class ManagedModel:
     async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
         async with self.use() as loaded:
             transcript = await loaded.backend.transcribe(samples, decoder)
-        return dataclasses.replace(transcript, model_version=loaded.version)
+        # A backend whose server swaps versions itself (TF Serving) says which one answered.
+        version = getattr(loaded.backend, "served_version", None) or loaded.version
+        return dataclasses.replace(transcript, model_version=version)
 
     async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         async with self.use() as loaded:

@@ -92,6 +92,9 @@ class TFServingBackend(ChunkedBackendMixin):
         self._assets: ModelAssets | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
+        # The version TF Serving said answered the last Predict: it loads new versions itself, and responses
+        # name what it reports, not what it served when the gateway started.
+        self.served_version: int | None = None
 
     async def start(self) -> None:
         self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
@@ -134,6 +137,8 @@ class TFServingBackend(ChunkedBackendMixin):
             response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
         finally:
             self._in_flight -= 1
+        if response.model_spec.HasField("version"):
+            self.served_version = response.model_spec.version.value
         logits = to_ndarray(response.outputs[LOGITS])
         vocab_size = len(self._assets.vocab)
         if logits.shape[-1] != vocab_size:

@@ -26,8 +26,10 @@ def test_transcripts_equal_the_embedded_backend_and_survive_a_restart(model_base
             assert (model["backend"], model["name"], model["version"]) == ("tfserving", "tiny", 1)
             assert model["inputs"]["audio_length"] == {"dtype": "int32", "shape": [None]}
             assert model["runtime"] is None  # TF Serving's flags set its threads and batching, not the gateway
-            served = [gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] for clip in CLIPS]
-            assert served == embedded
+            responses = [gateway.post("/v1/transcribe", files=upload(clip)) for clip in CLIPS]
+            assert [response.json()["text"] for response in responses] == embedded
+            # The version TF Serving reports answering is the one each response names.
+            assert {response.headers["X-ASR-Model-Version"] for response in responses} == {"1"}
 
             server.stop()
             down = gateway.post("/v1/transcribe", files=upload(CLIPS[0]))
