@@ -114,12 +114,15 @@ class ManagedModel:
         backend = self._build(settings)
         try:
             await backend.start()
-            card = await backend.model_info()
         except BaseException:
             await backend.close()
             raise
-        self._card = card
-        return _Loaded(backend, card.version)
+        try:
+            self._card = await backend.model_info()
+        except BackendUnavailableError:
+            # TF Serving may come up after the gateway: /readyz and /v1/models say so until it does.
+            return _Loaded(backend, None)
+        return _Loaded(backend, self._card.version)
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[_Loaded]:
