@@ -75,6 +75,7 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
     import uvicorn
 
     from service import create_app
+    from service.draining import DrainingServer
     from service.logs import configure_logging
 
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
@@ -82,11 +83,18 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
     warning = exposure_warning(settings)
     if warning:
         print(f"asr serve: warning: {warning}", file=sys.stderr)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]
     logger.info("listening on http://%s:%d once the model is loaded (CTRL+C to quit)", host, port)
-    uvicorn.Server(config).run(sockets=[listening_socket])
+    DrainingServer(config, app.state.draining).run(sockets=[listening_socket])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -20,6 +20,7 @@ from service.api.query_params import reject_unknown_query_params
 from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
 from service.backends import build_backend
 from service.core.config import Settings, get_settings
+from service.draining import Draining
 from service.key_gate import KeyGateMiddleware
 from service.metrics import Metrics
 from service.request_metrics import RequestMetricsMiddleware
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.api_keys = ApiKeys.from_settings(settings)
+    app.state.draining = Draining()  # begun by `DrainingServer` (asr serve) on SIGTERM
     app.state.stream_slots = StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added last = outermost: the metrics see every response, the 413s of the upload cap included. The key gate is
     # outside the cap, so a keyless upload gets its 401 whatever its length.
-    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, draining=app.state.draining)
     app.add_middleware(
         KeyGateMiddleware, protected_routes=[route for router in protected_routers for route in router.routes]
     )

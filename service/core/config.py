@@ -163,6 +163,18 @@ class Settings(BaseSettings):
         64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
     )
 
+    stream_config_timeout_s: float = Field(
+        5.0, gt=0, description="Close 4408 when a stream's config message has not come this long after it opened."
+    )
+    # Kubernetes waits 30 s (terminationGracePeriodSeconds) between SIGTERM and SIGKILL: 15 s leaves room for the
+    # lifespan's shutdown and the endpoint removal to reach the load balancer.
+    shutdown_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        description="On SIGTERM, how long streams get to send the finals of the audio they received (then they close "
+        "1001) and requests to finish; an upload still arriving near the end gets 503. Then the process exits.",
+    )
+
     host: str = Field("127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback.")
     port: int = Field(8000, ge=0, le=65535, description="Port `asr serve` binds.")
     log_json: bool = Field(True, description="Log one JSON object per line (for log collectors).")
