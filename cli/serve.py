@@ -76,6 +76,7 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
 
     from service import create_app
     from service.draining import DrainingServer
+    from service.http_protocol import HeadLimitedHttpToolsProtocol
     from service.logs import configure_logging
 
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
@@ -90,6 +91,7 @@ def serve(settings: Settings, args: argparse.Namespace, listening_socket: socket
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        http=HeadLimitedHttpToolsProtocol,
     )
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]

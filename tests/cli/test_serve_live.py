@@ -1,19 +1,24 @@
-"""SIGTERM to a real `asr serve` with a stream and an upload in flight: nothing heard is lost, and it exits in time.
+"""A real `asr serve` process (one per module, it takes seconds to start): its protocol limits, then SIGTERM.
 
-The stream gets the finals of the audio it sent and closes 1001 (`server_shutting_down`); the upload, still
+Oversized request heads are refused 431 while health checks go on. SIGTERM with a stream and an upload in flight:
+the stream gets the finals of the audio it sent and closes 1001 (`server_shutting_down`); the upload, still
 trickling in, gets a 503 in the error shape; the process exits within ASR_SHUTDOWN_TIMEOUT_S.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -96,9 +101,10 @@ async def _trickling_upload(port: int) -> bytes:
         return b"no answer"
 
 
-@pytest.mark.slow
-def test_sigterm_flushes_streams_answers_uploads_and_exits_within_the_timeout(model_base_path, tmp_path):
-    port, log_path = _free_port(), tmp_path / "serve.log"
+@pytest.fixture(scope="module")
+def served(model_base_path, tmp_path_factory) -> Iterator[tuple[subprocess.Popen, int, Path]]:
+    """`asr serve` as the README runs it, on a free port; the SIGTERM test ends it, else the teardown does."""
+    port, log_path = _free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
     command = [sys.executable, "-m", "cli.main", "serve", "--model", str(model_base_path), "--no-lm",
                "--port", str(port)]  # fmt: skip
     env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_TIMEOUT_S)}
@@ -106,6 +112,56 @@ def test_sigterm_flushes_streams_answers_uploads_and_exits_within_the_timeout(mo
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_until_ready(f"http://127.0.0.1:{port}", process)
+        yield process, port, log_path
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _send_huge_head(port: int, head_bytes: int) -> bytes:
+    """Send a GET whose one header holds `head_bytes`, as far as the server lets it; return its answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Filler: ")
+        chunk = b"a" * 65536
+        try:
+            for _ in range(head_bytes // len(chunk)):
+                connection.sendall(chunk)
+        except ConnectionError:
+            pass  # the server answered and closed: the answer is still in our receive buffer
+        answer = b""
+        with contextlib.suppress(ConnectionError):
+            while data := connection.recv(65536):
+                answer += data
+    return answer
+
+
+@pytest.mark.slow
+def test_a_64_mib_request_head_gets_431_and_health_checks_carry_on(served):
+    _, port, _ = served
+    answers: list[bytes] = []
+    sender = threading.Thread(target=lambda: answers.append(_send_huge_head(port, 64 * 1024 * 1024)))
+    sender.start()
+    health_s = []
+    for _ in range(5):
+        started = time.monotonic()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        health_s.append(time.monotonic() - started)
+    sender.join(timeout=30)
+    (answer,) = answers
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
+    assert b'"request_header_too_large"' in answer
+    assert max(health_s) < 1.0, health_s
+    # A head near the cap followed by a body, in the same packets, is still a request (the body is not counted).
+    near_cap = {"X-Filler": "a" * 30_000, "Content-Type": "audio/wav"}
+    response = httpx.post(f"http://127.0.0.1:{port}/v1/transcribe", content=bytes(1_000_000), headers=near_cap)
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+@pytest.mark.slow
+def test_sigterm_flushes_streams_answers_uploads_and_exits_within_the_timeout(served):
+    process, port, log_path = served
+    try:
 
         async def scenario() -> tuple[tuple[list[dict], int | None, float], bytes, float]:
             sigterm_sent = asyncio.Event()
