@@ -47,3 +47,15 @@ def test_a_missing_model_is_one_line_on_stderr_and_exit_2(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("asr transcribe: ") and "missing" in captured.err
+
+
+def test_a_missing_audio_file_is_exit_2_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    from service.backends.embedded import EmbeddedBackend
+
+    (tmp_path / "a.wav").write_bytes(encode(speechlike(0.5, 16_000), 16_000))
+    monkeypatch.setattr(EmbeddedBackend, "start", lambda self: pytest.fail("the model was loaded"))
+    missing = tmp_path / "missing.wav"
+    assert main(["transcribe", str(tmp_path / "a.wav"), str(missing)]) == 2  # the README's status for bad input
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"asr transcribe: no such audio file: {missing}\n"
