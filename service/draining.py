@@ -79,6 +79,8 @@ class DrainingServer(uvicorn.Server):
     """uvicorn's server whose shutdown drains the app first, and exits within `config.timeout_graceful_shutdown`."""
 
     def __init__(self, config: uvicorn.Config, draining: Draining) -> None:
+        if config.timeout_graceful_shutdown is None:
+            raise ValueError("DrainingServer needs config.timeout_graceful_shutdown: the drain must end")
         super().__init__(config)
         self.draining = draining
 

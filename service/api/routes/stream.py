@@ -60,21 +60,26 @@ class _Clock:
         )
 
 
-async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
-    """Return the next message's text or bytes; raises on disconnect, idle timeout or the duration cap."""
-    timeout_s, is_duration_cap = clock.receive_timeout_s()
-    try:
-        message = await asyncio.wait_for(websocket.receive(), timeout_s)
-    except TimeoutError:
-        settings = clock.settings
-        if is_duration_cap:
-            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
-        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
+async def _read(websocket: WebSocket, timeout_s: float) -> str | bytes:
+    """Return the next message's text or bytes; `TimeoutError` after `timeout_s`, `WebSocketDisconnect` if gone."""
+    message = await asyncio.wait_for(websocket.receive(), timeout_s)
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     if message.get("bytes") is not None:
         return message["bytes"]
     return message.get("text") or ""
+
+
+async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
+    """Return the next message's text or bytes; raises on disconnect, idle timeout or the duration cap."""
+    timeout_s, is_duration_cap = clock.receive_timeout_s()
+    try:
+        return await _read(websocket, timeout_s)
+    except TimeoutError:
+        settings = clock.settings
+        if is_duration_cap:
+            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
+        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
 
 
 def _parse(text: str | bytes, model: type[Message]) -> Message:
@@ -96,12 +101,9 @@ def _parse(text: str | bytes, model: type[Message]) -> Message:
 async def _receive_config(websocket: WebSocket, settings: Settings) -> StreamConfig:
     """Return the stream's config once it has come with an accepted key; raises after `stream_config_timeout_s`."""
     try:
-        message = await asyncio.wait_for(websocket.receive(), settings.stream_config_timeout_s)
+        config = _parse(await _read(websocket, settings.stream_config_timeout_s), StreamConfig)
     except TimeoutError:
         raise StreamIdleError(f"no config message within {settings.stream_config_timeout_s:g} s") from None
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    config = _parse(message["bytes"] if message.get("bytes") is not None else message.get("text") or "", StreamConfig)
     if not check_api_key(websocket, config.api_key):
         raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
     return config
