@@ -60,11 +60,16 @@ class Draining:
 
 async def _first_or_raise(awaitable: Awaitable[T], event: asyncio.Event) -> T:
     if event.is_set():
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()  # never started: closed, so it is not reported as never awaited
         raise ServerShuttingDownError("the server is shutting down; retry on another replica or in a moment")
     task = asyncio.ensure_future(awaitable)
     waiter = asyncio.ensure_future(event.wait())
     try:
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()  # the caller is being cancelled (uvicorn's shutdown timeout): nothing may outlive it
+        raise
     finally:
         waiter.cancel()
     if not task.done():
