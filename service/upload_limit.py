@@ -39,7 +39,9 @@ class UploadLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await service_error_response(self._too_large(), 0, scope["path"])(scope, receive, send)
+            response = service_error_response(self._too_large(), 0, scope["path"])
+            response.headers["Connection"] = "close"  # else the server reads the whole body to reach the next request
+            await response(scope, receive, send)
             return
 
         received_bytes = 0

@@ -1,5 +1,6 @@
-"""A keyless upload is refused from its headers alone: the 401 comes before any of the body is sent, and the
-server closes the connection instead of reading the body. A real uvicorn server on loopback, a raw socket client."""
+"""An upload refused from its headers alone (no key: 401; a declared length over the cap: 413) is answered before
+any of the body is sent, and the server closes the connection instead of reading the body to its end. A real
+uvicorn server on loopback, a raw socket client."""
 
 from __future__ import annotations
 
@@ -68,3 +69,9 @@ def test_with_the_key_the_body_is_awaited(keyed_url):
         )
         with pytest.raises(TimeoutError):  # the server is reading the upload, as it should
             connection.recv(65536)
+
+
+def test_a_declared_length_over_the_cap_gets_413_and_the_connection_closes(keyed_url):
+    headers = {"Content-Type": "audio/wav", "Content-Length": str(1 << 30), "Authorization": f"Bearer {KEY}"}
+    status_line, rest = _headers_only(keyed_url, "/v1/transcribe", headers)
+    assert status_line == "HTTP/1.1 413 Request Entity Too Large" and b"connection: close" in rest.lower()
