@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
     build = actions.add_parser(
         "build", help="estimate the n-grams and write an LM folder (lm.arpa + decoder.json)",
+        description="Estimate a word n-gram language model from text (sentence files or training manifests' "
+        "transcripts), checked against the model's vocabulary, and write an LM folder (lm.arpa + decoder.json, "
+        "the beam's settings) that `asr serve --lm` and `asr transcribe --lm` decode with.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     source = build.add_argument_group("text (at least one)")
@@ -46,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     tune = actions.add_parser(
         "tune", help="choose --lm-weight/--word-score by WER on a dev manifest; --write saves the best",
+        description="Decode a dev manifest once with the model, then beam-search its logits with every pair of "
+        "--lm-weights and --word-scores and report each pair's word error rate; --write stores the best pair in "
+        "the LM folder's decoder.json. Use a dev set, never the test set.",
         epilog=TUNE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     tune.add_argument("--model", type=Path, required=True, help="SavedModel (NAME/ or NAME/VERSION/)")

@@ -83,15 +83,25 @@ def serve(settings: Settings, listening_socket: socket.socket) -> None:
     import uvicorn
 
     from service import create_app
+    from service.draining import DrainingServer
+    from service.http_protocol import HeadLimitedHttpToolsProtocol
 
     warning = exposure_warning(settings)
     if warning:
         print(f"asr serve: warning: {warning}", file=sys.stderr)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        http=HeadLimitedHttpToolsProtocol,
+    )
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]
     logger.info("listening on http://%s:%d once the model is loaded (CTRL+C to quit)", host, port)
-    uvicorn.Server(config).run(sockets=[listening_socket])
+    DrainingServer(config, app.state.draining).run(sockets=[listening_socket])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.errors import CommandError
 from cli.lm import add_decoding_arguments, decoding_settings
 
 if TYPE_CHECKING:  # the heavy imports wait until a command runs, so `asr --help` stays fast
@@ -72,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output_dir is not None and args.format is None:
         print("asr transcribe: --output-dir needs --format (which file to write)", file=sys.stderr)
         return 2
+    # Every input is checked before the model loads (seconds): a typo in a file name is a usage error, at once.
+    missing = [path for path in args.files if not path.is_file()]
+    if missing:
+        raise CommandError(f"no such audio file: {', '.join(str(path) for path in missing)}")
     settings = Settings(**{"model_path": args.model} if args.model else {}, **decoding_settings(args))
     max_duration_s = args.max_duration_s or settings.max_duration_s
     show_progress = not args.quiet and sys.stderr.isatty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -19,6 +20,30 @@ def json_formatter() -> logging.Formatter:
     return JsonFormatter(JSON_FIELDS, rename_fields=JSON_FIELD_NAMES, reserved_attrs=SKIPPED_ATTRIBUTES)
 
 
+# A query parameter's value in a logged path: `?api_key=sk-...` must not reach the logs (the gateway refuses keys
+# there, but uvicorn logs the request line first).
+_QUERY_VALUE = re.compile(r"(?<=[?&])([^=&#\s]*)=[^&#\s]*")
+
+
+class RedactQueryValues(logging.Filter):
+    """Replaces the values of query parameters in uvicorn's access and WebSocket lines with `***`, names kept.
+
+    A client that puts its key in the URL (`?api_key=...`) is refused, but the request line would carry the key into
+    every log collector. The values go, the names stay, so the line still says what was asked.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) for arg in record.args)
+        return True
+
+
+def _redact(arg: object) -> object:
+    if isinstance(arg, str) and arg.startswith("/") and "?" in arg:
+        return _QUERY_VALUE.sub(r"\1=***", arg)
+    return arg
+
+
 def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
     """Send the root logger (uvicorn's loggers included) to stderr, as JSON lines or as plain text."""
     handler = logging.StreamHandler()
@@ -29,5 +54,7 @@ def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.filters[:] = [RedactQueryValues()]  # "uvicorn.error" logs WebSocket request lines

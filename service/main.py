@@ -19,6 +19,8 @@ from service.api.errors import install_error_handlers
 from service.api.query_params import reject_unknown_query_params
 from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
 from service.core.config import Settings, get_settings
+from service.draining import Draining
+from service.key_gate import KeyGateMiddleware
 from service.metrics import Metrics
 from service.model_registry import ModelRegistry
 from service.request_metrics import RequestMetricsMiddleware
@@ -59,11 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.api_keys = ApiKeys.from_settings(settings)
+    app.state.draining = Draining()  # begun by `DrainingServer` (asr serve) on SIGTERM
     app.state.stream_slots = StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes)
     install_error_handlers(app, retry_after_s=settings.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
-    for module in (transcribe, openai_audio, models):
-        app.include_router(module.router, dependencies=[Depends(require_api_key)])
+    protected_routers = [module.router for module in (transcribe, openai_audio, models)]
+    for router in protected_routers:
+        app.include_router(router, dependencies=[Depends(require_api_key)])
     # The stream checks its key itself (config `api_key` or Bearer), so a refusal is a close code with a reason.
     for module in (stream, health, metrics):
         app.include_router(module.router)
@@ -74,8 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # Added last = outermost: the metrics see every response, the 413s of the upload cap included.
-    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    # Added last = outermost: the metrics see every response, the 413s of the upload cap included. The key gate is
+    # outside the cap, so a keyless upload gets its 401 whatever its length.
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, draining=app.state.draining)
+    app.add_middleware(
+        KeyGateMiddleware, protected_routes=[route for router in protected_routers for route in router.routes]
+    )
     app.add_middleware(RequestMetricsMiddleware, metrics=app_metrics)
     if settings.cors_allow_origins:
         # Outermost, so that even a 413 or 401 carries the CORS headers a browser needs to read it.

@@ -4,8 +4,10 @@ The keys come from `ASR_API_KEYS` and/or `ASR_API_KEYS_FILE` (a mounted Kubernet
 app is built. With no key configured every route is open, and `asr serve` keeps to loopback unless told
 otherwise. Keys are never logged: they live as bytes in `ApiKeys` and as `SecretStr` in the settings.
 
-Every HTTP route that needs a key depends on `require_api_key`; other front doors (the WebSocket route) call
-`check_api_key(connection)`, which reads the same keys from the app.
+Every HTTP route that needs a key depends on `require_api_key`, which marks it (and puts the "Authorize" box in
+/docs); `KeyGateMiddleware` enforces the mark from the headers alone, before a byte of the body is read, so a keyless
+upload is refused at once instead of after it has been received and spooled. The WebSocket route calls
+`check_api_key(connection, config_key)` before it takes a stream slot. All of them read the same keys from the app.
 """
 
 from __future__ import annotations
@@ -65,19 +67,31 @@ def read_keys_file(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def check_api_key(connection: HTTPConnection) -> bool:
-    """Return whether an HTTP request or WebSocket may proceed, by its `Authorization` header and the app's keys."""
+def check_api_key(connection: HTTPConnection, config_key: str | None = None) -> bool:
+    """Return whether an HTTP request or WebSocket may proceed, by its key and the app's keys.
+
+    The key is `config_key` when given (a WebSocket config's `api_key`: browsers cannot set headers on a
+    WebSocket), else the `Authorization: Bearer KEY` header.
+    """
     api_keys: ApiKeys = connection.app.state.api_keys
-    return api_keys.check(connection.headers.get("authorization"))
+    authorization = f"Bearer {config_key}" if config_key else connection.headers.get("authorization")
+    return api_keys.check(authorization)
+
+
+def unauthorized(connection: HTTPConnection) -> UnauthorizedError:
+    """Return the 401 error for a request without an accepted key, saying whether one was sent at all."""
+    if connection.headers.get("authorization") is None:
+        return UnauthorizedError("a valid API key is required: send it as `Authorization: Bearer KEY`")
+    return UnauthorizedError("the API key is not valid")
 
 
 async def require_api_key(
     request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None
 ) -> None:
-    """FastAPI dependency of HTTP routes: raise `UnauthorizedError` (401) unless the request has an accepted key."""
+    """FastAPI dependency of HTTP routes: raise `UnauthorizedError` (401) unless the request has an accepted key.
+
+    It marks the route as needing a key: `KeyGateMiddleware` reads the mark and refuses a keyless request before
+    its body is read, so by the time this runs the check passes.
+    """
     if not check_api_key(request):
-        raise UnauthorizedError(
-            "a valid API key is required: send it as `Authorization: Bearer KEY`"
-            if request.headers.get("authorization") is None
-            else "the API key is not valid"
-        )
+        raise unauthorized(request)

@@ -10,8 +10,8 @@ close code and an `error` event (`CLOSE_CODE_BY_ERROR`, docs/streaming.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +27,7 @@ from service.core.errors import (
     ModelLoadError,
     ModelNotFoundError,
     QueueFullError,
+    ServerShuttingDownError,
     ServiceError,
     SlowClientError,
     StreamBacklogError,
@@ -72,6 +73,7 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int]
     QueueFullError: 503,
     BackendUnavailableError: 503,
     ModelLoadError: 503,
+    ServerShuttingDownError: 503,
     BackendTimeoutError: 504,
 }
 
@@ -85,6 +87,7 @@ CLOSE_CODE_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], 
     StreamIdleError: 4408,
     StreamDurationError: 4413,
     StreamTooFastError: 4429,
+    ServerShuttingDownError: 1001,  # going away, after the finals of the audio received so far
     SlowClientError: 1008,  # policy violation
     TooManyStreamsError: 1013,  # try again later
     StreamBacklogError: 1013,
@@ -174,6 +177,17 @@ def websocket_close(error: Exception) -> tuple[int, dict[str, dict[str, str]]]:
     return code, {"type": "error", "error": {"code": name, "message": message}}
 
 
+def validation_message(problems: Sequence[Mapping[str, Any]]) -> str:
+    """Return pydantic's errors as one line a user can act on: `field: what is wrong` for each, `;`-separated.
+
+    pydantic's `str(error)` starts "1 validation error for StreamConfig" and puts the field on another line; its
+    `msg` for an enum or `Literal` already lists the allowed values ("Input should be 'pcm_s16le' or 'f32le'").
+    """
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'message'}: {problem['msg']}" for problem in problems
+    )
+
+
 def _by_class(table: Mapping[type, T], error: Exception, default: T | None = None) -> T:
     """Return the entry for the error's class or its nearest listed base class (every AudioError has one)."""
     return next((table[cls] for cls in type(error).__mro__ if cls in table), default)
@@ -193,9 +207,7 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
 
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = error.errors()
-        message = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in problems
-        )
+        message = validation_message(problems)
         # loc is ("body" | "query", field, ...): the field is what OpenAI's `param` names.
         param = next((str(problem["loc"][1]) for problem in problems if len(problem["loc"]) > 1), None)
         return error_response(422, "invalid_request", message, path=request.url.path, param=param)

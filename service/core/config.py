@@ -216,6 +216,10 @@ class Settings(BaseSettings):
         64, ge=1, description="Events waiting for a client that does not read them; past it, close 1008."
     )
 
+    stream_config_timeout_s: float = Field(
+        5.0, gt=0, description="Close 4408 when a stream's config message has not come this long after it opened."
+    )
+
     # Wyoming (`asr wyoming`, docs/streaming.md): its connections take the stream settings above (cap, idle
     # timeout, duration, backlog); this bounds what one event may carry. Home Assistant sends 1024-frame chunks
     # (2 KiB at 16-bit mono); the cap takes 16 s of 16 kHz 16-bit mono in one chunk, half the default
@@ -225,6 +229,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest Wyoming event payload (an audio-chunk's PCM); a larger one is refused from its header "
         "(`event_too_large`), before any of it is read.",
+    )
+    # Kubernetes waits 30 s (terminationGracePeriodSeconds) between SIGTERM and SIGKILL: 15 s leaves room for the
+    # lifespan's shutdown and the endpoint removal to reach the load balancer.
+    shutdown_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        description="On SIGTERM, how long streams get to send the finals of the audio they received (then they close "
+        "1001) and requests to finish; an upload still arriving near the end gets 503. Then the process exits.",
     )
 
     host: str = Field("127.0.0.1", description="Address `asr serve` binds; without API keys, keep it on loopback.")

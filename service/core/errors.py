@@ -119,3 +119,9 @@ class StreamBacklogError(ServiceError):
     """Decoding fell too far behind a stream's audio (the server is overloaded)."""
 
     code = "server_behind"
+
+
+class ServerShuttingDownError(ServiceError):
+    """The server is shutting down: a stream has been sent its finals so far, an unfinished upload is cut off."""
+
+    code = "server_shutting_down"

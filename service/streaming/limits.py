@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -46,11 +48,13 @@ class StreamSlots:
 
         return limited
 
-    def acquire(self) -> None:
-        """Take a slot, or raise `TooManyStreamsError`."""
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold a slot for the block, or raise `TooManyStreamsError` when all are taken."""
         if self.open >= self.max_streams:
             raise TooManyStreamsError(f"{self.max_streams} streams are already open; retry later")
         self.open += 1
-
-    def release(self) -> None:
-        self.open -= 1
+        try:
+            yield
+        finally:
+            self.open -= 1

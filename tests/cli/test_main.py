@@ -104,3 +104,12 @@ def test_usage_errors_exit_2_with_the_usage_on_stderr(capsys) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "asr transcribe: error: the following arguments are required: FILE" in captured.err
+
+
+@pytest.mark.parametrize("action", ["build", "tune"])
+def test_lm_actions_describe_themselves_in_their_help(action, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["lm", action, "--help"])
+    usage, description, *_ = capsys.readouterr().out.split("\n\n")
+    assert usage.startswith(f"usage: asr lm {action}")
+    assert description.strip() and not description.startswith(("options:", "text (at least one)"))

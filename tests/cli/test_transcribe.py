@@ -67,3 +67,15 @@ def test_an_mp3_made_by_lame_gives_the_wavs_words_at_the_wavs_times(tmp_path, ca
     assert len(pairs) >= 0.8 * len(from_wav["words"])  # 24 kbit/s may blur a word, not shift the others
     for in_wav, in_mp3 in pairs:
         assert in_mp3["start_s"] == pytest.approx(in_wav["start_s"], abs=0.021), in_wav["text"]  # one CTC frame
+
+
+def test_a_missing_audio_file_is_exit_2_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    from service.backends.embedded import EmbeddedBackend
+
+    (tmp_path / "a.wav").write_bytes(encode(speechlike(0.5, 16_000), 16_000))
+    monkeypatch.setattr(EmbeddedBackend, "start", lambda self: pytest.fail("the model was loaded"))
+    missing = tmp_path / "missing.wav"
+    assert main(["transcribe", str(tmp_path / "a.wav"), str(missing)]) == 2  # the README's status for bad input
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"asr transcribe: no such audio file: {missing}\n"

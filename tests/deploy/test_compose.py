@@ -157,3 +157,11 @@ def test_tfserving_threads_follow_its_cpu_limit(compose_config, tfserving_config
         assert int(flags["tensorflow_intra_op_parallelism"]) == cpus
         assert int(flags["tensorflow_inter_op_parallelism"]) == batching.num_batch_threads.value
         assert "tensorflow_session_parallelism" not in flags  # TF Serving refuses it together with the two above
+
+
+def test_compose_stop_leaves_the_gateway_its_whole_drain(compose_config) -> None:
+    from service.core.config import Settings
+
+    grace = compose_config()["services"]["gateway"]["stop_grace_period"]  # e.g. "20s"
+    grace_s = float(grace.removesuffix("s"))
+    assert grace_s > Settings.model_fields["shutdown_timeout_s"].default + 2  # the drain, then uvicorn's own exit

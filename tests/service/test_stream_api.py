@@ -31,7 +31,14 @@ def drain(ws) -> tuple[list[dict], int, str]:
 
 
 # Three gateways over the tiny model (each startup costs seconds): default limits; tight limits; a single slot.
-LIMITS = dict(api_keys="k1, k2", stream_idle_timeout_s=1.0, stream_max_duration_s=3.0, stream_max_lead_s=2.0)
+LIMITS = dict(
+    api_keys="k1, k2",
+    stream_idle_timeout_s=1.0,
+    stream_config_timeout_s=1.0,
+    stream_max_duration_s=3.0,
+    stream_max_lead_s=2.0,
+    stream_max_streams=2,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +99,43 @@ def test_a_bad_first_message_closes_4400_with_the_reason(gateways, first_message
     assert events[-1]["type"] == "error" and events[-1]["error"]["code"] == "invalid_stream_message"
 
 
+def test_a_bad_config_names_the_field_and_the_allowed_values(gateways) -> None:
+    with gateways["default"].websocket_connect("/v1/stream") as ws:
+        ws.send_json({**CONFIG, "encoding": "mp3"})
+        events, code, _ = drain(ws)
+    message = events[-1]["error"]["message"]
+    assert code == 4400 and "validation error" not in message
+    assert message == "invalid StreamConfig message: encoding: Input should be 'pcm_s16le' or 'f32le'"
+
+
+def test_a_deeply_nested_config_is_refused_4400_not_an_internal_error(gateways, caplog) -> None:
+    with gateways["default"].websocket_connect("/v1/stream") as ws:
+        ws.send_text('{"type": "config", "channels": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        events, code, reason = drain(ws)
+    assert (code, reason) == (4400, "invalid_stream_message")
+    assert events[-1]["error"]["message"] == "the StreamConfig message is nested too deeply"
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+
+
+def test_connections_without_a_key_take_no_stream_slot(gateways) -> None:
+    client = gateways["limits"]  # two slots
+    with (
+        client.websocket_connect("/v1/stream") as silent_1,
+        client.websocket_connect("/v1/stream") as silent_2,
+        client.websocket_connect("/v1/stream", headers={"Authorization": "Bearer wrong"}) as wrong_key,
+    ):
+        wrong_key.send_json(CONFIG)
+        with client.websocket_connect("/v1/stream") as keyed:  # three keyless connections are open meanwhile
+            keyed.send_json({**CONFIG, "api_key": "k1"})
+            keyed.send_json({"type": "end"})
+            assert drain(keyed)[1] == 1000
+        for silent in (silent_1, silent_2):  # they never sent a config: closed after ASR_STREAM_CONFIG_TIMEOUT_S
+            events, code, reason = drain(silent)
+            assert (code, reason) == (4408, "stream_idle_timeout")
+            assert events[-1]["error"]["message"] == "no config message within 1 s"
+        assert drain(wrong_key)[1] == 4401
+
+
 def test_api_keys_are_checked_in_the_config_or_the_bearer_header(gateways) -> None:
     client = gateways["limits"]
     with client.websocket_connect("/v1/stream") as ws:
@@ -114,6 +158,7 @@ def test_one_stream_too_many_is_closed_1013_and_the_open_one_carries_on(gateways
         first.send_json(CONFIG)
         first.send_bytes(pcm16(speechlike(0.5, 16_000)))
         with client.websocket_connect("/v1/stream") as second:
+            second.send_json(CONFIG)  # the slot is taken once the config (and its key) has come
             events, code, reason = drain(second)
         assert code == 1013 and reason == "too_many_streams"
         first.send_json({"type": "end"})

@@ -2,6 +2,8 @@
 
 The route is the transport and the limits; the decoding is `service.streaming.StreamSession`. Every way a stream
 ends is an exception mapped to a close code in `service.api.errors.websocket_close`, after an `error` event.
+A stream takes one of the `ASR_STREAM_MAX_STREAMS` slots only once its config has come and its key is checked, so
+connections that send nothing (or no key) cannot crowd out the streams of those that do.
 """
 
 from __future__ import annotations
@@ -12,28 +14,32 @@ import json
 import logging
 import time
 from functools import partial
+from typing import TypeVar
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from service.api.auth import ApiKeys
-from service.api.errors import NORMAL_CLOSE, websocket_close
+from service.api.auth import check_api_key
+from service.api.errors import NORMAL_CLOSE, validation_message, websocket_close
 from service.core.config import Settings
 from service.core.errors import (
     InvalidStreamMessageError,
+    ServerShuttingDownError,
     StreamDurationError,
     StreamIdleError,
     StreamTooFastError,
     UnauthorizedError,
 )
-from service.model_registry import ModelRegistry
+from service.draining import Draining
+from service.managed_model import ManagedModel
 from service.streaming import PcmConverter, StreamResult, StreamSession
 from service.streaming.limits import StreamSlots, window_policy
 from service.streaming.outbox import EventOutbox
 from service.streaming.protocol import EndOfAudio, StreamConfig, result_event
 
 logger = logging.getLogger(__name__)
+Message = TypeVar("Message", StreamConfig, EndOfAudio)
 router = APIRouter(prefix="/v1", tags=["streaming"])
 
 _MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason fits in 123 bytes
@@ -54,16 +60,9 @@ class _Clock:
         )
 
 
-async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
-    """Return the next message's text or bytes; raises on disconnect, idle timeout or the duration cap."""
-    timeout_s, is_duration_cap = clock.receive_timeout_s()
-    try:
-        message = await asyncio.wait_for(websocket.receive(), timeout_s)
-    except TimeoutError:
-        settings = clock.settings
-        if is_duration_cap:
-            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
-        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
+async def _read(websocket: WebSocket, timeout_s: float) -> str | bytes:
+    """Return the next message's text or bytes; `TimeoutError` after `timeout_s`, `WebSocketDisconnect` if gone."""
+    message = await asyncio.wait_for(websocket.receive(), timeout_s)
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     if message.get("bytes") is not None:
@@ -71,21 +70,43 @@ async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
     return message.get("text") or ""
 
 
-def _parse(text: str | bytes, model: type[StreamConfig] | type[EndOfAudio]) -> StreamConfig | EndOfAudio:
+async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
+    """Return the next message's text or bytes; raises on disconnect, idle timeout or the duration cap."""
+    timeout_s, is_duration_cap = clock.receive_timeout_s()
+    try:
+        return await _read(websocket, timeout_s)
+    except TimeoutError:
+        settings = clock.settings
+        if is_duration_cap:
+            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
+        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
+
+
+def _parse(text: str | bytes, model: type[Message]) -> Message:
+    """Return the client's message as `model`; `InvalidStreamMessageError` naming what is wrong otherwise."""
     if isinstance(text, bytes):
         raise InvalidStreamMessageError("send the JSON config message before any audio")
     try:
         return model.model_validate(json.loads(text))
-    except (json.JSONDecodeError, ValidationError) as error:
-        raise InvalidStreamMessageError(f"invalid {model.__name__} message: {error}".splitlines()[0]) from None
+    except json.JSONDecodeError as error:
+        raise InvalidStreamMessageError(f"the {model.__name__} message is not JSON: {error}") from None
+    except RecursionError:  # json.loads of thousands of nested brackets
+        raise InvalidStreamMessageError(f"the {model.__name__} message is nested too deeply") from None
+    except ValidationError as error:
+        raise InvalidStreamMessageError(
+            f"invalid {model.__name__} message: {validation_message(error.errors())}"
+        ) from None
 
 
-def _check_api_key(websocket: WebSocket, config: StreamConfig) -> None:
-    """Accept the key as the config's `api_key` (browsers cannot set headers on a WebSocket) or as a Bearer header."""
-    api_keys: ApiKeys = websocket.app.state.api_keys
-    authorization = f"Bearer {config.api_key}" if config.api_key else websocket.headers.get("authorization")
-    if not api_keys.check(authorization):
+async def _receive_config(websocket: WebSocket, settings: Settings) -> StreamConfig:
+    """Return the stream's config once it has come with an accepted key; raises after `stream_config_timeout_s`."""
+    try:
+        config = _parse(await _read(websocket, settings.stream_config_timeout_s), StreamConfig)
+    except TimeoutError:
+        raise StreamIdleError(f"no config message within {settings.stream_config_timeout_s:g} s") from None
+    if not check_api_key(websocket, config.api_key):
         raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
+    return config
 
 
 async def _receive_audio(websocket: WebSocket, session: StreamSession, converter: PcmConverter, clock: _Clock) -> None:
@@ -115,13 +136,14 @@ async def _receive_audio(websocket: WebSocket, session: StreamSession, converter
 
 
 async def _run_stream(
-    websocket: WebSocket, settings: Settings, models: ModelRegistry, slots: StreamSlots, outbox: EventOutbox
-) -> None:
-    """Serve one stream to its end; returns after the end message's flush, raises for any other ending."""
+    websocket: WebSocket, config: StreamConfig, settings: Settings, backend: ManagedModel, slots: StreamSlots,
+    outbox: EventOutbox, draining: Draining
+) -> None:  # fmt: skip
+    """Serve one stream to its end; returns after the end message's flush, raises for any other ending.
+
+    A shutdown ends it like the duration cap: the audio received so far is decoded and its finals sent first.
+    """
     clock = _Clock(settings)
-    config = _parse(await _receive(websocket, clock), StreamConfig)
-    _check_api_key(websocket, config)
-    backend = models.get(config.model)  # 4404 for a model this gateway does not serve
 
     async def on_result(result: StreamResult) -> None:
         outbox.put(result_event(result))
@@ -134,12 +156,19 @@ async def _run_stream(
     )
     converter = PcmConverter(config.encoding, config.sample_rate_hz, config.channels)
     decoding = session.start()
-    receiving = asyncio.get_running_loop().create_task(_receive_audio(websocket, session, converter, clock))
+    loop = asyncio.get_running_loop()
+    receiving = loop.create_task(_receive_audio(websocket, session, converter, clock))
+    shutdown = loop.create_task(draining.begun.wait())
     try:
-        await asyncio.wait({decoding, receiving}, return_when=asyncio.FIRST_COMPLETED)
-        if not receiving.done():  # the decoder failed (backend error, slow client): that is the outcome
+        await asyncio.wait({decoding, receiving, shutdown}, return_when=asyncio.FIRST_COMPLETED)
+        if decoding.done() and not receiving.done():  # the decoder failed (backend error, slow client)
             receiving.cancel()
             decoding.result()
+        if not receiving.done():  # the server is shutting down: deliver what was heard, then close 1001
+            receiving.cancel()
+            session.feed(converter.flush())
+            await session.finish()
+            raise ServerShuttingDownError("the server is shutting down; the finals of the audio received were sent")
         try:
             receiving.result()
         except StreamDurationError:
@@ -148,6 +177,7 @@ async def _run_stream(
         await session.finish()
     finally:
         receiving.cancel()
+        shutdown.cancel()
         await session.cancel()
 
 
@@ -156,25 +186,23 @@ async def stream(websocket: WebSocket) -> None:
     """Stream PCM audio in; receive `partial`, `final` and `error` events (docs/streaming.md)."""
     settings: Settings = websocket.app.state.settings
     slots: StreamSlots = websocket.app.state.stream_slots
+    draining: Draining = websocket.app.state.draining
     await websocket.accept()
     outbox = EventOutbox(websocket.send_json, settings.stream_max_pending_events)
     outbox.start()
     code, last_event = NORMAL_CLOSE, None
-    try:
-        slots.acquire()
-    except Exception as error:  # noqa: BLE001 - TooManyStreamsError, mapped like every other ending
-        code, last_event = websocket_close(error)
-    else:
+    with draining.stream():
         try:
-            await _run_stream(websocket, settings, websocket.app.state.models, slots, outbox)
+            config = await draining.unless_begun(_receive_config(websocket, settings))
+            backend = websocket.app.state.models.get(config.model)  # 4404 for a model this gateway does not serve
+            with slots.held():
+                await _run_stream(websocket, config, settings, backend, slots, outbox, draining)
         except WebSocketDisconnect:
             await outbox.close()
             return
         except Exception as error:  # noqa: BLE001 - every ending becomes a close code in one table
             code, last_event = websocket_close(error)
-        finally:
-            slots.release()
-    await outbox.close(last_event)
-    reason = "end of audio" if last_event is None else last_event["error"]["code"]  # type: ignore[index]
-    with contextlib.suppress(Exception):  # the client may be gone already
-        await asyncio.wait_for(websocket.close(code, reason.encode()[:_MAX_REASON_BYTES].decode()), 5.0)
+        await outbox.close(last_event)
+        reason = "end of audio" if last_event is None else last_event["error"]["code"]  # type: ignore[index]
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await asyncio.wait_for(websocket.close(code, reason.encode()[:_MAX_REASON_BYTES].decode()), 5.0)
