@@ -102,11 +102,8 @@ class WyomingAsrHandler(AsyncEventHandler):
     async def run(self) -> None:
         """Serve events until the client closes the connection, or end it with an `error` event."""
         try:
-            self._slots.acquire()
-            try:
+            with self._slots.held():
                 await self._serve()
-            finally:
-                self._slots.release()
         except ConnectionError:
             pass  # the client went away: nobody to tell
         except Exception as error:  # noqa: BLE001 - every other ending is an error event, mapped in one table
