@@ -9,9 +9,10 @@ gateway reports 503.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -26,12 +27,14 @@ from tensorflow_serving.apis import (
 )
 
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
+from service.admission import RequestAdmission
 from service.api.schemas import ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
 from service.core.config import Settings
 from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
 from service.decoding import ModelAssets, build_transcriber, read_model_assets
 from transcription import ChunkedTranscriber
+from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +91,10 @@ class TFServingBackend(ChunkedBackendMixin):
         self._channel: grpc.aio.Channel | None = None
         self._predict_stub: prediction_service_pb2_grpc.PredictionServiceStub | None = None
         self._model_stub: model_service_pb2_grpc.ModelServiceStub | None = None
-        self._in_flight = 0
         self._assets: ModelAssets | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
+        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
 
     async def start(self) -> None:
         self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
@@ -129,11 +132,7 @@ class TFServingBackend(ChunkedBackendMixin):
         for name, value in batch_inputs(chunks).items():
             request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
         request.output_filter.extend([LOGITS, LOGIT_LENGTH])
-        self._in_flight += 1
-        try:
-            response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
-        finally:
-            self._in_flight -= 1
+        response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
         logits = tf.make_ndarray(response.outputs[LOGITS])
         vocab_size = len(self._assets.vocab)
         if logits.shape[-1] != vocab_size:
@@ -143,6 +142,11 @@ class TFServingBackend(ChunkedBackendMixin):
                 "Serving serves"
             )
         return split_logits(logits, tf.make_ndarray(response.outputs[LOGIT_LENGTH]))
+
+    @contextlib.asynccontextmanager
+    async def _model_call(self) -> AsyncIterator[LogitsFn]:
+        # TF Serving queues and batches the Predicts itself; a request's unfinished ones are cancelled with it.
+        yield self._logits
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         if self._transcriber is None or self._predict_stub is None:
@@ -193,7 +197,3 @@ class TFServingBackend(ChunkedBackendMixin):
                     f"{self._settings.model_name!r}: {error.details()}"
                 ) from error
             raise BackendError(f"TensorFlow Serving failed: {code.name}: {error.details()}") from error
-
-    @property
-    def queue_depth(self) -> int:
-        return self._in_flight
