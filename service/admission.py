@@ -31,13 +31,7 @@ class RequestAdmission:
         A request longer than the whole audio budget is still admitted when nothing else is: a file within
         ASR_MAX_DURATION_H is never refused forever, it waits for the server to be idle.
         """
-        if self.requests >= self.max_requests:
-            raise QueueFullError(f"the server is busy: {self.requests} requests are already being transcribed")
-        if self.requests and self.audio_s + duration_s > self.max_audio_s:
-            raise QueueFullError(
-                f"the server is busy: the requests being transcribed hold {self.audio_s / 60:.1f} min of audio, "
-                f"and {duration_s / 60:.1f} min more would pass the {self.max_audio_s / 60:g} min budget"
-            )
+        self.check(duration_s)
         self.requests += 1
         self.audio_s += duration_s
         try:
@@ -45,3 +39,13 @@ class RequestAdmission:
         finally:
             self.requests -= 1
             self.audio_s -= duration_s
+
+    def check(self, duration_s: float) -> None:
+        """Raise `QueueFullError` if a request of `duration_s` seconds would be refused now."""
+        if self.requests >= self.max_requests:
+            raise QueueFullError(f"the server is busy: {self.requests} requests are already being transcribed")
+        if self.requests and self.audio_s + duration_s > self.max_audio_s:
+            raise QueueFullError(
+                f"the server is busy: the requests being transcribed hold {self.audio_s / 60:.1f} min of audio, "
+                f"and {duration_s / 60:.1f} min more would pass the {self.max_audio_s / 60:g} min budget"
+            )

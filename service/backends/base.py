@@ -36,6 +36,9 @@ class Backend(Protocol):
     def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         """Yield the same words as `transcribe`, chunk by chunk as they become final."""
 
+    def check_admission(self, samples: np.ndarray) -> None:
+        """Raise `QueueFullError` if a request of `samples` would be refused now (a stream asks before its 200)."""
+
     async def is_ready(self) -> bool:
         """Return whether a transcription request would reach a loaded model now."""
 
@@ -65,6 +68,9 @@ class ChunkedBackendMixin:
     def _model_call(self) -> contextlib.AbstractAsyncContextManager[LogitsFn]:
         """Return a block that gives one request's model call, and drops its unfinished calls when left."""
         raise NotImplementedError
+
+    def check_admission(self, samples: np.ndarray) -> None:
+        self._admission.check(len(samples) / MODEL_SAMPLE_RATE_HZ)
 
     @contextlib.asynccontextmanager
     async def _request(self, samples: np.ndarray) -> AsyncIterator[LogitsFn]:

@@ -128,6 +128,8 @@ async def create_transcription(
     # a 4xx here, before any event of a stream is sent.
     audio = await run_in_threadpool(decode_audio, file.file, settings.max_duration_s)
     if stream:
+        # Refused now, a busy server answers 503 with Retry-After; past the 200 it could only send an error event.
+        backend.check_admission(audio.samples)
         return StreamingResponse(
             _events(audio, backend, metrics, settings.retry_after_s),
             media_type="text/event-stream",
