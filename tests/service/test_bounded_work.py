@@ -2,13 +2,12 @@
 a batch holds one file's audio, an abandoned upload stops costing CPU, short requests beside long uploads are all
 answered, and a silent hour never reaches the model.
 
-Long audio is made cheap to send: a WAV whose header says 1 Hz holds an hour in 7 KB, and the gateway resamples
-it to 57.6 M samples at 16 kHz (loud noise: the model hears every window); silence compresses to nothing in FLAC.
+Long audio is cheap to send (tests/support/gateway_probes.py): an hour of loud noise is a 7 KB WAV that says 1 Hz,
+an hour of silence a 180 KB FLAC. bench/probe.py measures the same things at the issue's sizes.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import statistics
@@ -19,31 +18,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-import soundfile
 
 from bench.gateway_process import running_gateway
+from tests.support.gateway_probes import (
+    cpu_s,
+    metric,
+    one_hz_wav,
+    reset_peak_rss,
+    rss_bytes,
+    silent_flac,
+    upload_and_keep_waiting,
+    wait_for_requests_in_flight,
+    wav_bytes,
+)
 from tests.support.joined_audio import fixture_utterances
 
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-
-
-def one_hz_wav(duration_s: int, seed: int = 0) -> bytes:
-    """A WAV whose samples are read as 1 Hz: `duration_s` seconds of loud noise once resampled, in ~2 bytes a second."""
-    samples = np.random.default_rng(seed).integers(-20_000, 20_000, duration_s).astype(np.int16)
-    buffer = io.BytesIO()
-    soundfile.write(buffer, samples, 1, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
-def silent_flac(duration_s: int) -> bytes:
-    buffer = io.BytesIO()
-    soundfile.write(buffer, np.zeros(duration_s * 16_000, np.int16), 16_000, format="FLAC")
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -60,50 +53,6 @@ def gateway(tmp_path_factory) -> Iterator[tuple[str, int]]:
             yield url, process.pid
     finally:
         log.close()
-
-
-def metric(url: str, name: str) -> float:
-    for line in httpx.get(url + "/metrics").text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} is not in /metrics")
-
-
-def wait_for_requests_in_flight(url: str, count: int, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while metric(url, "asr_queue_depth") != count:
-        assert time.monotonic() < deadline, f"the gateway never had {count} requests in flight"
-        time.sleep(0.1)
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds the process has used (user + system), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
-
-
-def rss_bytes(pid: int, field: str) -> int:
-    """`VmRSS` (now) or `VmHWM` (peak since the last reset) of the process, in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(field)
-
-
-def reset_peak_rss(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")  # proc(5): "5" resets the peak RSS (VmHWM) to the current RSS
-
-
-def upload_and_keep_waiting(url: str, body: bytes) -> socket.socket:
-    """POST `body` as a raw `audio/wav` body and leave the connection open; closing it is the client leaving."""
-    port = int(url.rsplit(":", 1)[1])
-    connection = socket.create_connection(("127.0.0.1", port))
-    head = (
-        "POST /v1/transcribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    connection.sendall(head.encode() + body)
-    return connection
 
 
 def test_a_batch_of_four_long_files_peaks_at_the_memory_of_one(gateway):
@@ -145,11 +94,7 @@ def test_an_abandoned_hour_stops_costing_cpu_within_seconds(gateway):
 def test_short_requests_beside_long_uploads_are_all_answered_in_a_few_model_calls(gateway):
     url, pid = gateway
     shorts = list(fixture_utterances().values())[:24]
-    bodies = []
-    for samples in shorts:
-        buffer = io.BytesIO()
-        soundfile.write(buffer, samples, 16_000, format="WAV")
-        bodies.append(buffer.getvalue())
+    bodies = [wav_bytes(samples, 16_000) for samples in shorts]
     long_uploads = [upload_and_keep_waiting(url, one_hz_wav(600, seed)) for seed in range(3)]  # 10 min each
     try:
         wait_for_requests_in_flight(url, 3)
