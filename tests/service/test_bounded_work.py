@@ -21,6 +21,8 @@ import httpx
 import pytest
 
 from bench.gateway_process import running_gateway
+from service import create_app
+from tests.service.live_server import serve
 from tests.support.gateway_probes import (
     cpu_s,
     metric,
@@ -126,3 +128,26 @@ def test_a_silent_hour_is_transcribed_in_seconds_without_a_model_call(gateway):
     assert response.json()["text"] == "" and response.json()["duration_s"] == 3600.0
     assert metric(url, "asr_batch_size_count") == model_calls_before
     assert elapsed_s < 60.0, elapsed_s
+
+
+def test_a_full_gateway_refuses_whole_requests_before_their_work_and_streams_before_their_200(make_settings):
+    # One request in flight fills a gateway of ASR_QUEUE_MAX_SIZE=1: the next is refused, a stream included, with
+    # the 503 and Retry-After a client can act on (the stream used to answer 200 and then an error event).
+    settings = make_settings(queue_max_size=1, max_duration_h=3.0, max_upload_bytes=10_000_000)
+    short = wav_bytes(next(iter(fixture_utterances().values())), 16_000)
+    with serve(create_app(settings)) as url:
+        busy = upload_and_keep_waiting(url, one_hz_wav(3 * 3600))
+        try:
+            wait_for_requests_in_flight(url, 1)
+            plain = httpx.post(url + "/v1/transcribe", files={"file": ("s.wav", short)}, timeout=60)
+            with httpx.stream("POST", url + "/v1/audio/transcriptions", files={"file": ("s.wav", short)},
+                              data={"model": settings.model_name, "stream": "true"}, timeout=60) as stream:  # fmt: skip
+                stream.read()
+        finally:
+            busy.close()
+        wait_for_requests_in_flight(url, 0, timeout_s=10.0)
+        after = httpx.post(url + "/v1/transcribe", files={"file": ("s.wav", short)}, timeout=60)
+    assert (plain.status_code, plain.json()["error"]["code"], plain.headers["retry-after"]) == (503, "queue_full", "1")
+    assert stream.status_code == 503 and stream.headers["content-type"].startswith("application/json")
+    assert stream.json()["error"]["code"] == "queue_full"
+    assert after.status_code == 200
