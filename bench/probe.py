@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from bench.gateway_process import running_gateway
 from bench.long_audio import machine
 from tests.support.gateway_probes import (
     cpu_s,
+    free_port,
     reset_peak_rss,
     rss_bytes,
     silent_flac,
@@ -51,9 +51,7 @@ MB = 1e6
 @contextlib.contextmanager
 def gateway() -> Iterator[tuple[str, int]]:
     """`asr serve` on a free port, default settings; gives its URL and process id."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, ASR_LOG_JSON="false", TF_CPP_MIN_LOG_LEVEL="2")
     command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
     with running_gateway(command, port, env, REPO_ROOT, ready_timeout_s=300, stop_timeout_s=60,

@@ -9,7 +9,6 @@ an hour of silence a 180 KB FLAC. bench/probe.py measures the same things at the
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ from service import create_app
 from tests.service.live_server import serve
 from tests.support.gateway_probes import (
     cpu_s,
+    free_port,
     metric,
     one_hz_wav,
     reset_peak_rss,
@@ -44,9 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """`asr serve --port PORT` as the README runs it; gives its URL and process id."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log = open(tmp_path_factory.mktemp("gateway") / "serve.log", "w")  # noqa: SIM115 - closed below
     command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
     try:

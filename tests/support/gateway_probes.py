@@ -16,6 +16,13 @@ import soundfile
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def one_hz_wav(duration_s: int, seed: int = 0) -> bytes:
     """A WAV whose samples are read as 1 Hz: `duration_s` seconds of loud noise once resampled, in ~2 bytes a second.
 
