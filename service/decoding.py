@@ -28,6 +28,7 @@ from transcription import (
     SegmentRules,
 )
 from transcription.pipeline import LogitsFn
+from transcription.silence import SilenceGate
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 logger = logging.getLogger(__name__)
@@ -102,4 +103,5 @@ def build_transcriber(
         decode_executor,
         chunks_per_call=chunks_per_call,
         segment_rules=SegmentRules(settings.segment_pause_s, settings.segment_max_s, settings.segment_max_chars),
+        silence_gate=SilenceGate(absolute_floor_dbfs=settings.silence_floor_dbfs),
     )

@@ -152,6 +152,11 @@ class ManagedModel:
             async for words in loaded.backend.transcribe_chunks(samples, decoder):
                 yield words
 
+    def check_admission(self, samples: np.ndarray) -> None:
+        """Raises `QueueFullError` if the backend would refuse `samples` now (an unloaded model admits it)."""
+        if self._loaded is not None:
+            self._loaded.backend.check_admission(samples)
+
     async def swap_to(self, version_dir: Path) -> bool:
         """Loads and warms `version_dir` beside the current version, then serves it; False (and the old version
         keeps serving) if it cannot be loaded."""

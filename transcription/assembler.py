@@ -71,6 +71,19 @@ class WordAssembler:
         self._pending_first_frame += cut
         return words
 
+    def add_silence(self, window: Window) -> list[Word]:
+        """Take `window`'s kept frames as silence (the energy gate skipped its model call); return the words now final.
+
+        Silence is a pause, where a cut is always right: what is pending is decoded, and decoding starts afresh
+        after the window, as it would at a pause the model had heard.
+        """
+        if window.keep_start != self._next_frame:
+            raise ValueError(f"window {window.index} starts at frame {window.keep_start}, expected {self._next_frame}")
+        words = self.finish()
+        self._next_frame = max(window.keep_end, window.keep_start)
+        self._pending_first_frame = self._next_frame
+        return words
+
     def finish(self) -> list[Word]:
         """Decode what is still pending (the file has ended); return its words."""
         if not self._pending:

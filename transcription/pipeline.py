@@ -8,6 +8,7 @@ never on the model's thread, so the model serves the next batch meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 
@@ -18,6 +19,7 @@ from transcription.chunking import ChunkPlan, Window
 from transcription.decoders import Decoder
 from transcription.errors import UnknownDecoderError
 from transcription.segments import SegmentRules, group_words
+from transcription.silence import SilenceGate
 from transcription.types import Transcript, Word
 
 # chunks (each [samples] float32, 16 kHz) -> their logits (each [frames, vocab]), in order.
@@ -37,6 +39,7 @@ class ChunkedTranscriber:
         chunks_per_call: int,
         calls_ahead: int = 2,
         segment_rules: SegmentRules | None = None,
+        silence_gate: SilenceGate | None = None,
     ) -> None:
         if default_decoder not in decoders:
             raise ValueError(f"default decoder {default_decoder!r} is not one of {sorted(decoders)}")
@@ -50,6 +53,7 @@ class ChunkedTranscriber:
         # at most (calls_ahead + 1) * chunks_per_call chunks' logits are held at once.
         self._calls_ahead = max(0, calls_ahead)
         self._segment_rules = segment_rules or SegmentRules()
+        self._silence_gate = silence_gate
 
     def decoder(self, name: str | None) -> Decoder:
         """Return the decoder a request asks for (None: the configured default)."""
@@ -60,31 +64,48 @@ class ChunkedTranscriber:
             )
         return self.decoders[name]
 
-    async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
-        """Yield the words of `samples` (16 kHz mono float32) as they become final, times in whole-file seconds."""
+    async def transcribe_chunks(
+        self, samples: np.ndarray, decoder: str | None = None, logits_fn: LogitsFn | None = None
+    ) -> AsyncIterator[list[Word]]:
+        """Yield the words of `samples` (16 kHz mono float32) as they become final, times in whole-file seconds.
+
+        `logits_fn`: this request's model call (a backend's per-request lane), else the one given at construction.
+        Windows the silence gate finds silent are not sent to the model.
+        """
         chosen = self.decoder(decoder)
+        logits_fn = logits_fn or self._logits_fn
         geometry = self.plan.geometry
         max_pending_frames = self.plan.chunk_samples // geometry.samples_per_frame
         assembler = WordAssembler(chosen, geometry.frame_s, max_pending_frames)
         loop = asyncio.get_running_loop()
         windows = list(self.plan.windows(len(samples)))
-        groups = [windows[i : i + self._chunks_per_call] for i in range(0, len(windows), self._chunks_per_call)]
+        silent: set[int] = set()
+        if self._silence_gate is not None:
+            silent = await loop.run_in_executor(
+                self._executor, self._silence_gate.silent_windows, samples, windows, geometry.samples_per_frame
+            )
+        heard = [window for window in windows if window.index not in silent]
+        groups = [heard[i : i + self._chunks_per_call] for i in range(0, len(heard), self._chunks_per_call)]
 
         def start_call(group: list[Window]) -> asyncio.Task[list[np.ndarray]]:
-            return asyncio.ensure_future(self._logits_fn([samples[w.start : w.end] for w in group]))
+            return asyncio.ensure_future(logits_fn([samples[w.start : w.end] for w in group]))
 
         in_flight = [start_call(group) for group in groups[: self._calls_ahead + 1]]
         next_group = len(in_flight)
+        heard_logits: list[np.ndarray] = []  # logits of the current group's windows, in order, not yet assembled
         try:
-            for group in groups:
-                logits = await in_flight.pop(0)
-                if next_group < len(groups):
-                    in_flight.append(start_call(groups[next_group]))
-                    next_group += 1
-                for window, window_logits in zip(group, logits, strict=True):
-                    words = await loop.run_in_executor(self._executor, assembler.add, window, window_logits)
-                    if words:
-                        yield words
+            for window in windows:
+                if window.index in silent:
+                    words = await loop.run_in_executor(self._executor, assembler.add_silence, window)
+                else:
+                    if not heard_logits:
+                        heard_logits = await in_flight.pop(0)
+                        if next_group < len(groups):
+                            in_flight.append(start_call(groups[next_group]))
+                            next_group += 1
+                    words = await loop.run_in_executor(self._executor, assembler.add, window, heard_logits.pop(0))
+                if words:
+                    yield words
             words = await loop.run_in_executor(self._executor, assembler.finish)
             if words:
                 yield words
@@ -92,12 +113,16 @@ class ChunkedTranscriber:
             for task in in_flight:
                 task.cancel()
 
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+    async def transcribe(
+        self, samples: np.ndarray, decoder: str | None = None, logits_fn: LogitsFn | None = None
+    ) -> Transcript:
         """Return the whole Transcript of `samples`: text, words, segments, and the decoder's name."""
         chosen = self.decoder(decoder)
         words: list[Word] = []
-        async for chunk_words in self.transcribe_chunks(samples, chosen.name):
-            words.extend(chunk_words)
+        # aclosing: a cancelled request closes the generator now, which cancels its model calls in flight.
+        async with contextlib.aclosing(self.transcribe_chunks(samples, chosen.name, logits_fn)) as pieces:
+            async for chunk_words in pieces:
+                words.extend(chunk_words)
         return Transcript(
             text=" ".join(word.text for word in words),
             duration_s=len(samples) / self.plan.geometry.sample_rate_hz,

@@ -22,6 +22,7 @@ from service.core.errors import (
     BackendError,
     BackendTimeoutError,
     BackendUnavailableError,
+    ClientDisconnectedError,
     EmptyUploadError,
     InvalidStreamMessageError,
     ModelLoadError,
@@ -70,6 +71,7 @@ STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int]
     AudioError: 422,
     TranscriptionError: 422,
     BackendError: 502,
+    ClientDisconnectedError: 499,  # nginx's "client closed request": for the logs and metrics, no client reads it
     QueueFullError: 503,
     BackendUnavailableError: 503,
     ModelLoadError: 503,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 import numpy as np
 
 from model_export.contract import LOGITS_SIGNATURE
+from service.admission import RequestAdmission
 from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.core.config import MODEL_SAMPLE_RATE_HZ
+from service.memory import release_free_memory
 from transcription import ChunkedTranscriber, Transcript, Word
+from transcription.pipeline import LogitsFn
 
 
 class Backend(Protocol):
@@ -31,6 +36,9 @@ class Backend(Protocol):
     def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         """Yield the same words as `transcribe`, chunk by chunk as they become final."""
 
+    def check_admission(self, samples: np.ndarray) -> None:
+        """Raise `QueueFullError` if a request of `samples` would be refused now (a stream asks before its 200)."""
+
     async def is_ready(self) -> bool:
         """Return whether a transcription request would reach a loaded model now."""
 
@@ -42,19 +50,57 @@ class Backend(Protocol):
         """Requests accepted but not yet answered by the model."""
 
 
+# Requests with at least this much audio give their freed memory back to the OS when they end (service.memory):
+# their chunks and logits pass through the allocator's arenas, a short request's barely do.
+RELEASE_MEMORY_AFTER_AUDIO_S = 60.0
+
+
 class ChunkedBackendMixin:
     """`transcribe` and `transcribe_chunks` of a backend whose `_ready_transcriber()` gives its ChunkedTranscriber
-    (or raises `BackendUnavailableError` while it starts)."""
+    (or raises `BackendUnavailableError` while it starts), and whose `_model_call()` gives one request's model
+    call; every request is admitted (or refused, `QueueFullError`) by `self._admission` before its work starts."""
+
+    _admission: RequestAdmission
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         raise NotImplementedError
 
+    def _model_call(self) -> contextlib.AbstractAsyncContextManager[LogitsFn]:
+        """Return a block that gives one request's model call, and drops its unfinished calls when left."""
+        raise NotImplementedError
+
+    def check_admission(self, samples: np.ndarray) -> None:
+        self._admission.check(len(samples) / MODEL_SAMPLE_RATE_HZ)
+
+    @contextlib.asynccontextmanager
+    async def _request(self, samples: np.ndarray) -> AsyncIterator[LogitsFn]:
+        duration_s = len(samples) / MODEL_SAMPLE_RATE_HZ
+        try:
+            with self._admission.admit(duration_s):
+                async with self._model_call() as logits_fn:
+                    yield logits_fn
+        finally:
+            if duration_s >= RELEASE_MEMORY_AFTER_AUDIO_S:
+                asyncio.get_running_loop().run_in_executor(None, release_free_memory)
+
     async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
-        return await self._ready_transcriber().transcribe(samples, decoder)
+        transcriber = self._ready_transcriber()
+        async with self._request(samples) as logits_fn:
+            return await transcriber.transcribe(samples, decoder, logits_fn)
 
     async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
-        async for words in self._ready_transcriber().transcribe_chunks(samples, decoder):
-            yield words
+        transcriber = self._ready_transcriber()
+        async with (
+            self._request(samples) as logits_fn,
+            contextlib.aclosing(transcriber.transcribe_chunks(samples, decoder, logits_fn)) as pieces,
+        ):
+            async for words in pieces:
+                yield words
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests admitted and not yet answered."""
+        return self._admission.requests
 
 
 def model_card(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -13,6 +14,7 @@ from model_export.client import SavedModelClient
 from model_export.contract import LOGITS_SIGNATURE
 from model_export.errors import ExportError, ThreadSettingsError
 from model_export.threads import ThreadPools, set_thread_pools
+from service.admission import RequestAdmission
 from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
 from service.batching import MicroBatcher
@@ -20,6 +22,7 @@ from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendUnavailableError, ModelLoadError
 from service.decoding import ModelAssets, build_transcriber, read_model_assets
 from transcription import ChunkedTranscriber
+from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
         self._thread_pools: ThreadPools | None = None
+        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
 
     async def start(self) -> None:
         self._thread_pools = apply_thread_pools(self._settings)  # before anything starts TensorFlow's runtime
@@ -88,7 +92,6 @@ class EmbeddedBackend(ChunkedBackendMixin):
             self._client.logits_batch,
             max_batch_size=self._settings.batch_max_size,
             max_wait_ms=self._settings.batch_max_wait_ms,
-            max_queue_size=self._settings.queue_max_size,
             on_batch=self._on_batch,
         )
         self._batcher.start()
@@ -104,9 +107,16 @@ class EmbeddedBackend(ChunkedBackendMixin):
             self._decode_pool.shutdown(wait=True, cancel_futures=True)
 
     async def _logits(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Return the logits of `chunks` through a lane of their own (requests bring theirs: `_model_call`)."""
+        async with self._model_call() as logits_fn:
+            return await logits_fn(chunks)
+
+    @contextlib.asynccontextmanager
+    async def _model_call(self) -> AsyncIterator[LogitsFn]:
         if self._batcher is None:
             raise BackendUnavailableError("the model is still loading")
-        return list(await asyncio.gather(*(self._batcher.submit(chunk) for chunk in chunks)))
+        async with self._batcher.lane() as lane:
+            yield lane.logits
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         if self._transcriber is None or self._batcher is None:
@@ -131,7 +141,3 @@ class EmbeddedBackend(ChunkedBackendMixin):
             self._settings.model_name, self._client.model_dir.version, self.kind, inputs, outputs,
             self._client.vocab, self._transcriber, runtime,
         )  # fmt: skip
-
-    @property
-    def queue_depth(self) -> int:
-        return self._batcher.queue_depth if self._batcher else 0

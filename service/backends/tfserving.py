@@ -9,9 +9,10 @@ gateway reports 503.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -20,12 +21,14 @@ import numpy as np
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
 from model_export.serving_api import MODEL_SERVICE, PREDICTION_SERVICE, ServiceStub, message
 from model_export.tensor_proto import to_ndarray, to_tensor_proto
+from service.admission import RequestAdmission
 from service.api.schemas import ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
 from service.core.config import Settings
 from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
 from service.decoding import ModelAssets, build_transcriber, read_model_assets
 from transcription import ChunkedTranscriber
+from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +91,10 @@ class TFServingBackend(ChunkedBackendMixin):
         self._channel: grpc.aio.Channel | None = None
         self._predict_stub: ServiceStub | None = None
         self._model_stub: ServiceStub | None = None
-        self._in_flight = 0
         self._assets: ModelAssets | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
+        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
         # The version TF Serving said answered the last Predict: it loads new versions itself, and responses
         # name what it reports, not what it served when the gateway started.
         self.served_version: int | None = None
@@ -132,11 +135,7 @@ class TFServingBackend(ChunkedBackendMixin):
         for name, value in batch_inputs(chunks).items():
             request.inputs[name].CopyFrom(to_tensor_proto(value))
         request.output_filter.extend([LOGITS, LOGIT_LENGTH])
-        self._in_flight += 1
-        try:
-            response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
-        finally:
-            self._in_flight -= 1
+        response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
         if response.model_spec.HasField("version"):
             self.served_version = response.model_spec.version.value
         logits = to_ndarray(response.outputs[LOGITS])
@@ -148,6 +147,11 @@ class TFServingBackend(ChunkedBackendMixin):
                 "Serving serves"
             )
         return split_logits(logits, to_ndarray(response.outputs[LOGIT_LENGTH]))
+
+    @contextlib.asynccontextmanager
+    async def _model_call(self) -> AsyncIterator[LogitsFn]:
+        # TF Serving queues and batches the Predicts itself; a request's unfinished ones are cancelled with it.
+        yield self._logits
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         if self._transcriber is None or self._predict_stub is None:
@@ -198,7 +202,3 @@ class TFServingBackend(ChunkedBackendMixin):
                     f"{self._settings.model_name!r}: {error.details()}"
                 ) from error
             raise BackendError(f"TensorFlow Serving failed: {code.name}: {error.details()}") from error
-
-    @property
-    def queue_depth(self) -> int:
-        return self._in_flight

@@ -173,7 +173,23 @@ class Settings(BaseSettings):
         description="Embedded backend: TensorFlow ops that run at once, across concurrent model calls "
         "(0: TensorFlow's default, one per schedulable CPU).",
     )
-    queue_max_size: int = Field(64, ge=1, description="Requests waiting for the model; past it, 503.")
+    queue_max_size: int = Field(
+        64,
+        ge=1,
+        description="Requests being transcribed at once (their chunks take turns at the model); past it, 503 "
+        "`queue_full`. Each is admitted or refused whole, before its work starts.",
+    )
+    queue_max_audio_h: float = Field(
+        4.0,
+        gt=0,
+        description="Hours of audio the requests being transcribed may hold together (230 MB per hour); a request "
+        "that would pass it gets 503 `queue_full`, unless it is the only one.",
+    )
+    silence_floor_dbfs: float = Field(
+        -70.0,
+        description="Windows whose loudest 20 ms stays below this level (or 50 dB below the file's loudest) are "
+        "silence and skip the model (transcription/silence.py).",
+    )
     retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 503 responses.")
 
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(

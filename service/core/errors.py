@@ -57,6 +57,12 @@ class QueueFullError(ServiceError):
     code = "queue_full"
 
 
+class ClientDisconnectedError(ServiceError):
+    """The client closed the connection before its answer was ready; its work was cancelled, nobody reads this."""
+
+    code = "client_closed_request"
+
+
 class BackendUnavailableError(ServiceError):
     """The model backend cannot be reached (TF Serving down, model not loaded)."""
 

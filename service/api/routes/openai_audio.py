@@ -14,16 +14,18 @@ compatible API"). What wav2vec 2.0 cannot honour is decided field by field:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import MetricsDep, ModelsDep
+from service.api.disconnect import unless_disconnected
 from service.api.errors import service_error_response
 from service.api.routes.transcribe import MODEL_VERSION_HEADER
 from service.api.schemas import OpenAIErrorBody
@@ -81,6 +83,7 @@ def check_language(language: str | None, settings: Settings) -> str:
     summary="Transcribe audio, OpenAI-style (use the `openai` SDK with base_url=http://HOST:PORT/v1)",
 )
 async def create_transcription(
+    request: Request,
     file: Annotated[UploadFile, File(description="The audio file: WAV, FLAC, OGG/Vorbis/Opus, MP3 or WebM/Opus.")],
     model: Annotated[str, Form(description="A model id from GET /v1/models.")],
     models: ModelsDep,
@@ -118,12 +121,14 @@ async def create_transcription(
     # a 4xx here, before any event of a stream is sent.
     audio = await run_in_threadpool(decode_audio, file.file, settings.max_duration_s)
     if stream:
+        # Refused now, a busy server answers 503 with Retry-After; past the 200 it could only send an error event.
+        backend.check_admission(audio.samples)
         return StreamingResponse(
             _events(audio, backend, metrics, settings.retry_after_s),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    transcript = await backend.transcribe(audio.samples)
+    transcript = await unless_disconnected(request, backend.transcribe(audio.samples))
     metrics.model_latency.observe(time.perf_counter() - started)
     metrics.audio_seconds.inc(audio.duration_s)
     metrics.transcriptions.labels(served.name, str(transcript.model_version)).inc()
@@ -162,12 +167,14 @@ async def _events(
     started = time.perf_counter()
     words: list[Word] = []
     try:
-        async for chunk_words in backend.transcribe_chunks(audio.samples):
-            if not chunk_words:
-                continue
-            delta = " ".join(word.text for word in chunk_words)
-            yield _sse({"type": "transcript.text.delta", "delta": (" " if words else "") + delta})
-            words.extend(chunk_words)
+        # aclosing: when the client leaves, Starlette cancels this stream, and the request's chunks leave the queue.
+        async with contextlib.aclosing(backend.transcribe_chunks(audio.samples)) as pieces:
+            async for chunk_words in pieces:
+                if not chunk_words:
+                    continue
+                delta = " ".join(word.text for word in chunk_words)
+                yield _sse({"type": "transcript.text.delta", "delta": (" " if words else "") + delta})
+                words.extend(chunk_words)
     except (ServiceError, AudioError) as error:
         # The status line is long gone: the error travels as an event, which the SDK raises as an APIError.
         response = service_error_response(error, retry_after_s, path=PATH)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import AudioUploadDep, MetricsDep, RequestedModelDep
+from service.api.disconnect import unless_disconnected
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
 from service.audio import DecodedAudio, decode_audio
 from service.core.config import Settings
@@ -88,16 +88,29 @@ async def _decode(upload: UploadFile, settings: Settings) -> DecodedAudio:
     return await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
 
 
-async def _decode_batch(uploads: list[UploadFile], settings: Settings) -> list[DecodedAudio]:
-    """Returns every upload decoded; the error of the first bad one (in upload order) names that file."""
-    decoded = await asyncio.gather(*(_decode(upload, settings) for upload in uploads), return_exceptions=True)
-    for number, (upload, result) in enumerate(zip(uploads, decoded, strict=True), start=1):
-        if isinstance(result, AudioError | EmptyUploadError):
+async def _transcribe_batch(
+    uploads: list[UploadFile],
+    started: float,
+    decoder: str | None,
+    settings: Settings,
+    backend: ManagedModel,
+    metrics: MetricsDep,
+) -> list[_Result]:
+    """Return each upload's result, decoding and transcribing one file at a time.
+
+    One file's audio is held at a time (16 kHz float32: 230 MB per hour), so a batch needs the memory of its
+    longest file, not of all of them. A bad file fails the request when its turn comes, its error naming it.
+    """
+    results = []
+    for number, upload in enumerate(uploads, start=1):
+        try:
+            audio = await _decode(upload, settings)
+        except (AudioError, EmptyUploadError) as error:
             # Same type, so the same status and code; the message says which part it was.
-            raise type(result)(f"file {number} ({upload.filename or 'unnamed'}): {result}") from result
-        if isinstance(result, BaseException):
-            raise result
-    return decoded
+            raise type(error)(f"file {number} ({upload.filename or 'unnamed'}): {error}") from error
+        results.append(await _transcribe(audio, started, decoder, backend, metrics))
+        del audio  # before the next file is decoded
+    return results
 
 
 async def _transcribe(
@@ -144,6 +157,7 @@ def _decoder_header(results: list[_Result]) -> dict[str, str]:
     summary="Transcribe one audio file",
 )
 async def transcribe(
+    request: Request,
     upload: AudioUploadDep,
     served: RequestedModelDep,
     metrics: MetricsDep,
@@ -158,7 +172,11 @@ async def transcribe(
     """
     settings, backend = served.settings, served.backend
     started = time.perf_counter()
-    result = await _transcribe(await _decode(upload, settings), started, decoder, backend, metrics)
+
+    async def decode_and_transcribe() -> _Result:
+        return await _transcribe(await _decode(upload, settings), started, decoder, backend, metrics)
+
+    result = await unless_disconnected(request, decode_and_transcribe())
     headers = _decoder_header([result])
     if response_format == "json":
         return JSONResponse(_json_body(result, settings).model_dump(), headers=headers)
@@ -176,15 +194,17 @@ async def transcribe(
     summary="Transcribe several audio files in one request",
 )
 async def transcribe_batch(
+    request: Request,
     file: Annotated[list[UploadFile], File(description="Repeat the `file` field once per audio file.")],
     served: RequestedModelDep,
     metrics: MetricsDep,
     response_format: BatchResponseFormatQuery = "json",
     decoder: DecoderChoice = None,
 ):
-    """Transcribe every `file` part; they are submitted together, so their chunks share micro-batches.
+    """Transcribe every `file` part, one after another, and return their transcripts in upload order.
 
-    Every file is decoded before any is transcribed: a bad one fails the request at once, its error naming it.
+    One file is decoded and transcribed at a time, so the batch holds the audio of one file. A bad file fails the
+    request (no partial results), its error naming it.
     `srt` and `vtt` are refused (422): a subtitle file is the timeline of one audio file.
     """
     settings, backend = served.settings, served.backend
@@ -201,8 +221,7 @@ async def transcribe_batch(
             ]
         )
     started = time.perf_counter()
-    decoded = await _decode_batch(file, settings)
-    results = list(await asyncio.gather(*(_transcribe(audio, started, decoder, backend, metrics) for audio in decoded)))
+    results = await unless_disconnected(request, _transcribe_batch(file, started, decoder, settings, backend, metrics))
     headers = _decoder_header(results)
     if response_format == "text":
         return Response("\n".join(r.transcript.text for r in results), media_type=MEDIA_TYPES["text"], headers=headers)
