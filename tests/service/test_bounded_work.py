@@ -111,8 +111,10 @@ def test_short_requests_beside_long_uploads_are_all_answered_in_a_few_model_call
             connection.close()
     assert [status for status, _ in outcomes] == [200] * len(bodies)
     p95_s = statistics.quantiles([latency for _, latency in outcomes], n=20)[-1]
-    # A short request waits for the batch in the model and rides in the next: about two calls of 8 chunks.
-    assert p95_s < 5.0, p95_s
+    # A short request waits for the batch in the model and rides in the next: about two calls of 8 chunks, 1-4 s on an
+    # idle 2-core machine and up to ~8 s when the suite's other workers load it. Served first-come, the short ones
+    # would queue behind the uploads' 360 chunks (tens of seconds); the bound is loose so that only that fails it.
+    assert p95_s < 15.0, p95_s
     wait_for_requests_in_flight(url, 0, timeout_s=10.0)
 
 
