@@ -8,6 +8,7 @@ TensorFlow Lite model of an `asr export --precision int8` version when it has on
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from model_export.errors import ExportError
 logger = logging.getLogger(__name__)
 
 
-class ExportedModel:
+class ExportedModel(ABC):
     """What every client of an export reads beside the model: version directory, signatures, vocabulary, config."""
 
     runtime = "unknown"  # what runs the logits, for logs and the model card
@@ -51,9 +52,9 @@ class ExportedModel:
         """Return `(inputs, outputs)` of a signature as `{name: {"dtype", "shape"}}`."""
         return describe_signature(self.signature_defs[signature_name])
 
+    @abstractmethod
     def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Return each utterance's logits, `[frames, vocab]` float32, from one zero-padded call."""
-        raise NotImplementedError
 
 
 class SavedModelClient(ExportedModel):

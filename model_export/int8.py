@@ -14,13 +14,13 @@ base model's multiply-adds, so float32 there costs nothing measurable.
 
 Measurements, and the comparison with the other engines, are in model_export/README.md ("int8").
 
-The weights are frozen into the graph as constants before conversion. Converting the SavedModel (or a Keras
-model) directly leaves them out of the flatbuffer (the demo model: 0.2 MB instead of 4.2 MB), as resource
-variables that nothing initialises. The frozen graph is saved as a variable-free SavedModel with the one `logits` signature, so the
-flatbuffer keeps that signature's name and its input and output names, which TF Serving's TFLite session serves
-as they are. Only TensorFlow Lite's builtin ops are allowed: that session has no TensorFlow ("flex") ops. The
-request checks of the SavedModel (`tf.debugging.assert_*`) have no TensorFlow Lite form and are dropped by the
-converter; callers of the flatbuffer check their inputs themselves (`model_export.tflite_client`).
+The weights are frozen into the graph as constants before conversion. Converting the SavedModel (or a Keras model)
+directly leaves them out of the flatbuffer (the demo model: 0.2 MB instead of 4.2 MB), as resource variables that
+nothing initialises. The frozen graph is saved as a variable-free SavedModel with the one `logits` signature, so the
+flatbuffer keeps that signature's name and its input and output names, which TF Serving's TFLite session serves as
+they are. Only TensorFlow Lite's builtin ops are allowed: that session has no TensorFlow ("flex") ops. The request
+checks of the SavedModel (`tf.debugging.assert_*`) have no TensorFlow Lite form and are dropped by the converter;
+callers of the flatbuffer check their inputs themselves (`model_export.tflite_client`).
 """
 
 from __future__ import annotations
