@@ -1,23 +1,28 @@
-"""Greedy WER of the demo model computed in bfloat16 vs float32, and how far apart their logits are.
+"""Greedy WER of the demo model computed in bfloat16 and int8 vs float32, and how far apart their logits are.
 
     python -m bench.precision_accuracy                           # the test fixtures: festival (8) + FSDD (14)
     python -m bench.precision_accuracy --set dev=artifacts/corpus/dev.tsv --limit 300
 
-Both precisions are the same checkpoint rebuilt by `model_export.precision.with_precision` (what
-`asr export --precision` traces into the SavedModel), one utterance per call. The WER difference is what
-`asr export --precision bfloat16` costs in accuracy; the issue bounds it at 0.5 points.
+float32 and bfloat16 are the same checkpoint rebuilt by `model_export.precision.with_precision` (what
+`asr export --precision` traces into the SavedModel); int8 is the `model.tflite` that `asr export --precision
+int8` writes, run by the gateway's own `TFLiteClient`; one utterance per call. The WER difference is what each
+precision costs in accuracy; the issue bounds it at 0.5 points.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from bench.accuracy import error_rates
-from model_export.export import load_source
+from model_export.export import export_saved_model, load_source
 from model_export.precision import with_precision
+from model_export.tflite_client import TFLiteClient
+from model_export.threads import schedulable_cpus
 from wav2vec2.audio import load_audio
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -52,34 +57,46 @@ def main() -> None:
     args = parser.parse_args()
 
     model, processor = load_source(args.model)
-    models = {"float32": with_precision(model, "float32"), "bfloat16": with_precision(model, "bfloat16")}
     sets = fixture_sets()
     for spec in args.set:
         name, manifest = spec.split("=", 1)
         sets[name] = manifest_set(Path(manifest), args.limit)
 
-    print(f"{'set':20s} {'clips':>5s} {'WER fp32':>9s} {'WER bf16':>9s} {'diff pts':>9s} {'max rel logit':>14s} "
-          f"{'argmax agree':>13s}")  # fmt: skip
-    for set_name, clips in sets.items():
-        hypotheses: dict[str, list[str]] = {precision: [] for precision in models}
-        worst, agree, frames = 0.0, 0, 0
-        for path, _ in clips:
-            batch = processor.pad([load_audio(path).samples])
-            logits = {
-                precision: m(batch.audio, audio_length=batch.audio_length, training=False).numpy()[0]
-                for precision, m in models.items()
+    with tempfile.TemporaryDirectory() as directory:
+        int8 = TFLiteClient(
+            export_saved_model(model, processor, directory, "demo", 1, "int8"), num_threads=schedulable_cpus()
+        )
+        runs: dict[str, Callable[[np.ndarray], np.ndarray]] = {"int8": lambda audio: int8.logits_batch([audio])[0]}
+        for precision in ("float32", "bfloat16"):
+            rebuilt = with_precision(model, precision)
+
+            def run(audio: np.ndarray, rebuilt=rebuilt) -> np.ndarray:  # noqa: ANN001
+                batch = processor.pad([audio])
+                return rebuilt(batch.audio, audio_length=batch.audio_length, training=False).numpy()[0]
+
+            runs[precision] = run
+        print(f"{'set':20s} {'clips':>5s} {'precision':>9s} {'WER fp32':>9s} {'WER':>7s} {'diff pts':>9s} "
+              f"{'max rel logit':>14s} {'argmax agree':>13s}")  # fmt: skip
+        for set_name, clips in sets.items():
+            logits = {precision: [] for precision in ("float32", "bfloat16", "int8")}
+            for path, _ in clips:
+                audio = load_audio(path).samples
+                for precision, outputs in logits.items():
+                    outputs.append(runs[precision](audio))
+            references = [text for _, text in clips]
+            wers = {
+                precision: error_rates(references, [processor.batch_decode([row.argmax(-1)])[0] for row in rows])[0]
+                * 100
+                for precision, rows in logits.items()
             }
-            for precision, row in logits.items():
-                hypotheses[precision].append(processor.batch_decode([row.argmax(-1)])[0])
-            reference, other = logits["float32"], logits["bfloat16"]
-            worst = max(worst, float(np.abs(other - reference).max() / np.abs(reference).max()))
-            agree += int((other.argmax(-1) == reference.argmax(-1)).sum())
-            frames += reference.shape[0]
-        references = [text for _, text in clips]
-        wer32 = error_rates(references, hypotheses["float32"])[0] * 100
-        wer16 = error_rates(references, hypotheses["bfloat16"])[0] * 100
-        print(f"{set_name:20s} {len(clips):5d} {wer32:9.2f} {wer16:9.2f} {wer16 - wer32:+9.2f} {worst:14.2e} "
-              f"{agree / frames:13.4f}", flush=True)  # fmt: skip
+            for precision in ("bfloat16", "int8"):
+                pairs = list(zip(logits["float32"], logits[precision], strict=True))
+                worst = max(float(np.abs(other - ref).max() / np.abs(ref).max()) for ref, other in pairs)
+                agree = sum(int((other.argmax(-1) == ref.argmax(-1)).sum()) for ref, other in pairs)
+                frames = sum(ref.shape[0] for ref, _ in pairs)
+                wer, reference_wer = wers[precision], wers["float32"]
+                print(f"{set_name:20s} {len(clips):5d} {precision:>9s} {reference_wer:9.2f} {wer:7.2f} "
+                      f"{wer - reference_wer:+9.2f} {worst:14.2e} {agree / frames:13.4f}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

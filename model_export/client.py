@@ -1,11 +1,14 @@
-"""The one in-process SavedModel client: load an export and call its `logits` signature on a batch.
+"""The in-process model clients: load an export and call its `logits` signature on a batch.
 
 Blocking and asyncio-free, so the gateway's embedded backend (in its model thread), the CLI, the benchmarks and
-the TF Serving stand-in's tests all call the model the same way.
+the TF Serving stand-in's tests all call the model the same way. `load_model_client` picks the runtime: the int8
+TensorFlow Lite model of an `asr export --precision int8` version when it has one, else the SavedModel.
 """
 
 from __future__ import annotations
 
+import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,9 +29,13 @@ from model_export.contract import (
 )
 from model_export.errors import ExportError
 
+logger = logging.getLogger(__name__)
 
-class SavedModelClient:
-    """A loaded export: its version directory, vocabulary, config, and a blocking `logits_batch`."""
+
+class ExportedModel(ABC):
+    """What every client of an export reads beside the model: version directory, signatures, vocabulary, config."""
+
+    runtime = "unknown"  # what runs the logits, for logs and the model card
 
     def __init__(self, model_path: Path) -> None:
         self.model_dir = resolve_version_dir(Path(model_path))
@@ -40,18 +47,46 @@ class SavedModelClient:
             )
         self.vocab = read_vocab(self.model_dir.path)
         self.config = read_model_config(self.model_dir.path)
+
+    def describe(self, signature_name: str = LOGITS_SIGNATURE) -> tuple[dict, dict]:
+        """Return `(inputs, outputs)` of a signature as `{name: {"dtype", "shape"}}`."""
+        return describe_signature(self.signature_defs[signature_name])
+
+    @abstractmethod
+    def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Return each utterance's logits, `[frames, vocab]` float32, from one zero-padded call."""
+
+
+class SavedModelClient(ExportedModel):
+    """A loaded export run by TensorFlow: its SavedModel's `logits` signature."""
+
+    runtime = "tensorflow"
+
+    def __init__(self, model_path: Path) -> None:
+        super().__init__(model_path)
         try:
             self._loaded = tf.saved_model.load(str(self.model_dir.path))
         except (OSError, ValueError, tf.errors.OpError) as error:
             raise ExportError(f"cannot load the SavedModel at {self.model_dir.path}: {error}") from error
         self._logits = self._loaded.signatures[LOGITS_SIGNATURE]
 
-    def describe(self, signature_name: str = LOGITS_SIGNATURE) -> tuple[dict, dict]:
-        """Return `(inputs, outputs)` of a signature as `{name: {"dtype", "shape"}}`."""
-        return describe_signature(self.signature_defs[signature_name])
-
     def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Return each utterance's logits, `[frames, vocab]` float32, from one zero-padded call."""
         inputs = {name: tf.constant(value) for name, value in batch_inputs(utterances).items()}
         outputs = self._logits(**inputs)
         return split_logits(outputs[LOGITS].numpy(), outputs[LOGIT_LENGTH].numpy())
+
+
+def load_model_client(model_path: Path, num_threads: int) -> ExportedModel:
+    """Return the int8 TensorFlow Lite client if the export has `model.tflite`, else the SavedModel client.
+
+    `num_threads` sizes TensorFlow Lite's pool (TensorFlow's own pools are set before the runtime starts, see
+    `model_export.threads`).
+    """
+    if resolve_version_dir(Path(model_path)).tflite_model is not None:
+        from model_export.tflite_client import TFLiteClient
+
+        client: ExportedModel = TFLiteClient(model_path, num_threads)
+    else:
+        client = SavedModelClient(model_path)
+    logger.info("model %s runs on %s", client.model_dir.path, client.runtime)
+    return client

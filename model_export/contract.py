@@ -41,6 +41,9 @@ TRANSCRIPT = "transcript"  # [batch] string
 
 # The folder layout: TF Serving loads `NAME/VERSION/saved_model.pb`; clients read the assets beside it.
 SAVED_MODEL_FILE = "saved_model.pb"
+# An int8 export (`asr export --precision int8`) adds the `logits` signature as a TensorFlow Lite model under the
+# name TF Serving's `--prefer_tflite_model` flag loads instead of the SavedModel beside it.
+TFLITE_FILE = "model.tflite"
 VOCAB_ASSET = "assets/vocab.json"
 CONFIG_ASSET = "assets/config.json"
 # A language model built for this model's vocabulary (`asr lm build`) may travel inside the version directory,
@@ -58,6 +61,7 @@ __all__ = [
     "ModelVersionDir",
     "SERVING_SIGNATURE",
     "TRANSCRIBE_WAV_SIGNATURE",
+    "TFLITE_FILE",
     "TRANSCRIPT",
     "WAV",
     "batch_inputs",
@@ -77,6 +81,12 @@ class ModelVersionDir:
 
     path: Path
     version: int
+
+    @property
+    def tflite_model(self) -> Path | None:
+        """Return the int8 TensorFlow Lite model of this version (`asr export --precision int8`), or None."""
+        path = self.path / TFLITE_FILE
+        return path if path.is_file() else None
 
     @property
     def language_model_dir(self) -> Path | None:

@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from model_export.errors import ExportError
 from model_export.export_module import ServingModule
-from model_export.precision import with_precision
+from model_export.int8 import write_int8_tflite
+from model_export.precision import INT8, with_precision
 from model_export.warmup import write_warmup_file
 from wav2vec2.errors import Wav2Vec2Error
 from wav2vec2.model import Wav2Vec2ForCTC
@@ -49,7 +50,9 @@ def export_saved_model(
 ) -> Path:
     """Exports `model` with in-graph pre- and post-processing to `out_dir/name/version` and returns that path.
 
-    `precision` ("float32" or "bfloat16", see `model_export.precision`) is traced into the graph.
+    `precision` ("float32" or "bfloat16", see `model_export.precision`) is traced into the graph; "int8" writes
+    the float32 SavedModel and, beside it, its `logits` signature as an int8 TensorFlow Lite model
+    (`model_export.int8`), which the embedded gateway and TF Serving's `--prefer_tflite_model` run instead.
 
     The SavedModel is written to a hidden sibling directory and renamed into place, because TF Serving polls
     the model directory and would load a half-written numeric version.
@@ -66,7 +69,9 @@ def export_saved_model(
         # The checkpoint's config and vocabulary travel in assets/ so a client can read what it talks to.
         processor.save_pretrained(staging / "assets")
         model.config.to_json_file(staging / "assets" / "config.json")
-        write_warmup_file(staging, name)
+        if precision == INT8:
+            write_int8_tflite(module, staging)
+        write_warmup_file(staging, name, logits_only=precision == INT8)
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

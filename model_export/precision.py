@@ -21,8 +21,10 @@ import keras
 from model_export.errors import ExportError
 from wav2vec2.model import Wav2Vec2ForCTC
 
-# `asr export --precision` value -> the Keras dtype policy the model is rebuilt under.
-PRECISION_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+# `asr export --precision` value -> the Keras dtype policy the model is rebuilt under. An int8 export is the
+# float32 SavedModel plus an int8 TensorFlow Lite model converted from it (`model_export.int8`).
+INT8 = "int8"
+PRECISION_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", INT8: "float32"}
 PRECISIONS = tuple(PRECISION_POLICIES)
 
 

@@ -55,24 +55,33 @@ def _predict_log(model_name: str, signature: str, inputs: dict[str, np.ndarray])
     return prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
 
 
-def build_warmup_requests(model_name: str, seed: int = 0) -> list[prediction_log_pb2.PredictionLog]:
-    """Returns the warmup records: every signature, two batch shapes, three WAV formats."""
+def build_warmup_requests(
+    model_name: str, seed: int = 0, logits_only: bool = False
+) -> list[prediction_log_pb2.PredictionLog]:
+    """Returns the warmup records: every signature (or `logits` only), two batch shapes, three WAV formats.
+
+    `logits_only` is for int8 exports: TF Serving's `--prefer_tflite_model` serves only the TensorFlow Lite
+    model's `logits` signature, and a warmup record for a signature the model lacks fails the whole load.
+    """
     rng = np.random.default_rng(seed)
     records = []
+    signatures = (LOGITS_SIGNATURE,) if logits_only else (SERVING_SIGNATURE, LOGITS_SIGNATURE)
     for batch_size, duration_s in _AUDIO_BATCHES:
         audio, lengths = _audio_batch(batch_size, duration_s, rng)
-        for signature in (SERVING_SIGNATURE, LOGITS_SIGNATURE):
+        for signature in signatures:
             records.append(_predict_log(model_name, signature, {AUDIO: audio, AUDIO_LENGTH: lengths}))
+    if logits_only:
+        return records
     wavs = np.array([_wav_bytes(rate, channels, 1.0, rng) for rate, channels in _WAV_FORMATS], dtype=object)
     records.append(_predict_log(model_name, TRANSCRIBE_WAV_SIGNATURE, {WAV: wavs}))
     return records
 
 
-def write_warmup_file(saved_model_dir: str | Path, model_name: str) -> Path:
+def write_warmup_file(saved_model_dir: str | Path, model_name: str, logits_only: bool = False) -> Path:
     """Writes `assets.extra/tf_serving_warmup_requests` into a SavedModel directory and returns its path."""
     path = Path(saved_model_dir) / WARMUP_DIR / WARMUP_FILENAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    records = build_warmup_requests(model_name)
+    records = build_warmup_requests(model_name, logits_only=logits_only)
     if len(records) > MAX_WARMUP_RECORDS:
         raise ValueError(f"{len(records)} warmup records; TF Serving accepts at most {MAX_WARMUP_RECORDS}")
     with tf.io.TFRecordWriter(str(path)) as writer:

@@ -38,7 +38,9 @@ class SelfAttention(keras.layers.Layer):
         scores = tf.cast(tf.matmul(query, key, transpose_b=True), tf.float32)
         if key_mask is not None:
             # float32 min keeps masked keys at exactly zero weight; fully masked rows only occur on padding.
-            scores += (1.0 - tf.cast(key_mask, tf.float32))[:, None, None, :] * tf.float32.min
+            additive_mask = (1.0 - tf.cast(key_mask, tf.float32)) * tf.float32.min
+            # [batch, 1, 1, keys] by expand_dims: `[:, None, None, :]` has no TensorFlow Lite builtin (int8 export).
+            scores += tf.expand_dims(tf.expand_dims(additive_mask, 1), 1)
         weights = tf.cast(tf.nn.softmax(scores, axis=-1), x.dtype)
         weights = self.attention_dropout(weights, training=training)
         context = tf.matmul(weights, value)

@@ -85,7 +85,7 @@ class Encoder(ConfigSerializable, keras.layers.Layer):
         # x: [batch, frames, hidden]; frame_mask: [batch, frames] bool
         if frame_mask is not None:
             # Padded frames must not leak into valid ones through the 128-wide positional conv.
-            x = x * tf.cast(frame_mask, x.dtype)[:, :, None]
+            x = x * tf.expand_dims(tf.cast(frame_mask, x.dtype), -1)
         x = x + self.pos_conv_embed(x)
         if not self.stable_layer_norm:
             x = self.layer_norm(x)

@@ -35,7 +35,7 @@ class MaskedChannelNorm(keras.layers.Layer):
         if frame_mask is None:
             mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)
         else:
-            weights = tf.cast(frame_mask, tf.float32)[:, :, None]
+            weights = tf.expand_dims(tf.cast(frame_mask, tf.float32), -1)
             count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
             mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
             variance = tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
@@ -135,7 +135,7 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
 
     def call(self, audio: tf.Tensor, sample_lengths: tf.Tensor | None = None) -> tf.Tensor:
         # audio: [batch, samples] → [batch, frames, conv_dim[-1]]
-        x = audio[:, :, None]
+        x = tf.expand_dims(audio, -1)  # not audio[:, :, None]: no TensorFlow Lite builtin for it (int8 export)
         lengths = sample_lengths
         for block in self.conv_layers:
             if lengths is not None:

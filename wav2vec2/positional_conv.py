@@ -44,7 +44,7 @@ class PositionalConvEmbedding(keras.layers.Layer):
         """g * v / ||v||, the norm over everything but the kernel axis."""
         v = tf.cast(self.weight_v, tf.float32)
         norm = tf.sqrt(tf.reduce_sum(tf.square(v), axis=[1, 2], keepdims=True))
-        return tf.cast(self.weight_g, tf.float32)[:, None, None] * v / norm
+        return tf.reshape(tf.cast(self.weight_g, tf.float32), [-1, 1, 1]) * v / norm
 
     def call(self, x: tf.Tensor) -> tf.Tensor:
         # x: [batch, frames, hidden]. PyTorch pads k//2 on both sides and, for an even kernel, drops the extra

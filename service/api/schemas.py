@@ -46,6 +46,10 @@ class TensorSpec(BaseModel):
 class EmbeddedRuntime(BaseModel):
     """How the embedded backend runs the model in the gateway's own process (docs/service.md, "Tuning")."""
 
+    engine: str = Field(
+        description="What runs the model: `tensorflow` (the SavedModel) or `tensorflow-lite int8` (the model.tflite "
+        "of an `asr export --precision int8` version, run by LiteRT)."
+    )
     intra_op_threads: int = Field(
         description="Threads one TensorFlow op splits its work over, as TensorFlow reports it; 0: its default, "
         "one per schedulable CPU."

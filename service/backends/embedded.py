@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from model_export.client import SavedModelClient
+from model_export.client import ExportedModel, load_model_client
 from model_export.contract import LOGITS_SIGNATURE
 from model_export.errors import ExportError, ThreadSettingsError
 from model_export.threads import ThreadPools, set_thread_pools
@@ -48,10 +48,11 @@ def apply_thread_pools(settings: Settings) -> ThreadPools:
     return pools
 
 
-def load_client(settings: Settings) -> SavedModelClient:
-    """Return the loaded SavedModel of `settings.model_path`; `ModelLoadError` if it cannot be loaded."""
+def load_client(settings: Settings, pools: ThreadPools) -> ExportedModel:
+    """Return the loaded model of `settings.model_path` (int8 TensorFlow Lite if the export has it, else the
+    SavedModel); `ModelLoadError` if it cannot be loaded."""
     try:
-        return SavedModelClient(settings.model_path)
+        return load_model_client(settings.model_path, pools.intra_op_threads or pools.schedulable_cpus)
     except ExportError as error:
         raise ModelLoadError(str(error)) from error
 
@@ -64,7 +65,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
     def __init__(self, settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> None:
         self._settings = settings
         self._on_batch = on_batch
-        self._client: SavedModelClient | None = None
+        self._client: ExportedModel | None = None
         self._assets: ModelAssets | None = None
         self._batcher: MicroBatcher[np.ndarray] | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
@@ -76,7 +77,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
         self._thread_pools = apply_thread_pools(self._settings)  # before anything starts TensorFlow's runtime
         # Loading takes seconds; off the loop so the process still answers /healthz meanwhile.
         self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
-        self._client = await asyncio.to_thread(load_client, self._settings)
+        self._client = await asyncio.to_thread(load_client, self._settings, self._thread_pools)
         self._decode_pool = ThreadPoolExecutor(self._settings.decode_threads, thread_name_prefix="asr-decode")
         self._transcriber = await asyncio.to_thread(
             build_transcriber,
@@ -97,7 +98,11 @@ class EmbeddedBackend(ChunkedBackendMixin):
         self._batcher.start()
         logger.info(
             "embedded model loaded",
-            extra={"model_dir": str(self._client.model_dir.path), "version": self._client.model_dir.version},
+            extra={
+                "model_dir": str(self._client.model_dir.path),
+                "version": self._client.model_dir.version,
+                "runtime": self._client.runtime,
+            },
         )
 
     async def close(self) -> None:
@@ -131,6 +136,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
             raise BackendUnavailableError("the model is still loading")
         inputs, outputs = self._client.describe(LOGITS_SIGNATURE)
         runtime = EmbeddedRuntime(
+            engine=self._client.runtime,
             intra_op_threads=self._thread_pools.intra_op_threads,
             inter_op_threads=self._thread_pools.inter_op_threads,
             schedulable_cpus=self._thread_pools.schedulable_cpus,

@@ -8,10 +8,17 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 
 from cli.main import main
+from model_export.tflite_client import TFLiteClient
+from wav2vec2 import Wav2Vec2Processor
+from wav2vec2.audio import load_audio
+
+FSDD_CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd" / "7_jackson_32.wav"  # 8 kHz, spoken "seven"
 
 
 def test_a_port_in_use_fails_at_once_before_tensorflow_and_the_model_load(tmp_path):
@@ -162,3 +169,29 @@ def test_serving_in_process_without_tensorflow_installed_says_which_install_to_u
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("asr serve: running the model in-process or exporting a checkpoint needs TensorFlow")
     assert "--tfserving" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_serve_runs_an_int8_export_on_tensorflow_lite(checkpoint, tmp_path):
+    # The two commands of model_export/README.md ("int8"): export with --precision int8, serve that directory.
+    out = tmp_path / "models"
+    argv = ["export", "--model", str(checkpoint), "--out", str(out), "--name", "asr", "--version", "1"]
+    assert main([*argv, "--precision", "int8"]) == 0
+    port, log_path = _free_port(), tmp_path / "serve.log"
+    command = [sys.executable, "-m", "cli.main", "serve", "--model", str(out / "asr"), "--no-lm", "--port", str(port)]
+    with open(log_path, "w") as log:
+        env = {**os.environ, "ASR_HOST": "127.0.0.1"}
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        runtime = _wait_for_runtime(f"http://127.0.0.1:{port}", process, timeout_s=120)
+        files = {"file": ("digit.wav", FSDD_CLIP.read_bytes())}
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/transcribe", files=files, timeout=60)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert runtime["engine"] == "tensorflow-lite int8"
+    assert response.status_code == 200, response.text
+    # What the int8 model itself says about the same 16 kHz samples (the gateway's decoder resamples the 8 kHz file).
+    int8 = TFLiteClient(out / "asr" / "1", num_threads=1)
+    logits = int8.logits_batch([load_audio(FSDD_CLIP).samples])[0]
+    assert response.json()["text"] == Wav2Vec2Processor().batch_decode([logits.argmax(-1)])[0].strip()

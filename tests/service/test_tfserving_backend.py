@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import time
 
+import grpc
 import pytest
+import tensorflow as tf
 from fastapi.testclient import TestClient
+from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
+from model_export.export import export_saved_model
+from model_export.tflite_client import TFLiteClient
 from service import create_app
+from tests.service.conftest import TINY_CONFIG
 from tests.service.gateway_fixtures import encode, speechlike, upload
 from tests.support.tfserving_standin import StandInServer
+from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
+from wav2vec2.audio import load_audio
 
 CLIPS = [encode(speechlike(0.5 + 0.3 * i, 16_000, seed=200 + i), 16_000) for i in range(4)]
 
@@ -77,3 +86,35 @@ def test_gateway_starts_before_tf_serving_and_reports_not_ready(make_settings):
         assert gateway.get("/healthz").status_code == 200
         assert gateway.get("/readyz").status_code == 503
         assert gateway.post("/v1/transcribe", files=upload(CLIPS[0])).status_code == 503
+
+
+def served_signatures(address: str, model_name: str) -> set[str]:
+    """Returns the signature names TF Serving's `GetModelMetadata` lists for the model."""
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(address))
+    request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+    request.model_spec.name = model_name
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    stub.GetModelMetadata(request, timeout=10).metadata["signature_def"].Unpack(signature_map)
+    return set(signature_map.signature_def)
+
+
+@pytest.mark.slow
+def test_an_int8_export_served_as_tf_serving_serves_it_with_prefer_tflite_model(make_settings, tmp_path):
+    # TF Serving's --prefer_tflite_model serves model.tflite's `logits` signature only; the gateway needs no more.
+    tf.keras.utils.set_random_seed(0)
+    export_saved_model(Wav2Vec2ForCTC(TINY_CONFIG), Wav2Vec2Processor(), tmp_path, "tiny", 1, "int8")
+    int8 = TFLiteClient(tmp_path / "tiny" / "1", num_threads=1)
+    server = StandInServer(tmp_path / "tiny", "tiny", port=0, prefer_tflite_model=True)
+    try:
+        assert served_signatures(server.address, "tiny") == {"logits"}  # the flatbuffer's, not the SavedModel's
+        settings = make_settings(model_path=tmp_path / "tiny", tfserving_address=server.address, grpc_timeout_s=10.0)
+        with TestClient(create_app(settings)) as gateway:
+            [model] = gateway.get("/v1/models").json()["models"]
+            assert (model["backend"], model["signature_name"]) == ("tfserving", "logits")
+            assert model["outputs"]["logits"]["shape"] == [None, None, len(model["vocab"])]
+            for clip in CLIPS:
+                logits = int8.logits_batch([load_audio(io.BytesIO(clip)).samples])[0]
+                expected = Wav2Vec2Processor().batch_decode([logits.argmax(-1)])[0].strip()
+                assert gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] == expected
+    finally:
+        server.stop()

@@ -13,6 +13,11 @@ Like the real server it takes a model base path holding numbered version directo
 highest one:
 
     python -m tests.support.tfserving_standin --model-base-path models/wav2vec2 --model-name wav2vec2 --port 8500
+
+`--prefer-tflite-model` does what TF Serving's `--prefer_tflite_model` does with an int8 export
+(`asr export --precision int8`): it serves `model.tflite` instead of the SavedModel, with the flatbuffer's own
+signatures only (TF Serving's `TfLiteSession::Create` copies each TFLite SignatureDef under its key) and no
+request checks beyond the inputs' names (TensorFlow Lite has none).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -43,15 +49,60 @@ logger = logging.getLogger(__name__)
 _MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 
+class _TFLiteSignatures:
+    """A TensorFlow Lite model's signatures as `loaded.signatures` offers a SavedModel's: name -> callable."""
+
+    def __init__(self, tflite_path: Path) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter(model_path=str(tflite_path))
+        self._lock = threading.Lock()  # one interpreter, one call at a time (TF Serving pools interpreters)
+        self.signature_defs = {
+            key: self._signature_def(self._interpreter.get_signature_runner(key))
+            for key in self._interpreter.get_signature_list()
+        }
+
+    @staticmethod
+    def _signature_def(runner) -> meta_graph_pb2.SignatureDef:  # noqa: ANN001 - a LiteRT SignatureRunner
+        signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
+        for details, tensors in ((runner.get_input_details(), signature.inputs),
+                                 (runner.get_output_details(), signature.outputs)):  # fmt: skip
+            for name, detail in details.items():
+                info = tensors[name]
+                info.name = name
+                info.dtype = tf.as_dtype(detail["dtype"]).as_datatype_enum
+                for size in detail["shape_signature"]:
+                    info.tensor_shape.dim.add(size=int(size))
+        return signature
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.signature_defs
+
+    def __getitem__(self, name: str):  # noqa: ANN204 - returns the signature's callable
+        runner = self._interpreter.get_signature_runner(name)
+
+        def run(**inputs: tf.Tensor) -> dict[str, np.ndarray]:
+            with self._lock:
+                return {
+                    key: np.copy(value) for key, value in runner(**{k: v.numpy() for k, v in inputs.items()}).items()
+                }
+
+        return run
+
+
 class _ServedModel:
     """One loaded SavedModel version and its signatures, as TF Serving would hold it."""
 
-    def __init__(self, model_base_path: Path, model_name: str) -> None:
+    def __init__(self, model_base_path: Path, model_name: str, prefer_tflite_model: bool = False) -> None:
         version_dir = resolve_version_dir(model_base_path)
         self.name = model_name
         self.version = version_dir.version
-        self.signature_defs = read_signature_defs(version_dir.path)
-        self.loaded = tf.saved_model.load(str(version_dir.path))
+        if prefer_tflite_model and version_dir.tflite_model is not None:
+            self.signatures = _TFLiteSignatures(version_dir.tflite_model)
+            self.signature_defs = self.signatures.signature_defs
+        else:
+            self.signature_defs = read_signature_defs(version_dir.path)
+            self.signatures = tf.saved_model.load(str(version_dir.path)).signatures
 
     def check_spec(self, model_spec, context: grpc.ServicerContext) -> None:
         """Abort the call the way TF Serving does when the request names another model or version."""
@@ -79,12 +130,12 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext):  # noqa: N802
         self._model.check_spec(request.model_spec, context)
         signature_name = request.model_spec.signature_name or SERVING_SIGNATURE
-        if signature_name not in self._model.loaded.signatures:
+        if signature_name not in self._model.signatures:
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f'Serving signature name: "{signature_name}" not found in signature def',
             )
-        signature = self._model.loaded.signatures[signature_name]
+        signature = self._model.signatures[signature_name]
         expected = set(self._model.signature_defs[signature_name].inputs)
         if set(request.inputs) != expected:
             context.abort(
@@ -102,7 +153,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         for name in wanted:
             if name not in outputs:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"output tensor alias not found: {name}")
-            response.outputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(outputs[name].numpy())))
+            response.outputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(outputs[name])))
         return response
 
     def GetModelMetadata(self, request, context: grpc.ServicerContext):  # noqa: N802
@@ -139,8 +190,15 @@ class ModelStatusServicer(model_service_pb2_grpc.ModelServiceServicer):
 class StandInServer:
     """A running stand-in: `port` is the bound port (useful with port 0); `stop()` shuts it down."""
 
-    def __init__(self, model_base_path: Path, model_name: str, port: int = 0, host: str = "127.0.0.1") -> None:
-        model = _ServedModel(Path(model_base_path), model_name)
+    def __init__(
+        self,
+        model_base_path: Path,
+        model_name: str,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        prefer_tflite_model: bool = False,
+    ) -> None:
+        model = _ServedModel(Path(model_base_path), model_name, prefer_tflite_model)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="tfserving-standin"),
             options=[
@@ -174,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-name", required=True)
     parser.add_argument("--port", type=int, default=8500, help="gRPC port (TF Serving's default: 8500)")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--prefer-tflite-model", action="store_true", help="serve model.tflite if the version has one")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = StandInServer(args.model_base_path, args.model_name, args.port, args.host)
+    server = StandInServer(args.model_base_path, args.model_name, args.port, args.host, args.prefer_tflite_model)
     stopped = threading.Event()
 
     def shut_down(signum, frame) -> None:
