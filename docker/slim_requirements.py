@@ -17,8 +17,9 @@ import tomllib
 from pathlib import Path
 
 # TensorFlow itself, TensorBoard (training's logs), and tensorflow-serving-api, which requires tensorflow: its
-# protos come from model_export/serving_api.binpb instead.
-TENSORFLOW_PACKAGES = frozenset({"tensorflow", "tensorboard", "tensorflow-serving-api"})
+# protos come from model_export/serving_api.binpb instead. LiteRT runs int8 exports in-process, which the slim
+# gateway never does (TF Serving runs the model).
+TENSORFLOW_PACKAGES = frozenset({"tensorflow", "tensorboard", "tensorflow-serving-api", "ai-edge-litert"})
 
 
 def slim_requirements(pyproject_file: Path) -> list[str]:
