@@ -52,7 +52,8 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     # Keep the tf.data iterator (its shuffle buffer included) in checkpoints, to resume at the same data
-    # position; costs checkpoint size proportional to shuffle_buffer. Not possible on TPUs.
+    # position; costs checkpoint size proportional to shuffle_buffer. One device only: the distributed
+    # strategies' iterators cannot be checkpointed (the trainer logs that it keeps no position there).
     checkpoint_data_position: bool = True
 
     log_every: int = 50
