@@ -164,8 +164,8 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
 
     Trains with Keras' own loop: `model.compile(optimizer)` then `model.fit(dataset)` where each element is
     `({"audio": [batch, samples], "audio_length": [batch]}, labels [batch, max_label])`, labels padded with
-    -100. The model computes the CTC loss itself (`compute_loss`), with each utterance's own frame count, so a
-    padded batch gives the sum (or mean) of the losses of its utterances alone.
+    -100 (or the blank id) at the end. The model computes the CTC loss itself (`compute_loss`), with each
+    utterance's own frame count, so a padded batch gives the sum (or mean) of the losses of its utterances alone.
     """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
