@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from wav2vec2.checkpoint_model import CheckpointModel
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.ctc_loss import CTCLoss
 from wav2vec2.encoder import Encoder
 from wav2vec2.feature_encoder import FeatureEncoder
-from wav2vec2.lengths import frame_lengths, receptive_field
+from wav2vec2.lengths import frame_lengths
 from wav2vec2.serialization import ConfigSerializable, register
 from wav2vec2.spec_augment import compute_span_mask
+from wav2vec2.weight_map import WeightEntry
 
 
 @register
@@ -86,7 +86,7 @@ def resolve_sample_lengths(
 
 
 @register
-class Wav2Vec2Model(ConfigSerializable, keras.Model):
+class Wav2Vec2Model(CheckpointModel):
     """The wav2vec 2.0 body: `model(audio)` → `[batch, frames, hidden]` hidden states of the last layer.
 
     `audio` is normalised 16 kHz audio `[batch, samples]` (one utterance `[samples]` is a batch of one), or a
@@ -96,8 +96,7 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
     """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.feature_extractor = FeatureEncoder(config, name="feature_extractor")
         self.feature_projection = FeatureProjection(config, name="feature_projection")
         self.encoder = Encoder(config, name="encoder")
@@ -107,9 +106,8 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
             initializer=keras.initializers.RandomUniform(0.0, 1.0),
         )
 
-    def build(self, input_shape: Any = None) -> None:
-        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
-        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+    def body(self) -> Wav2Vec2Model:
+        return self
 
     def call(
         self,
@@ -159,7 +157,7 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
 
 
 @register
-class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
+class Wav2Vec2ForCTC(CheckpointModel):
     """wav2vec 2.0 with a linear CTC head: `logits = model(audio)` → `[batch, frames, vocab_size]`.
 
     Trains with Keras' own loop: `model.compile(optimizer)` then `model.fit(dataset)` where each element is
@@ -170,16 +168,18 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
         kwargs.setdefault("name", "wav2vec2_for_ctc")
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.wav2vec2 = Wav2Vec2Model(config, name="wav2vec2")
         self.dropout = keras.layers.Dropout(config.final_dropout)
         self.lm_head = keras.layers.Dense(config.vocab_size, name="lm_head")
         self.ctc_loss = default_ctc_loss(config)
 
-    def build(self, input_shape: Any = None) -> None:
-        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
-        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+    def head_weight_entries(self) -> list[WeightEntry]:
+        # Optional: a body-only or pretraining checkpoint has no CTC head; loading keeps the fresh one.
+        return [
+            WeightEntry("lm_head.weight", self.lm_head.kernel, "linear", optional=True),
+            WeightEntry("lm_head.bias", self.lm_head.bias, "copy", optional=True),
+        ]
 
     def call(
         self,
@@ -217,6 +217,9 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
         """The CTC loss of a batch `(x, y)`, each utterance with the frames of its own `audio_length`."""
         if y is None:
             return None
+        y = tf.convert_to_tensor(y)
+        if y.shape.rank == 1:  # the labels of one utterance, as `[samples]` audio is a batch of one
+            y = y[None, :]
         audio, audio_length, attention_mask = unpack_inputs(x)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
         if sample_lengths is None:
@@ -224,37 +227,6 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
         return self.ctc_loss(
             y, y_pred, sample_weight=sample_weight, logit_length=frame_lengths(sample_lengths, self.config)
         )
-
-    def build_weights(self) -> Wav2Vec2ForCTC:
-        """Creates every weight (`build`: one call on the shortest input that gives one frame); returns the model.
-
-        `build` directly: a first `__call__` would run `build`, then the model once more.
-        """
-        if not self.built or not self.weights:
-            self.build()
-        return self
-
-    def freeze_feature_extractor(self) -> None:
-        """Stops the conv feature encoder from training (the wav2vec 2.0 recipe; fine-tunes better)."""
-        self.wav2vec2.feature_extractor.trainable = False
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, **config_overrides: Any) -> Wav2Vec2ForCTC:
-        """Loads an HF checkpoint directory, a hub id, or a directory written by `save_pretrained`.
-
-        `config_overrides` replace config fields (e.g. dropout for fine-tuning, or a new `vocab_size`, which
-        leaves the CTC head freshly initialised). A checkpoint of the body alone (`transformers.Wav2Vec2Model`,
-        or a pretraining checkpoint) loads with a fresh head, and says so in a warning.
-        """
-        from wav2vec2.pretrained import load_pretrained_model
-
-        return load_pretrained_model(cls, name_or_path, **config_overrides)
-
-    def save_pretrained(self, directory: str | Path) -> None:
-        """Writes `config.json` and `model.safetensors` in HF's layout (loadable by transformers too)."""
-        from wav2vec2.pretrained import save_pretrained_model
-
-        save_pretrained_model(self, directory)
 
 
 def default_ctc_loss(config: Wav2Vec2Config) -> CTCLoss:
