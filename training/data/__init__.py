@@ -14,7 +14,7 @@ _EXPORTS = {
     "build_dataset": "training.data.pipeline",
     "make_char_lookup": "training.data.pipeline",
     "Utterance": "training.data.sources",
-    "fsdd_utterances": "training.data.sources",
+    "fsdd_utterances": "training.data.fsdd",
     "librispeech_utterances": "training.data.sources",
     "manifest_utterances": "training.data.sources",
     "WriteSummary": "training.data.tfrecords",
