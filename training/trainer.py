@@ -21,9 +21,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from model_export.export import export_saved_model
+from training.base_task import Task
 from training.config import TrainConfig
 from training.evaluate import EvalReport, evaluate_dataset
-from training.pretrain_task import PretrainTask
 from training.schedule import WarmupDecay
 from training.strategy import get_strategy, is_chief
 from training.task import CTCTask
@@ -73,7 +73,7 @@ class Trainer:
         config: TrainConfig,
         strategy: tf.distribute.Strategy | None = None,
         export_name: str | None = None,
-        task: CTCTask | PretrainTask | None = None,
+        task: Task | None = None,
     ) -> None:
         """`task` defaults to CTC training; pass a `PretrainTask` for self-supervised pretraining."""
         self.config = config
