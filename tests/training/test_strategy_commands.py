@@ -88,13 +88,18 @@ def checkpointed_names(out: Path) -> set[str]:
 
 
 @pytest.fixture
-def gpu_job(tone_corpus: dict[str, str], checkpoint: Path, tmp_path: Path) -> list[str]:
-    """The k8s GPU Job's `asr train` command line (`--strategy=mirrored`), its paths pointed at a local run."""
-    values = {
+def local_values(tone_corpus: dict[str, str], checkpoint: Path, tmp_path: Path) -> dict[str, str]:
+    """The Jobs' bucket and hub paths replaced: the tiny checkpoint, the tone corpus, a run directory here."""
+    return {
         "--pretrained": str(checkpoint), "--data": tone_corpus["data"], "--eval-data": tone_corpus["data"],
         "--out": str(tmp_path / "run"),
     }  # fmt: skip
-    return localised(job_args("training/gpu"), values)
+
+
+@pytest.fixture
+def gpu_job(local_values: dict[str, str]) -> list[str]:
+    """The k8s GPU Job's `asr train` command line (`--strategy=mirrored`), its paths pointed at a local run."""
+    return localised(job_args("training/gpu"), local_values)
 
 
 @pytest.mark.slow
@@ -113,10 +118,9 @@ def test_the_gpu_job_trains_under_mirrored_and_resumes(gpu_job: list[str], tmp_p
 
 @pytest.mark.slow
 def test_the_base_job_trains_under_auto_and_keeps_the_data_position(
-    tone_corpus: dict[str, str], checkpoint: Path, tmp_path: Path
+    local_values: dict[str, str], tmp_path: Path
 ) -> None:
-    values = {"--pretrained": str(checkpoint), "--data": tone_corpus["data"], "--eval-data": tone_corpus["data"]}
-    job = localised(job_args("training/base"), values | {"--out": str(tmp_path / "run")})
+    job = localised(job_args("training/base"), local_values)
     assert "--strategy=auto" in job
     output = run_asr([*job, "--steps", "1", *FEW_STEPS])
     assert "_DefaultDistributionStrategy: 1 replica(s)" in output
@@ -124,11 +128,8 @@ def test_the_base_job_trains_under_auto_and_keeps_the_data_position(
     assert "data" in checkpointed_names(tmp_path / "run")
 
 
-def test_the_tpu_job_without_a_tpu_fails_at_once_with_the_reason(
-    tone_corpus: dict[str, str], checkpoint: Path, tmp_path: Path
-) -> None:
-    values = {"--pretrained": str(checkpoint), "--data": tone_corpus["data"], "--eval-data": tone_corpus["data"]}
-    job = localised(job_args("training/tpu"), values | {"--out": str(tmp_path / "run")})
+def test_the_tpu_job_without_a_tpu_fails_at_once_with_the_reason(local_values: dict[str, str]) -> None:
+    job = localised(job_args("training/tpu"), local_values)
     assert "--strategy=tpu" in job
     output = finish(start_asr([*job, "--steps", "1"], logical_cpus=1), expected_status=2)
     assert "asr train: strategy=tpu: no TPU found" in output
