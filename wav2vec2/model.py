@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -21,7 +22,11 @@ from wav2vec2.weight_map import WeightEntry
 
 @register
 class FeatureProjection(ConfigSerializable, keras.layers.Layer):
-    """LayerNorm over the conv features, then a projection to the transformer width."""
+    """LayerNorm over the conv features, then a projection to the transformer width.
+
+    Returns `(hidden [batch, frames, hidden_size], normed [batch, frames, conv_dim[-1]])`: the quantizer of
+    pretraining reads the layer-normed conv features (HF's `extract_features`), the transformer their projection.
+    """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -30,8 +35,17 @@ class FeatureProjection(ConfigSerializable, keras.layers.Layer):
         self.projection = keras.layers.Dense(config.hidden_size, name="projection")
         self.dropout = keras.layers.Dropout(config.feat_proj_dropout)
 
-    def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        return self.dropout(self.projection(self.layer_norm(x)), training=training)
+    def call(self, x: tf.Tensor, training: bool | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+        normed = self.layer_norm(x)
+        return self.dropout(self.projection(normed), training=training), normed
+
+
+@dataclass(frozen=True)
+class BodyOutputs:
+    """What `Wav2Vec2Model.encode` gives: the hidden states and HF's `extract_features`."""
+
+    last_hidden_state: tf.Tensor  # [batch, frames, hidden_size]
+    extract_features: tf.Tensor  # [batch, frames, conv_dim[-1]], layer-normed conv features
 
 
 # The keys of a dict input (what `model.fit` gets from a dataset of `({"audio": ..., "audio_length": ...}, labels)`).
@@ -122,22 +136,46 @@ class Wav2Vec2Model(CheckpointModel):
         audio: tf.Tensor,
         audio_length: tf.Tensor | None = None,
         attention_mask: tf.Tensor | None = None,
+        mask_time_indices: tf.Tensor | None = None,
         training: bool | None = None,
     ) -> tf.Tensor:
+        """Returns the last layer's hidden states `[batch, frames, hidden_size]` (`encode` has the rest)."""
+        return self.encode(audio, audio_length, attention_mask, mask_time_indices, training).last_hidden_state
+
+    def encode(
+        self,
+        audio: tf.Tensor,
+        audio_length: tf.Tensor | None = None,
+        attention_mask: tf.Tensor | None = None,
+        mask_time_indices: tf.Tensor | None = None,
+        training: bool | None = None,
+    ) -> BodyOutputs:
+        """Returns the hidden states and the layer-normed conv features of a batch.
+
+        `mask_time_indices` (`[batch, frames]` bool, pretraining's masks) replaces those frames' projected
+        features by `masked_spec_embed` instead of SpecAugment's drawn time masks, as in HF.
+        """
         # audio: [batch, samples] float32
         audio, audio_length, attention_mask = unpack_inputs(audio, audio_length, attention_mask)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
         features = self.feature_extractor(audio, sample_lengths=sample_lengths)
-        hidden = self.feature_projection(features, training=training)
+        hidden, extract_features = self.feature_projection(features, training=training)
         frame_mask = None
         num_frames = tf.shape(hidden)[1]
         if sample_lengths is not None:
             frame_mask = tf.sequence_mask(frame_lengths(sample_lengths, self.config), maxlen=num_frames)
+        if mask_time_indices is not None:
+            hidden = self._mask_frames(hidden, tf.cast(mask_time_indices, tf.bool))
         if training and self.config.apply_spec_augment:
-            hidden = self._spec_augment(hidden, frame_mask)
-        return self.encoder(hidden, frame_mask=frame_mask, training=training)
+            hidden = self._spec_augment(hidden, frame_mask, draw_time_masks=mask_time_indices is None)
+        hidden = self.encoder(hidden, frame_mask=frame_mask, training=training)
+        return BodyOutputs(last_hidden_state=hidden, extract_features=extract_features)
 
-    def _spec_augment(self, hidden: tf.Tensor, frame_mask: tf.Tensor | None) -> tf.Tensor:
+    def _mask_frames(self, hidden: tf.Tensor, time_mask: tf.Tensor) -> tf.Tensor:
+        embed = tf.cast(self.masked_spec_embed, hidden.dtype)[None, None, :]
+        return tf.where(time_mask[:, :, None], embed, hidden)
+
+    def _spec_augment(self, hidden: tf.Tensor, frame_mask: tf.Tensor | None, draw_time_masks: bool = True) -> tf.Tensor:
         """Time spans replaced by the learned `masked_spec_embed`; channel spans zeroed (wav2vec 2.0 §4.3)."""
         config = self.config
         batch, num_frames = tf.shape(hidden)[0], tf.shape(hidden)[1]
@@ -145,13 +183,12 @@ class Wav2Vec2Model(CheckpointModel):
             lengths = tf.fill([batch], num_frames)
         else:
             lengths = tf.reduce_sum(tf.cast(frame_mask, tf.int32), axis=1)
-        if config.mask_time_prob > 0:
+        if config.mask_time_prob > 0 and draw_time_masks:
             time_mask = compute_span_mask(
                 lengths, num_frames, config.mask_time_prob, config.mask_time_length, config.mask_time_min_masks,
                 min_masks_max_fraction=MIN_MASKS_MAX_FRACTION,
             )  # fmt: skip
-            embed = tf.cast(self.masked_spec_embed, hidden.dtype)[None, None, :]
-            hidden = tf.where(time_mask[:, :, None], embed, hidden)
+            hidden = self._mask_frames(hidden, time_mask)
         if config.mask_feature_prob > 0:
             channels = tf.fill([batch], config.hidden_size)
             feature_mask = compute_span_mask(

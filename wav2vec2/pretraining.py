@@ -10,7 +10,7 @@ import tensorflow as tf
 from wav2vec2.checkpoint_model import CheckpointModel
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.lengths import frame_lengths
-from wav2vec2.model import Wav2Vec2Model, resolve_sample_lengths, unpack_inputs
+from wav2vec2.model import Wav2Vec2Model
 from wav2vec2.pretraining_loss import PretrainingLoss, pretraining_loss
 from wav2vec2.quantizer import GumbelVectorQuantizer
 from wav2vec2.serialization import register
@@ -58,24 +58,10 @@ class Wav2Vec2ForPreTraining(CheckpointModel):
         training: bool | None = None,
     ) -> dict[str, tf.Tensor]:
         # audio: [batch, samples] float32; mask_time_indices: [batch, frames] bool
-        audio, audio_length, attention_mask = unpack_inputs(audio, audio_length, attention_mask)
-        body = self.wav2vec2
-        sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
-        features = body.feature_extractor(audio, sample_lengths=sample_lengths)
-        # The quantizer reads the layer-normed conv features, the transformer their projection (HF's
-        # `extract_features` and `hidden_states`).
-        projection = body.feature_projection
-        normed_features = projection.layer_norm(features)
-        hidden = projection.dropout(projection.projection(normed_features), training=training)
-        frame_mask = None
-        if sample_lengths is not None:
-            frame_mask = tf.sequence_mask(frame_lengths(sample_lengths, self.config), maxlen=tf.shape(hidden)[1])
-        if mask_time_indices is not None:
-            embed = tf.cast(body.masked_spec_embed, hidden.dtype)[None, None, :]
-            hidden = tf.where(tf.cast(mask_time_indices, tf.bool)[:, :, None], embed, hidden)
-        hidden = body.encoder(hidden, frame_mask=frame_mask, training=training)
+        body = self.wav2vec2.encode(audio, audio_length, attention_mask, mask_time_indices, training=training)
+        hidden = body.last_hidden_state
         quantized, perplexity, ids = self.quantizer(
-            self.dropout_features(normed_features, training=training),
+            self.dropout_features(body.extract_features, training=training),
             mask_time_indices=mask_time_indices,
             training=training,
         )
