@@ -41,12 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.data.sources import (
-        audio_folder_utterances,
-        fsdd_utterances,
-        librispeech_utterances,
-        manifest_utterances,
-    )
+    from training.data.fsdd import fsdd_utterances
+    from training.data.sources import audio_folder_utterances, librispeech_utterances, manifest_utterances
     from training.data.tfrecords import write_tfrecords
     from training.errors import TrainingError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from demo_model.augment import pad_silence
-from training.data.sources import DIGIT_WORDS, FSDD_FILE_NAME
+from training.data.fsdd import DIGIT_WORDS, FSDD_FILE_NAME
 
 # jackson is the one speaker with a neutral US accent: the accent the demo model is for (its festival
 # eval voices are US English too). Holding him out asks "does a new speaker work?" of the accent that

@@ -10,7 +10,7 @@ import re
 
 from num2words import num2words
 
-from training.data.sources import DIGIT_WORDS
+from training.data.fsdd import DIGIT_WORDS
 
 # Longer digit strings are codes, read digit by digit (and a number this size is never said as one).
 MAX_NUMBER = 999_999_999

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from training.data.input_defaults import BUCKET_BOUNDARIES_S, MAX_DURATION_S, MAX_LABEL_LENGTH, SHUFFLE_BUFFER
 from training.errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
@@ -44,15 +45,16 @@ class TrainConfig:
     jit_compile: bool = False
 
     min_duration_s: float = 0.0
-    max_duration_s: float = 16.0
-    bucket_boundaries_s: tuple[float, ...] | None = (2.0, 4.0, 6.0, 8.0, 11.0, 14.0)
+    max_duration_s: float = MAX_DURATION_S
+    bucket_boundaries_s: tuple[float, ...] | None = BUCKET_BOUNDARIES_S
     fixed_shape: bool = False
-    max_label_length: int = 400
-    shuffle_buffer: int = 500
+    max_label_length: int = MAX_LABEL_LENGTH
+    shuffle_buffer: int = SHUFFLE_BUFFER
     seed: int = 0
     deterministic: bool = False
     # Keep the tf.data iterator (its shuffle buffer included) in checkpoints, to resume at the same data
-    # position; costs checkpoint size proportional to shuffle_buffer. Not possible on TPUs.
+    # position; costs checkpoint size proportional to shuffle_buffer. One device only: the distributed
+    # strategies' iterators cannot be checkpointed (the trainer logs that it keeps no position there).
     checkpoint_data_position: bool = True
 
     log_every: int = 50

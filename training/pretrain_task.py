@@ -14,6 +14,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from training.base_task import ModelTask, loss_gradients
 from training.config import TrainConfig
 from training.data.pipeline import build_dataset
 from training.task import train_input_config
@@ -25,7 +26,6 @@ from wav2vec2 import (
     normalize_audio,
     sample_negative_indices,
 )
-from wav2vec2.lengths import frame_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -53,31 +53,20 @@ def codevector_usage(ids: tf.Tensor, frame_mask: tf.Tensor, num_vars: int) -> tf
     return tf.reduce_mean(tf.reduce_max(chosen, axis=[0, 1]))
 
 
-class PretrainTask:
+class PretrainTask(ModelTask):
     """Builds the pretraining model and inputs of a run, and computes its loss and gradients on one replica."""
 
     def __init__(self, config: TrainConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self.gumbel = GumbelSchedule(
             config.max_gumbel_temperature, config.min_gumbel_temperature, config.gumbel_temperature_decay
         )
-        self.model_config: Wav2Vec2Config | None = None
 
-    def build_model(self) -> Wav2Vec2ForPreTraining:
-        """Returns the model with every weight created (call under `strategy.scope()`)."""
-        overrides = dict(self.config.config_overrides)
-        if self.config.pretrained:
-            model = Wav2Vec2ForPreTraining.from_pretrained(self.config.pretrained, **overrides)
-        else:
-            model_config = Wav2Vec2Config.from_json_file(self.config.model_config).replace(**overrides)
-            model = Wav2Vec2ForPreTraining(model_config).build_weights()
-        if self.config.freeze_feature_extractor:
-            model.freeze_feature_extractor()
-        self.model_config = model.config
-        return model
+    def pretrained_model(self, pretrained: str, overrides: dict[str, object]) -> Wav2Vec2ForPreTraining:
+        return Wav2Vec2ForPreTraining.from_pretrained(pretrained, **overrides)
 
-    def frame_length_fn(self, sample_lengths: tf.Tensor) -> tf.Tensor:
-        return frame_lengths(sample_lengths, self.model_config)
+    def new_model(self, model_config: Wav2Vec2Config) -> Wav2Vec2ForPreTraining:
+        return Wav2Vec2ForPreTraining(model_config)
 
     def build_inputs(
         self, file_pattern: str, training: bool, input_context: tf.distribute.InputContext | None = None
@@ -114,16 +103,15 @@ class PretrainTask:
         if context is not None and context.num_replicas_in_sync > 1:
             global_masked = context.all_reduce(tf.distribute.ReduceOp.SUM, num_masked)
         normalizer = tf.maximum(global_masked, 1.0) * self.config.grad_accum_steps
-        with tf.GradientTape() as tape:
+        forward: dict[str, object] = {}
+
+        def compute_loss() -> tf.Tensor:
             outputs = model(audio, audio_length=batch["audio_length"], mask_time_indices=mask, training=True)
-            terms = model.compute_pretraining_loss(outputs, mask, negatives)
-            loss = terms.loss / normalizer
-            scaled = loss * tf.cast(loss_scale, loss.dtype)
-        grads = tape.gradient(scaled, model.trainable_variables)
-        grads = [
-            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-            for g, v in zip(grads, model.trainable_variables, strict=True)
-        ]
+            forward["outputs"], forward["terms"] = outputs, model.compute_pretraining_loss(outputs, mask, negatives)
+            return forward["terms"].loss / normalizer
+
+        loss, grads = loss_gradients(model, compute_loss, loss_scale)
+        outputs, terms = forward["outputs"], forward["terms"]
         local_masked = tf.maximum(num_masked, 1.0)
         frame_mask = tf.sequence_mask(lengths, tf.shape(mask)[1])
         metrics = {

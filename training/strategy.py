@@ -27,10 +27,7 @@ def get_strategy(name: str = "auto", tpu_address: str | None = None) -> tf.distr
         name = _detect()
         logger.info("strategy auto → %s", name)
     if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
+        return _tpu_strategy(tpu_address)
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
             raise ConfigError("strategy=multiworker needs the cluster in the TF_CONFIG environment variable")
@@ -41,6 +38,19 @@ def get_strategy(name: str = "auto", tpu_address: str | None = None) -> tf.distr
         devices = gpus or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
     return tf.distribute.get_strategy()
+
+
+def _tpu_strategy(tpu_address: str | None) -> tf.distribute.TPUStrategy:
+    """Connects to the TPU; no TPU to reach is a `ConfigError` that names the flag, not TensorFlow's traceback."""
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, tf.errors.OpError) as error:
+        if tpu_address:
+            raise ConfigError(f"strategy=tpu: TPU {tpu_address!r} is not reachable ({error})") from error
+        raise ConfigError(f"strategy=tpu: no TPU found ({error}); run on a TPU VM or name one with --tpu") from error
+    return tf.distribute.TPUStrategy(resolver)
 
 
 def _detect() -> str:

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training.base_task import ModelTask, loss_gradients
 from training.config import TrainConfig
 from training.data.pipeline import InputConfig, build_dataset
 from wav2vec2 import (
@@ -103,16 +104,15 @@ def train_input_config(
     )
 
 
-class CTCTask:
+class CTCTask(ModelTask):
     """Builds the model and inputs of a run, and computes its loss and gradients on one replica."""
 
     def __init__(self, config: TrainConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self.tokenizer = self._build_tokenizer()
         self.loss_fn = CTCLoss(
             blank_id=self.tokenizer.pad_token_id, reduction_mode=config.ctc_loss_reduction, zero_infinity=True
         )
-        self.model_config: Wav2Vec2Config | None = None
 
     def _build_tokenizer(self) -> Wav2Vec2CTCTokenizer:
         if self.config.vocab:
@@ -123,23 +123,12 @@ class CTCTask:
                 return Wav2Vec2CTCTokenizer.from_pretrained(directory)
         return Wav2Vec2CTCTokenizer()
 
-    def build_model(self) -> Wav2Vec2ForCTC:
-        """Returns the model with every weight created (call under `strategy.scope()`)."""
-        overrides = dict(self.config.config_overrides)
-        if self.config.pretrained:
-            model = model_with_new_vocab(self.config.pretrained, self.tokenizer, **overrides)
-        else:
-            model_config = Wav2Vec2Config.from_json_file(self.config.model_config).replace(
-                vocab_size=self.tokenizer.vocab_size, pad_token_id=self.tokenizer.pad_token_id, **overrides
-            )
-            model = Wav2Vec2ForCTC(model_config).build_weights()
-        if self.config.freeze_feature_extractor:
-            model.freeze_feature_extractor()
-        self.model_config = model.config
-        return model
+    def pretrained_model(self, pretrained: str, overrides: dict[str, object]) -> Wav2Vec2ForCTC:
+        return model_with_new_vocab(pretrained, self.tokenizer, **overrides)
 
-    def frame_length_fn(self, sample_lengths: tf.Tensor) -> tf.Tensor:
-        return frame_lengths(sample_lengths, self.model_config)
+    def new_model(self, model_config: Wav2Vec2Config) -> Wav2Vec2ForCTC:
+        vocabulary = dict(vocab_size=self.tokenizer.vocab_size, pad_token_id=self.tokenizer.pad_token_id)
+        return Wav2Vec2ForCTC(model_config.replace(**vocabulary))
 
     def build_inputs(
         self, file_pattern: str, training: bool, input_context: tf.distribute.InputContext | None = None
@@ -172,15 +161,12 @@ class CTCTask:
         The loss is divided by the *global* batch size, so summing the replicas' gradients gives the gradient
         of the global mean (the trainer's all-reduce does that sum).
         """
-        with tf.GradientTape() as tape:
+
+        def compute_loss() -> tf.Tensor:
             logits = self.logits(model, batch, training=True)
-            loss = tf.reduce_sum(self.per_example_loss(batch, logits)) / global_batch_size
-            scaled = loss * tf.cast(loss_scale, loss.dtype)
-        grads = tape.gradient(scaled, model.trainable_variables)
-        grads = [
-            tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-            for g, v in zip(grads, model.trainable_variables, strict=True)
-        ]
+            return tf.reduce_sum(self.per_example_loss(batch, logits)) / global_batch_size
+
+        loss, grads = loss_gradients(model, compute_loss, loss_scale)
         return loss, grads, {}
 
     def save_pretrained(self, model: Wav2Vec2ForCTC, directory: Path) -> None:

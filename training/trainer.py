@@ -21,9 +21,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from model_export.export import export_saved_model
+from training.base_task import Task
 from training.config import TrainConfig
 from training.evaluate import EvalReport, evaluate_dataset
-from training.pretrain_task import PretrainTask
 from training.schedule import WarmupDecay
 from training.strategy import get_strategy, is_chief
 from training.task import CTCTask
@@ -56,6 +56,15 @@ def resolve_precision(precision: str, strategy: tf.distribute.Strategy) -> str:
     return "mixed_float16" if tf.config.list_logical_devices("GPU") else "float32"
 
 
+def data_position_checkpointable(iterator: object) -> bool:
+    """True when `tf.train.Checkpoint` can save the iterator's position (its shuffle buffer included).
+
+    A one-device strategy hands out a plain tf.data iterator, which can; Mirrored, MultiWorkerMirrored and TPU
+    strategies hand out a `DistributedIterator`, which TensorFlow does not make trackable.
+    """
+    return isinstance(iterator, tf.__internal__.tracking.Trackable)
+
+
 class Trainer:
     """Owns the strategy, model, optimizer, checkpoints and logs of one run directory."""
 
@@ -64,7 +73,7 @@ class Trainer:
         config: TrainConfig,
         strategy: tf.distribute.Strategy | None = None,
         export_name: str | None = None,
-        task: CTCTask | PretrainTask | None = None,
+        task: Task | None = None,
     ) -> None:
         """`task` defaults to CTC training; pass a `PretrainTask` for self-supervised pretraining."""
         self.config = config
@@ -89,8 +98,15 @@ class Trainer:
         )
         self.iterator = iter(self.train_dataset)
         tracked = {"model": self.model, "optimizer": self.optimizer, "step": self.step, "best_wer": self.best_wer}
-        if config.checkpoint_data_position and not isinstance(self.strategy, tf.distribute.TPUStrategy):
-            tracked["data"] = self.iterator
+        if config.checkpoint_data_position:
+            if data_position_checkpointable(self.iterator):
+                tracked["data"] = self.iterator
+            else:
+                logger.info(
+                    "%s: the data position is not checkpointed (its distributed iterator cannot be saved); a "
+                    "resumed run restores the weights, optimizer and step, and starts a new pass over the data",
+                    type(self.strategy).__name__,
+                )
         self.checkpoint = tf.train.Checkpoint(**tracked)
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, self._checkpoint_dir(), max_to_keep=config.keep_checkpoints, step_counter=self.step
@@ -173,9 +189,15 @@ class Trainer:
         return train_step
 
     def restore(self) -> int:
-        """Restores the latest checkpoint of the run directory, if any; returns the step training resumes at."""
-        path = self.manager.restore_or_initialize()
+        """Restores the latest checkpoint of the run directory, if any; returns the step training resumes at.
+
+        Every worker reads the chief's checkpoints (the run directory is shared storage, a bucket on a
+        cluster): a multi-worker replica that started from its own scratch directory would step from other
+        weights than the chief and break the all-reduce.
+        """
+        path = tf.train.latest_checkpoint(str(self.out_dir / "checkpoints"))
         if path:
+            self.checkpoint.restore(path)
             logger.info("resumed from %s at step %d", path, int(self.step.numpy()))
         return int(self.step.numpy())
 

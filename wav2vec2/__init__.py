@@ -12,6 +12,8 @@ stay fast. `from wav2vec2 import X` works as with eager imports.
 
 from __future__ import annotations
 
+import sys
+
 from wav2vec2.lazy_exports import lazy_exports
 
 # Public name → the module that defines it.
@@ -45,3 +47,10 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+# `keras.models.load_model("m.keras")` finds our classes by the names their modules register when they run; with
+# Keras already loaded (TensorFlow with it), run them now, so that `import wav2vec2` is enough to load a .keras
+# file. Without Keras loaded, this import stays light and `from wav2vec2 import Wav2Vec2ForCTC` registers them.
+if "keras" in sys.modules:
+    import wav2vec2.model
+    import wav2vec2.pretraining  # noqa: F401

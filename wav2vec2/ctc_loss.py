@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
@@ -24,24 +25,45 @@ def ctc_min_frames(labels: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.cast(label_mask, tf.int32), axis=1) + tf.reduce_sum(repeats, axis=1)
 
 
-def label_checks(labels: tf.Tensor, blank_id: int, vocab_size: tf.Tensor | int) -> list[tf.Operation]:
-    """Assertions that refuse label batches the loss would misread, each naming the fix."""
+def blank_padding_as_pad_id(labels: tf.Tensor, blank_id: int) -> tf.Tensor:
+    """Returns the labels with trailing blank ids turned into `LABEL_PAD_ID`.
+
+    The old TF2 library (and `padded_batch`'s default) pads label rows with 0, which is the blank here; the blank
+    is never a target, so blanks after a row's last target can only be padding.
+    """
+    # labels: [batch, max_label] int32
+    padding = tf.cast((labels < 0) | (labels == blank_id), tf.int32)
+    trailing = tf.cast(tf.math.cumprod(padding, axis=1, reverse=True), tf.bool)
+    return tf.where(trailing, tf.fill(tf.shape(labels), LABEL_PAD_ID), labels)
+
+
+@dataclass(frozen=True)
+class LabelProblem:
+    """One way a label row can be unreadable for the loss: the `[batch]` rows that have it, and the fix."""
+
+    rows: tf.Tensor
+    message: str
+
+
+def label_problems(labels: tf.Tensor, blank_id: int, vocab_size: tf.Tensor | int) -> list[LabelProblem]:
+    """Returns the checks that refuse label rows the loss would misread, each naming the fix."""
     # labels: [batch, max_label] int32, padded at the end with negatives
     label_after_padding = (labels[:, 1:] >= 0) & (labels[:, :-1] < 0)
     return [
-        tf.debugging.assert_none_equal(
-            labels, blank_id,
-            message=f"labels contain the CTC blank id {blank_id}, which is never a target (the old TF2 library "
-            f"padded labels with it): pad label rows with {LABEL_PAD_ID}",
+        LabelProblem(
+            tf.reduce_any(labels == blank_id, axis=1),
+            f"labels contain the CTC blank id {blank_id} before a row's last target; the blank is never a "
+            f"target: pad label rows with {LABEL_PAD_ID} (or the blank id) at the end only",
         ),
-        tf.debugging.assert_less(
-            labels, tf.cast(vocab_size, tf.int32), message="labels contain an id the logits have no output for"
+        LabelProblem(
+            tf.reduce_any(labels >= tf.cast(vocab_size, tf.int32), axis=1),
+            "labels contain an id the logits have no output for",
         ),
-        tf.debugging.assert_equal(
-            tf.reduce_any(label_after_padding), False,
-            message=f"label rows must keep their padding ({LABEL_PAD_ID}) at the end; found a label after padding",
+        LabelProblem(
+            tf.reduce_any(label_after_padding, axis=1),
+            f"label rows must keep their padding ({LABEL_PAD_ID}) at the end; found a label after padding",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def dense_ctc_loss(
@@ -84,9 +106,10 @@ class CTCLoss(keras.losses.Loss):
     plain mean does not divide by the label length). `zero_infinity` turns infinite losses (labels longer
     than the logits allow) into 0 so one bad utterance cannot poison a step.
 
-    Labels are `[batch, max_label]` ids padded at the end with `LABEL_PAD_ID` (-100); a label equal to the
-    blank id, an id the logits do not have, or a label after padding is refused with an error (the old TF2
-    library padded labels with 0, which is the blank here). `Wav2Vec2ForCTC` calls this loss with each
+    Labels are `[batch, max_label]` ids padded at the end with `LABEL_PAD_ID` (-100) or with the blank id
+    (the old TF2 library's 0 padding, which is the blank here); a blank before a row's last target, an id
+    the logits do not have, or a label after -100 padding is refused with an error (with a NaN loss under
+    XLA, which cannot raise). `Wav2Vec2ForCTC` calls this loss with each
     utterance's frame count (`logit_length`) when it trains under `fit`; a custom loop passes
     `logit_length=frame_lengths(audio_length, config)`. On another Keras model, `compile(loss=CTCLoss())`
     counts every frame as valid.
@@ -119,10 +142,15 @@ class CTCLoss(keras.losses.Loss):
     def per_utterance(self, labels: tf.Tensor, logits: tf.Tensor, logit_length: tf.Tensor | None = None) -> tf.Tensor:
         """`[batch]` losses (negative log-likelihoods), divided by label length in "mean" mode."""
         # labels: [batch, max_label] int, padded with negatives; logits: [batch, frames, vocab]
-        labels = tf.cast(labels, tf.int32)
+        labels = blank_padding_as_pad_id(tf.cast(labels, tf.int32), self.blank_id)
         logits = tf.cast(logits, tf.float32)
-        with tf.control_dependencies(label_checks(labels, self.blank_id, tf.shape(logits)[-1])):
+        problems = label_problems(labels, self.blank_id, tf.shape(logits)[-1])
+        # XLA drops assertions ("Ignoring Assert operator"): there a refused row's loss is NaN instead, so a
+        # compiled step shows `loss: nan` rather than training on a misread label.
+        asserts = [tf.debugging.assert_equal(tf.reduce_any(p.rows), False, message=p.message) for p in problems]
+        with tf.control_dependencies(asserts):
             labels = tf.identity(labels)
+        refused = tf.reduce_any(tf.stack([p.rows for p in problems]), axis=0)
         label_mask = labels >= 0
         label_length = tf.reduce_sum(tf.cast(label_mask, tf.int32), axis=1)
         dense_labels = tf.where(label_mask, labels, tf.zeros_like(labels))
@@ -138,6 +166,7 @@ class CTCLoss(keras.losses.Loss):
         feasible = ctc_min_frames(labels) <= logit_length
         impossible_value = 0.0 if self.zero_infinity else float("inf")
         losses = tf.where(feasible, losses, tf.fill(tf.shape(losses), impossible_value))
+        losses = tf.where(refused, tf.fill(tf.shape(losses), float("nan")), losses)
         if self.reduction_mode == "mean":
             losses = losses / tf.cast(tf.maximum(label_length, 1), losses.dtype)
         return losses

@@ -33,6 +33,17 @@ def pad_batch(utterances: Sequence[np.ndarray], padding_value: float = 0.0) -> t
     return audio, audio_length
 
 
+def feature_extractor_values(directory: Path) -> dict | None:
+    """Returns the feature extractor's saved settings in either transformers layout, or None if there are none."""
+    processor_path = directory / "processor_config.json"
+    if processor_path.exists():
+        nested = json.loads(processor_path.read_text()).get("feature_extractor")
+        if isinstance(nested, dict):
+            return nested
+    path = directory / "preprocessor_config.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 class Wav2Vec2FeatureExtractor:
     """Normalises (zero mean, unit variance, HF's epsilon) and pads raw 16 kHz mono audio.
 
@@ -51,10 +62,15 @@ class Wav2Vec2FeatureExtractor:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> Wav2Vec2FeatureExtractor:
-        path = Path(directory) / "preprocessor_config.json"
-        if not path.exists():
+        """Returns the feature extractor a checkpoint directory was saved with (defaults if it has none).
+
+        transformers 5's `Wav2Vec2Processor.save_pretrained` nests these settings under `"feature_extractor"`
+        in `processor_config.json` and writes no `preprocessor_config.json`; older releases, and any
+        release's `Wav2Vec2FeatureExtractor.save_pretrained`, write them flat to `preprocessor_config.json`.
+        """
+        values = feature_extractor_values(Path(directory))
+        if values is None:
             return cls()
-        values = json.loads(path.read_text())
         return cls(
             sampling_rate=int(values.get("sampling_rate", SAMPLE_RATE_HZ)),
             do_normalize=bool(values.get("do_normalize", True)),

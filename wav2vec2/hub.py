@@ -17,6 +17,7 @@ CHECKPOINT_FILES = [
     "tokenizer_config.json",
     "special_tokens_map.json",
     "preprocessor_config.json",
+    "processor_config.json",  # transformers 5 keeps the feature extractor's settings here
 ]
 
 

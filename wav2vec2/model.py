@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from wav2vec2.checkpoint_model import CheckpointModel
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.ctc_loss import CTCLoss
 from wav2vec2.encoder import Encoder
 from wav2vec2.feature_encoder import FeatureEncoder
-from wav2vec2.lengths import frame_lengths, receptive_field
+from wav2vec2.lengths import frame_lengths
 from wav2vec2.serialization import ConfigSerializable, register
 from wav2vec2.spec_augment import compute_span_mask
+from wav2vec2.weight_map import WeightEntry
 
 
 @register
 class FeatureProjection(ConfigSerializable, keras.layers.Layer):
-    """LayerNorm over the conv features, then a projection to the transformer width."""
+    """LayerNorm over the conv features, then a projection to the transformer width.
+
+    Returns `(hidden [batch, frames, hidden_size], normed [batch, frames, conv_dim[-1]])`: the quantizer of
+    pretraining reads the layer-normed conv features (HF's `extract_features`), the transformer their projection.
+    """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -30,8 +35,17 @@ class FeatureProjection(ConfigSerializable, keras.layers.Layer):
         self.projection = keras.layers.Dense(config.hidden_size, name="projection")
         self.dropout = keras.layers.Dropout(config.feat_proj_dropout)
 
-    def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        return self.dropout(self.projection(self.layer_norm(x)), training=training)
+    def call(self, x: tf.Tensor, training: bool | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+        normed = self.layer_norm(x)
+        return self.dropout(self.projection(normed), training=training), normed
+
+
+@dataclass(frozen=True)
+class BodyOutputs:
+    """What `Wav2Vec2Model.encode` gives: the hidden states and HF's `extract_features`."""
+
+    last_hidden_state: tf.Tensor  # [batch, frames, hidden_size]
+    extract_features: tf.Tensor  # [batch, frames, conv_dim[-1]], layer-normed conv features
 
 
 # The keys of a dict input (what `model.fit` gets from a dataset of `({"audio": ..., "audio_length": ...}, labels)`).
@@ -85,8 +99,16 @@ def resolve_sample_lengths(
     return None
 
 
+# SpecAugment's `mask_time_min_masks` (2 spans of 10 frames in the hub configs) was sized for LibriSpeech's
+# utterances of several seconds, where it masks at most 20% of a 2 s row. On a short clip it would mask most of
+# it (a 0.45 s digit of 22 frames: up to 20 frames) and the model then learns to transcribe clips it never sees
+# whole; so the guaranteed spans stop at this share of a row (docs/training.md has the measurement). Rows long
+# enough for `mask_time_prob` alone are masked as in HF.
+MIN_MASKS_MAX_FRACTION = 0.2
+
+
 @register
-class Wav2Vec2Model(ConfigSerializable, keras.Model):
+class Wav2Vec2Model(CheckpointModel):
     """The wav2vec 2.0 body: `model(audio)` → `[batch, frames, hidden]` hidden states of the last layer.
 
     `audio` is normalised 16 kHz audio `[batch, samples]` (one utterance `[samples]` is a batch of one), or a
@@ -96,8 +118,7 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
     """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.feature_extractor = FeatureEncoder(config, name="feature_extractor")
         self.feature_projection = FeatureProjection(config, name="feature_projection")
         self.encoder = Encoder(config, name="encoder")
@@ -107,31 +128,54 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
             initializer=keras.initializers.RandomUniform(0.0, 1.0),
         )
 
-    def build(self, input_shape: Any = None) -> None:
-        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
-        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+    def body(self) -> Wav2Vec2Model:
+        return self
 
     def call(
         self,
         audio: tf.Tensor,
         audio_length: tf.Tensor | None = None,
         attention_mask: tf.Tensor | None = None,
+        mask_time_indices: tf.Tensor | None = None,
         training: bool | None = None,
     ) -> tf.Tensor:
+        """Returns the last layer's hidden states `[batch, frames, hidden_size]` (`encode` has the rest)."""
+        return self.encode(audio, audio_length, attention_mask, mask_time_indices, training).last_hidden_state
+
+    def encode(
+        self,
+        audio: tf.Tensor,
+        audio_length: tf.Tensor | None = None,
+        attention_mask: tf.Tensor | None = None,
+        mask_time_indices: tf.Tensor | None = None,
+        training: bool | None = None,
+    ) -> BodyOutputs:
+        """Returns the hidden states and the layer-normed conv features of a batch.
+
+        `mask_time_indices` (`[batch, frames]` bool, pretraining's masks) replaces those frames' projected
+        features by `masked_spec_embed` instead of SpecAugment's drawn time masks, as in HF.
+        """
         # audio: [batch, samples] float32
         audio, audio_length, attention_mask = unpack_inputs(audio, audio_length, attention_mask)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
         features = self.feature_extractor(audio, sample_lengths=sample_lengths)
-        hidden = self.feature_projection(features, training=training)
+        hidden, extract_features = self.feature_projection(features, training=training)
         frame_mask = None
         num_frames = tf.shape(hidden)[1]
         if sample_lengths is not None:
             frame_mask = tf.sequence_mask(frame_lengths(sample_lengths, self.config), maxlen=num_frames)
+        if mask_time_indices is not None:
+            hidden = self._mask_frames(hidden, tf.cast(mask_time_indices, tf.bool))
         if training and self.config.apply_spec_augment:
-            hidden = self._spec_augment(hidden, frame_mask)
-        return self.encoder(hidden, frame_mask=frame_mask, training=training)
+            hidden = self._spec_augment(hidden, frame_mask, draw_time_masks=mask_time_indices is None)
+        hidden = self.encoder(hidden, frame_mask=frame_mask, training=training)
+        return BodyOutputs(last_hidden_state=hidden, extract_features=extract_features)
 
-    def _spec_augment(self, hidden: tf.Tensor, frame_mask: tf.Tensor | None) -> tf.Tensor:
+    def _mask_frames(self, hidden: tf.Tensor, time_mask: tf.Tensor) -> tf.Tensor:
+        embed = tf.cast(self.masked_spec_embed, hidden.dtype)[None, None, :]
+        return tf.where(time_mask[:, :, None], embed, hidden)
+
+    def _spec_augment(self, hidden: tf.Tensor, frame_mask: tf.Tensor | None, draw_time_masks: bool = True) -> tf.Tensor:
         """Time spans replaced by the learned `masked_spec_embed`; channel spans zeroed (wav2vec 2.0 §4.3)."""
         config = self.config
         batch, num_frames = tf.shape(hidden)[0], tf.shape(hidden)[1]
@@ -139,12 +183,12 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
             lengths = tf.fill([batch], num_frames)
         else:
             lengths = tf.reduce_sum(tf.cast(frame_mask, tf.int32), axis=1)
-        if config.mask_time_prob > 0:
+        if config.mask_time_prob > 0 and draw_time_masks:
             time_mask = compute_span_mask(
-                lengths, num_frames, config.mask_time_prob, config.mask_time_length, config.mask_time_min_masks
-            )
-            embed = tf.cast(self.masked_spec_embed, hidden.dtype)[None, None, :]
-            hidden = tf.where(time_mask[:, :, None], embed, hidden)
+                lengths, num_frames, config.mask_time_prob, config.mask_time_length, config.mask_time_min_masks,
+                min_masks_max_fraction=MIN_MASKS_MAX_FRACTION,
+            )  # fmt: skip
+            hidden = self._mask_frames(hidden, time_mask)
         if config.mask_feature_prob > 0:
             channels = tf.fill([batch], config.hidden_size)
             feature_mask = compute_span_mask(
@@ -159,27 +203,29 @@ class Wav2Vec2Model(ConfigSerializable, keras.Model):
 
 
 @register
-class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
+class Wav2Vec2ForCTC(CheckpointModel):
     """wav2vec 2.0 with a linear CTC head: `logits = model(audio)` → `[batch, frames, vocab_size]`.
 
     Trains with Keras' own loop: `model.compile(optimizer)` then `model.fit(dataset)` where each element is
     `({"audio": [batch, samples], "audio_length": [batch]}, labels [batch, max_label])`, labels padded with
-    -100. The model computes the CTC loss itself (`compute_loss`), with each utterance's own frame count, so a
-    padded batch gives the sum (or mean) of the losses of its utterances alone.
+    -100 (or the blank id) at the end. The model computes the CTC loss itself (`compute_loss`), with each
+    utterance's own frame count, so a padded batch gives the sum (or mean) of the losses of its utterances alone.
     """
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
         kwargs.setdefault("name", "wav2vec2_for_ctc")
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.wav2vec2 = Wav2Vec2Model(config, name="wav2vec2")
         self.dropout = keras.layers.Dropout(config.final_dropout)
         self.lm_head = keras.layers.Dense(config.vocab_size, name="lm_head")
         self.ctc_loss = default_ctc_loss(config)
 
-    def build(self, input_shape: Any = None) -> None:
-        """Creates every weight by running the shortest input that gives one frame (also what loading needs)."""
-        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
+    def head_weight_entries(self) -> list[WeightEntry]:
+        # Optional: a body-only or pretraining checkpoint has no CTC head; loading keeps the fresh one.
+        return [
+            WeightEntry("lm_head.weight", self.lm_head.kernel, "linear", optional=True),
+            WeightEntry("lm_head.bias", self.lm_head.bias, "copy", optional=True),
+        ]
 
     def call(
         self,
@@ -217,6 +263,9 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
         """The CTC loss of a batch `(x, y)`, each utterance with the frames of its own `audio_length`."""
         if y is None:
             return None
+        y = tf.convert_to_tensor(y)
+        if y.shape.rank == 1:  # the labels of one utterance, as `[samples]` audio is a batch of one
+            y = y[None, :]
         audio, audio_length, attention_mask = unpack_inputs(x)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
         if sample_lengths is None:
@@ -224,37 +273,6 @@ class Wav2Vec2ForCTC(ConfigSerializable, keras.Model):
         return self.ctc_loss(
             y, y_pred, sample_weight=sample_weight, logit_length=frame_lengths(sample_lengths, self.config)
         )
-
-    def build_weights(self) -> Wav2Vec2ForCTC:
-        """Creates every weight (`build`: one call on the shortest input that gives one frame); returns the model.
-
-        `build` directly: a first `__call__` would run `build`, then the model once more.
-        """
-        if not self.built or not self.weights:
-            self.build()
-        return self
-
-    def freeze_feature_extractor(self) -> None:
-        """Stops the conv feature encoder from training (the wav2vec 2.0 recipe; fine-tunes better)."""
-        self.wav2vec2.feature_extractor.trainable = False
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, **config_overrides: Any) -> Wav2Vec2ForCTC:
-        """Loads an HF checkpoint directory, a hub id, or a directory written by `save_pretrained`.
-
-        `config_overrides` replace config fields (e.g. dropout for fine-tuning, or a new `vocab_size`, which
-        leaves the CTC head freshly initialised). A checkpoint of the body alone (`transformers.Wav2Vec2Model`,
-        or a pretraining checkpoint) loads with a fresh head, and says so in a warning.
-        """
-        from wav2vec2.pretrained import load_pretrained_model
-
-        return load_pretrained_model(cls, name_or_path, **config_overrides)
-
-    def save_pretrained(self, directory: str | Path) -> None:
-        """Writes `config.json` and `model.safetensors` in HF's layout (loadable by transformers too)."""
-        from wav2vec2.pretrained import save_pretrained_model
-
-        save_pretrained_model(self, directory)
 
 
 def default_ctc_loss(config: Wav2Vec2Config) -> CTCLoss:

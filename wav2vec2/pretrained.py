@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,14 @@ def load_weights_from_state_dict(model: Any, state: dict[str, np.ndarray]) -> No
     used: set[str] = set()
     entries = weight_entries(model)
     if any(entry.hf_name.startswith("lm_head.") for entry in entries) and "lm_head.weight" not in state:
-        logger.warning(
+        # A Python warning, not a log record: it reaches a user whose program configures no logging as
+        # "file:line: UserWarning: ...", at their `from_pretrained` call, instead of as a bare line.
+        warnings.warn(
             "the checkpoint has no CTC head (a pretrained-only or Wav2Vec2Model checkpoint): created a fresh one "
-            "with %d tokens; it transcribes nothing until fine-tuned", model.config.vocab_size,
-        )  # fmt: skip
+            f"with {model.config.vocab_size} tokens; it transcribes nothing until fine-tuned",
+            UserWarning,
+            stacklevel=4,  # this function ← load_pretrained_model ← from_pretrained ← the caller
+        )
     for entry in entries:
         if entry.hf_name not in state:
             if entry.optional:

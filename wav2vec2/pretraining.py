@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from wav2vec2.checkpoint_model import CheckpointModel
 from wav2vec2.config import Wav2Vec2Config
-from wav2vec2.lengths import frame_lengths, receptive_field
-from wav2vec2.model import Wav2Vec2Model, resolve_sample_lengths
+from wav2vec2.lengths import frame_lengths
+from wav2vec2.model import Wav2Vec2Model
 from wav2vec2.pretraining_loss import PretrainingLoss, pretraining_loss
 from wav2vec2.quantizer import GumbelVectorQuantizer
+from wav2vec2.serialization import register
+from wav2vec2.weight_map import WeightEntry, dense_entries
 
 
-class Wav2Vec2ForPreTraining(keras.Model):
+@register
+class Wav2Vec2ForPreTraining(CheckpointModel):
     """wav2vec 2.0 self-supervised pretraining (Baevski et al. 2020), weight-compatible with HF's class.
 
     `outputs = model(audio, mask_time_indices=mask)` replaces the masked frames' projected features by the
@@ -31,8 +33,7 @@ class Wav2Vec2ForPreTraining(keras.Model):
 
     def __init__(self, config: Wav2Vec2Config, **kwargs: Any) -> None:
         kwargs.setdefault("name", "wav2vec2_for_pre_training")
-        super().__init__(**kwargs)
-        self.config = config
+        super().__init__(config, **kwargs)
         self.wav2vec2 = Wav2Vec2Model(config, name="wav2vec2")
         self.dropout_features = keras.layers.Dropout(config.feat_quantizer_dropout)
         self.quantizer = GumbelVectorQuantizer(
@@ -57,24 +58,10 @@ class Wav2Vec2ForPreTraining(keras.Model):
         training: bool | None = None,
     ) -> dict[str, tf.Tensor]:
         # audio: [batch, samples] float32; mask_time_indices: [batch, frames] bool
-        audio = tf.convert_to_tensor(audio)
-        body = self.wav2vec2
-        sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
-        features = body.feature_extractor(audio, sample_lengths=sample_lengths)
-        # The quantizer reads the layer-normed conv features, the transformer their projection (HF's
-        # `extract_features` and `hidden_states`).
-        projection = body.feature_projection
-        normed_features = projection.layer_norm(features)
-        hidden = projection.dropout(projection.projection(normed_features), training=training)
-        frame_mask = None
-        if sample_lengths is not None:
-            frame_mask = tf.sequence_mask(frame_lengths(sample_lengths, self.config), maxlen=tf.shape(hidden)[1])
-        if mask_time_indices is not None:
-            embed = tf.cast(body.masked_spec_embed, hidden.dtype)[None, None, :]
-            hidden = tf.where(tf.cast(mask_time_indices, tf.bool)[:, :, None], embed, hidden)
-        hidden = body.encoder(hidden, frame_mask=frame_mask, training=training)
+        body = self.wav2vec2.encode(audio, audio_length, attention_mask, mask_time_indices, training=training)
+        hidden = body.last_hidden_state
         quantized, perplexity, ids = self.quantizer(
-            self.dropout_features(normed_features, training=training),
+            self.dropout_features(body.extract_features, training=training),
             mask_time_indices=mask_time_indices,
             training=training,
         )
@@ -105,37 +92,22 @@ class Wav2Vec2ForPreTraining(keras.Model):
         """Sets the Gumbel-softmax temperature used in training (annealed from 2 to 0.5 in the paper)."""
         self.quantizer.temperature.assign(tf.cast(temperature, self.quantizer.temperature.dtype))
 
-    def build(self, input_shape: Any = None) -> None:
-        """Creates every weight by running the shortest input that gives one frame (as Wav2Vec2ForCTC.build):
-        Keras' default build, on a model whose layers it cannot build, would mark it built and warn."""
-        self.call(np.zeros((1, receptive_field(self.config)), np.float32), training=False)
-
-    def build_weights(self) -> Wav2Vec2ForPreTraining:
-        """Creates every weight (`build`: one call on the shortest input that gives one frame); returns the model.
-
-        `build` directly: a first `__call__` would run `build`, then the model once more.
-        """
-        if not self.built or not self.weights:
-            self.build()
-        return self
-
     def output_lengths(self, audio_length: tf.Tensor) -> tf.Tensor:
         """Frames for each number of samples."""
         return frame_lengths(audio_length, self.config)
 
-    def freeze_feature_extractor(self) -> None:
-        self.wav2vec2.feature_extractor.trainable = False
+    def head_weight_entries(self) -> list[WeightEntry]:
+        return [
+            WeightEntry("quantizer.codevectors", self.quantizer.codevectors, "copy"),
+            *dense_entries("quantizer.weight_proj", self.quantizer.weight_proj),
+            *dense_entries("project_hid", self.project_hid),
+            *dense_entries("project_q", self.project_q),
+        ]
 
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, **config_overrides: Any) -> Wav2Vec2ForPreTraining:
-        """Loads an HF pretraining checkpoint (facebook/wav2vec2-base layout) or one `save_pretrained` wrote."""
-        from wav2vec2.pretrained import load_pretrained_model
-
-        return load_pretrained_model(cls, name_or_path, **config_overrides)
-
-    def save_pretrained(self, directory: str | Path) -> None:
-        """Writes `config.json` and `model.safetensors` that `transformers.Wav2Vec2ForPreTraining` loads, and
-        that `Wav2Vec2ForCTC.from_pretrained` (ours or HF's) starts fine-tuning from."""
-        from wav2vec2.pretrained import save_pretrained_model
-
-        save_pretrained_model(self, directory)
+    def fit(self, *args: Any, **kwargs: Any) -> None:
+        """Refuses at once: pretraining draws masks and distractors every step, which Keras' `fit` does not."""
+        raise TypeError(
+            "Wav2Vec2ForPreTraining does not train with fit(): each step draws its masks (compute_span_mask) and "
+            "distractors (sample_negative_indices) and needs compute_pretraining_loss. Run `asr pretrain`, or "
+            "Trainer(config, task=PretrainTask(config)) from training (docs/training.md)"
+        )

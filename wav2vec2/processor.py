@@ -18,7 +18,8 @@ class Wav2Vec2Processor:
     `is_tokenizer` keeps the seed library's call style: `Wav2Vec2Processor(is_tokenizer=False)(speech)`
     normalises audio, `Wav2Vec2Processor(is_tokenizer=True)(text)` encodes text; `decode` works on either.
     Without arguments it uses wav2vec2-base-960h's settings and vocabulary; `from_pretrained(dir_or_hub_id)`
-    reads a checkpoint's `preprocessor_config.json` and `vocab.json`.
+    reads a checkpoint's feature extractor settings (`preprocessor_config.json`, or transformers 5's
+    `processor_config.json`) and `vocab.json`.
     """
 
     def __init__(

@@ -21,6 +21,7 @@ def compute_span_mask(
     mask_length: int,
     min_masks: int = 0,
     seed: tf.Tensor | None = None,
+    min_masks_max_fraction: float | None = None,
 ) -> tf.Tensor:
     """`[batch, max_length]` bool: random spans of `mask_length` steps covering about `mask_prob` of each row.
 
@@ -29,6 +30,8 @@ def compute_span_mask(
     start positions; starts are distinct (drawn without replacement) and uniform over the row's valid range,
     so spans never reach into the padding but may overlap (the masked fraction is a little below mask_prob).
     Unlike HF, a row too short for one span gets no mask at all (HF then masks the batch's last, padded frame).
+    `min_masks_max_fraction` (None: HF's rule) lets `min_masks` raise a row's span count only while its spans
+    cover at most that fraction of the row, so short rows are not mostly masked.
     """
     # lengths: [batch] int32
     lengths = tf.cast(lengths, tf.int32)
@@ -36,7 +39,11 @@ def compute_span_mask(
     batch = tf.shape(lengths)[0]
     epsilon = _uniform([], seed, 0)
     num_spans = tf.cast(tf.floor(mask_prob * tf.cast(lengths, tf.float32) / mask_length + epsilon), tf.int32)
-    num_spans = tf.maximum(num_spans, min_masks)
+    guaranteed_spans = tf.fill(tf.shape(lengths), min_masks)
+    if min_masks_max_fraction is not None:
+        affordable = tf.cast(tf.floor(min_masks_max_fraction * tf.cast(lengths, tf.float32) / mask_length), tf.int32)
+        guaranteed_spans = tf.minimum(guaranteed_spans, affordable)
+    num_spans = tf.maximum(num_spans, guaranteed_spans)
     num_spans = tf.where(num_spans * mask_length > max_length, max_length // mask_length, num_spans)
     num_starts = tf.maximum(lengths - mask_length + 1, 0)
     num_spans = tf.minimum(num_spans, num_starts)

@@ -45,7 +45,7 @@ def to_torch_layout(array: np.ndarray, transform: str) -> np.ndarray:
     return _layout_change(transform, 1)(array)
 
 
-def _dense(prefix: str, layer: keras.layers.Dense) -> Iterator[WeightEntry]:
+def dense_entries(prefix: str, layer: keras.layers.Dense) -> Iterator[WeightEntry]:
     yield WeightEntry(f"{prefix}.weight", layer.kernel, "linear")
     yield WeightEntry(f"{prefix}.bias", layer.bias, "copy")
 
@@ -56,20 +56,9 @@ def _norm(prefix: str, layer: keras.layers.Layer) -> Iterator[WeightEntry]:
 
 
 def weight_entries(model: keras.Model) -> list[WeightEntry]:
-    """Every weight of a built `Wav2Vec2ForCTC` or `Wav2Vec2ForPreTraining` with its HF name (new-style
-    weight-norm names): the body's, then the CTC head or the quantizer and projections."""
-    entries = body_weight_entries(model.wav2vec2)
-    if hasattr(model, "lm_head"):
-        entries += [
-            WeightEntry("lm_head.weight", model.lm_head.kernel, "linear", optional=True),
-            WeightEntry("lm_head.bias", model.lm_head.bias, "copy", optional=True),
-        ]
-    if hasattr(model, "quantizer"):
-        entries.append(WeightEntry("quantizer.codevectors", model.quantizer.codevectors, "copy"))
-        entries.extend(_dense("quantizer.weight_proj", model.quantizer.weight_proj))
-        entries.extend(_dense("project_hid", model.project_hid))
-        entries.extend(_dense("project_q", model.project_q))
-    return entries
+    """Every weight of a built `CheckpointModel` with its HF name (new-style weight-norm names): the body's,
+    then its head's (the CTC head, or the quantizer and projections)."""
+    return body_weight_entries(model.body()) + model.head_weight_entries()
 
 
 def body_weight_entries(body: keras.Model) -> list[WeightEntry]:
@@ -86,7 +75,7 @@ def body_weight_entries(body: keras.Model) -> list[WeightEntry]:
             entries.extend(_norm(f"{prefix}.layer_norm", block.layer_norm))
     projection = body.feature_projection
     entries.extend(_norm("wav2vec2.feature_projection.layer_norm", projection.layer_norm))
-    entries.extend(_dense("wav2vec2.feature_projection.projection", projection.projection))
+    entries.extend(dense_entries("wav2vec2.feature_projection.projection", projection.projection))
     encoder = body.encoder
     pos = encoder.pos_conv_embed
     entries += [
@@ -98,10 +87,14 @@ def body_weight_entries(body: keras.Model) -> list[WeightEntry]:
     for index, layer in enumerate(encoder.layers):
         prefix = f"wav2vec2.encoder.layers.{index}"
         for projection_name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            entries.extend(_dense(f"{prefix}.attention.{projection_name}", getattr(layer.attention, projection_name)))
+            entries.extend(
+                dense_entries(f"{prefix}.attention.{projection_name}", getattr(layer.attention, projection_name))
+            )
         entries.extend(_norm(f"{prefix}.layer_norm", layer.layer_norm))
-        entries.extend(_dense(f"{prefix}.feed_forward.intermediate_dense", layer.feed_forward.intermediate_dense))
-        entries.extend(_dense(f"{prefix}.feed_forward.output_dense", layer.feed_forward.output_dense))
+        entries.extend(
+            dense_entries(f"{prefix}.feed_forward.intermediate_dense", layer.feed_forward.intermediate_dense)
+        )
+        entries.extend(dense_entries(f"{prefix}.feed_forward.output_dense", layer.feed_forward.output_dense))
         entries.extend(_norm(f"{prefix}.final_layer_norm", layer.final_layer_norm))
     return entries
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import torch
 
 from cli.main import main
-from tests.support.hf_checkpoints import random_hf_model, save_hub_style_bin
+from tests.support.hf_checkpoints import random_hf_model, save_hub_style_bin, save_with_transformers
 from tests.support.tiny_models import SMALL_BASE_STYLE
 from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
 
@@ -34,3 +37,15 @@ def test_an_unknown_hub_id_is_one_line_not_a_traceback(tmp_path, capsys):
     assert captured.err.startswith("asr convert: 'no-such-org/no-such-model' is not a local directory")
     assert "Traceback" not in captured.err
     assert not (tmp_path / "dst").exists()
+
+
+def test_convert_keeps_the_settings_of_a_processor_saved_by_transformers_5(checkpoint, tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(checkpoint, source)
+    (source / "preprocessor_config.json").unlink()
+    save_with_transformers(source, "processor_config.json")
+
+    assert main(["convert", str(source), str(tmp_path / "dst")]) == 0
+
+    written = json.loads((tmp_path / "dst" / "preprocessor_config.json").read_text())
+    assert written["do_normalize"] is False and written["padding_value"] == 0.25

@@ -9,7 +9,7 @@ import pytest
 
 from demo_model.sentences import generate_sentences, sample_covering, split_sentences, vocabulary
 from demo_model.text import normalize_transcript
-from training.data.sources import DIGIT_WORDS
+from training.data.fsdd import DIGIT_WORDS
 
 COMMITTED_LISTS = Path(__file__).resolve().parents[2] / "demo_model" / "sentences"
 

@@ -29,3 +29,19 @@ def save_hub_style_bin(model: transformers.Wav2Vec2ForCTC, directory: Path) -> P
         state[name] = tensor.clone()
     torch.save(state, directory / "pytorch_model.bin")
     return directory
+
+
+def save_with_transformers(directory: Path, layout: str) -> None:
+    """Saves a `do_normalize=False` processor with the installed transformers, in one of its two layouts."""
+    from wav2vec2 import Wav2Vec2Processor
+
+    Wav2Vec2Processor().tokenizer.save_pretrained(directory / "vocab-source")
+    feature_extractor = transformers.Wav2Vec2FeatureExtractor(do_normalize=False, padding_value=0.25)
+    tokenizer = transformers.Wav2Vec2CTCTokenizer(str(directory / "vocab-source" / "vocab.json"))
+    if layout == "processor_config.json":  # transformers 5's Wav2Vec2Processor.save_pretrained
+        transformers.Wav2Vec2Processor(feature_extractor=feature_extractor, tokenizer=tokenizer).save_pretrained(
+            directory
+        )
+    else:  # earlier releases' layout, and any release's feature extractor saved on its own
+        feature_extractor.save_pretrained(directory)
+        tokenizer.save_pretrained(directory)

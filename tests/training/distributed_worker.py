@@ -28,7 +28,7 @@ def train(strategy_name: str, batch_size: int, out: str, corpus: Path) -> None:
         model_config=str(corpus / "model.json"), vocab=str(corpus / "vocab.json"), steps=2, batch_size=batch_size,
         learning_rate=1e-3, warmup_steps=0, decay="constant", weight_decay=0.0, bucket_boundaries_s=None,
         shuffle_buffer=1, deterministic=True, seed=3, freeze_feature_extractor=False, precision="float32",
-        log_every=1, checkpoint_every=2, checkpoint_data_position=False,
+        log_every=1, checkpoint_every=2,
     )  # fmt: skip
     trainer = Trainer(config, strategy=strategy)
     losses = [float(trainer._train_step(trainer.iterator)[0]) for _ in range(config.steps)]

@@ -139,3 +139,13 @@ def test_bad_options_and_missing_files_raise_typed_errors(tmp_path: Path) -> Non
         InputConfig("x", global_batch_size=1, bucket_boundaries_s=(4.0, 2.0))
     with pytest.raises(DataError, match="no files match"):
         build_dataset(InputConfig(str(tmp_path / "none*"), global_batch_size=1), TOKENIZER, frames)
+
+
+def test_a_run_and_the_pipeline_read_a_split_with_the_same_defaults() -> None:
+    from training.config import TrainConfig
+    from training.task import train_input_config
+
+    run = train_input_config(TrainConfig(out_dir="o", train_data="d", model_config="c"), "d")
+    library = InputConfig("d", global_batch_size=run.global_batch_size)
+    for name in ("shuffle_buffer", "min_duration_s", "max_duration_s", "bucket_boundaries_s", "max_label_length"):
+        assert getattr(run, name) == getattr(library, name), name

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from tests.training.synthetic_speech import tone, write_wav
 from training.data.audio import float_to_pcm16
-from training.data.sources import fsdd_utterances, librispeech_utterances, manifest_utterances
+from training.data.fsdd import fsdd_utterances
+from training.data.sources import librispeech_utterances, manifest_utterances
 from training.data.tfrecords import parse_example, write_tfrecords
 
 

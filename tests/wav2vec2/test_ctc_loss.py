@@ -90,3 +90,31 @@ def test_eager_calls_give_the_graphs_loss_and_gradient_for_any_shape(blank_id):
             np.testing.assert_allclose(float(value), float(in_a_graph(tf.constant(labels), logits)), rtol=1e-6)
         np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-5, atol=1e-6)
     assert dense_ctc_loss_as_a_graph(blank_id).experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+def test_labels_padded_with_the_blank_id_give_the_loss_of_minus_100_padding(jit_compile: bool) -> None:
+    # The old TF2 library and `padded_batch` pad labels with 0 (the blank); XLA drops the label assertions, so the
+    # padding must be read right rather than refused only in graph mode.
+    import keras
+
+    inputs = keras.Input((20, 4))
+    model = keras.Model(inputs, keras.layers.Dense(6)(inputs))
+    model.compile(loss=CTCLoss(blank_id=0), jit_compile=jit_compile)
+    x = np.random.default_rng(0).normal(size=(3, 20, 4)).astype(np.float32)
+    minus_100 = np.array([[1, 2, 3, -100], [2, 2, -100, -100], [5, 4, 3, 2]])
+    zeros = np.where(minus_100 < 0, 0, minus_100)
+
+    expected = model.evaluate(x, minus_100, verbose=0)
+    assert model.evaluate(x, zeros, verbose=0) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_blank_before_the_last_target_is_refused_under_xla_too() -> None:
+    logits = np.zeros((2, 10, 5), np.float32)
+    labels = np.array([[1, 0, 2], [1, 2, -100]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="blank id 0 before a row's last target"):
+        CTCLoss()(labels, logits, logit_length=[10, 10])
+    # XLA cannot raise: the refused row's loss is NaN, so the step shows it instead of training on it.
+    compiled = tf.function(lambda y, p: CTCLoss().per_utterance(y, p), jit_compile=True)
+    losses = compiled(tf.constant(labels), tf.constant(logits)).numpy()
+    assert np.isnan(losses[0]) and np.isfinite(losses[1])

@@ -11,7 +11,7 @@ import transformers
 from transformers.models.wav2vec2.modeling_wav2vec2 import _compute_mask_indices, _sample_negative_indices
 
 from tests.support.tiny_models import SMALL_BASE_STYLE, SMALL_LV60_STYLE
-from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2ForPreTraining
+from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2ForPreTraining, Wav2Vec2Model
 
 TOLERANCE = 1e-5
 # Small codebooks so that a batch of a few hundred frames uses many entries (and collisions happen).
@@ -141,3 +141,18 @@ def test_hub_style_bin_with_legacy_weight_norm_names_loads(tmp_path):
     audio = speech_like(2, 7000, seed=8)
     mask, negatives = hf_masks(reference, 2, 7000, seed=9)
     compare(reference, model, audio, mask, negatives)
+
+
+def test_the_body_takes_pretrainings_masks_as_transformers_wav2vec2model_does(tmp_path):
+    reference = random_hf_pretraining_model(5, **SMALL_BASE_STYLE, **SMALL_QUANTIZER)
+    reference.wav2vec2.save_pretrained(tmp_path)  # transformers.Wav2Vec2Model: the body alone
+    body = Wav2Vec2Model.from_pretrained(tmp_path)
+    audio = speech_like(2, 4000)
+    mask, _ = hf_masks(reference, 2, 4000)
+
+    with torch.no_grad():
+        expected = reference.wav2vec2(torch.from_numpy(audio), mask_time_indices=torch.from_numpy(mask))
+    outputs = body.encode(audio, mask_time_indices=mask)
+    assert_close(outputs.last_hidden_state.numpy(), expected.last_hidden_state.numpy(), "last_hidden_state")
+    assert_close(outputs.extract_features.numpy(), expected.extract_features.numpy(), "extract_features")
+    assert_close(body(audio, mask_time_indices=mask).numpy(), expected.last_hidden_state.numpy(), "call")

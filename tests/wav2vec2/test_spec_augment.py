@@ -42,3 +42,16 @@ def test_masking_only_in_training() -> None:
     audio = tf.random.stateless_normal([2, 16_000], seed=[1, 2])
     np.testing.assert_array_equal(model(audio, training=False).numpy(), model(audio, training=False).numpy())
     assert not np.allclose(model(audio, training=True).numpy(), model(audio, training=False).numpy())
+
+
+def test_the_hub_configs_min_masks_do_not_mask_most_of_a_short_clip() -> None:
+    # The hub configs' SpecAugment (5 %, spans of 10, at least 2 spans) on a 0.45 s digit (22 frames) beside a
+    # 2 s utterance (100 frames): HF's rule masks up to 20 of the clip's 22 frames; here the guaranteed spans
+    # stop at a fifth of the row, and the 2 s row keeps its 2 spans.
+    model = tiny_model(mask_time_prob=0.05, mask_time_length=10, mask_time_min_masks=2, mask_feature_prob=0.0)
+    lengths = tf.constant([22] * 32 + [100] * 32)
+    masked = model.wav2vec2._spec_augment(tf.ones([64, 100, 32]), tf.sequence_mask(lengths, 100)).numpy()
+
+    is_masked = np.all(masked == model.wav2vec2.masked_spec_embed.numpy(), axis=-1)
+    assert is_masked[:32].sum(axis=1).max() <= 0.2 * 22
+    assert 0.1 < is_masked[32:].mean() <= 0.2

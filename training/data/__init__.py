@@ -1,18 +1,27 @@
-"""Corpus sources → sharded TFRecords (`tfrecords`) → batched tf.data input (`pipeline`)."""
+"""Corpus sources → sharded TFRecords (`tfrecords`) → batched tf.data input (`pipeline`).
 
-from training.data.pipeline import InputConfig, build_dataset, make_char_lookup
-from training.data.sources import Utterance, fsdd_utterances, librispeech_utterances, manifest_utterances
-from training.data.tfrecords import WriteSummary, parse_example, write_tfrecords
+The names below load their module on first use (PEP 562), so `training.data.input_defaults` (read by the CLI's
+`TrainConfig`) and `training.data.sources` do not import TensorFlow.
+"""
 
-__all__ = [
-    "InputConfig",
-    "Utterance",
-    "WriteSummary",
-    "build_dataset",
-    "fsdd_utterances",
-    "librispeech_utterances",
-    "make_char_lookup",
-    "manifest_utterances",
-    "parse_example",
-    "write_tfrecords",
-]
+from __future__ import annotations
+
+from wav2vec2.lazy_exports import lazy_exports
+
+# Public name → the module that defines it.
+_EXPORTS = {
+    "InputConfig": "training.data.pipeline",
+    "build_dataset": "training.data.pipeline",
+    "make_char_lookup": "training.data.pipeline",
+    "Utterance": "training.data.sources",
+    "fsdd_utterances": "training.data.fsdd",
+    "librispeech_utterances": "training.data.sources",
+    "manifest_utterances": "training.data.sources",
+    "WriteSummary": "training.data.tfrecords",
+    "parse_example": "training.data.tfrecords",
+    "write_tfrecords": "training.data.tfrecords",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
+from training.data.input_defaults import BUCKET_BOUNDARIES_S, MAX_DURATION_S, MAX_LABEL_LENGTH, SHUFFLE_BUFFER
 from training.data.tfrecords import parse_example
 from training.errors import ConfigError, DataError
 from wav2vec2 import SAMPLE_RATE_HZ
@@ -33,15 +34,15 @@ class InputConfig:
     file_pattern: str
     global_batch_size: int
     training: bool = True
-    shuffle_buffer: int = 1000
+    shuffle_buffer: int = SHUFFLE_BUFFER
     min_duration_s: float = 0.0
-    max_duration_s: float = 20.0
+    max_duration_s: float = MAX_DURATION_S
     # Upper bounds (exclusive) of the length buckets; None pads every batch to its longest utterance.
-    bucket_boundaries_s: tuple[float, ...] | None = (2.0, 4.0, 6.0, 8.0, 11.0, 14.0, 17.0)
+    bucket_boundaries_s: tuple[float, ...] | None = BUCKET_BOUNDARIES_S
     # TPUs compile one program per shape: pad audio to the bucket bound (or max_duration_s) and labels to
     # max_label_length so only a handful of shapes ever occur.
     fixed_shape: bool = False
-    max_label_length: int = 400
+    max_label_length: int = MAX_LABEL_LENGTH
     # Drop utterances whose label CTC cannot align (too few frames); evaluation keeps them (they score badly).
     filter_unalignable: bool = True
     deterministic: bool = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,28 +84,6 @@ def manifest_utterances(manifest: str | Path, unlabelled: bool = False) -> Itera
                 yield Skipped(utterance_id, f"missing audio {audio_path}")
             else:
                 yield Utterance(audio_path.stem, audio_path, text)
-
-
-# The transcript of each FSDD digit (also the demo corpus's digit vocabulary: demo_model/ imports these two).
-DIGIT_WORDS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
-# An FSDD file stem `{digit}_{speaker}_{take}`: groups 1, 2, 3.
-FSDD_FILE_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)$")
-
-
-def fsdd_utterances(root: str | Path) -> Iterator[SourceItem]:
-    """Yields Free Spoken Digit Dataset recordings: `{digit}_{speaker}_{index}.wav`, transcript = digit word."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ManifestError(f"FSDD folder {root} is not a directory")
-    wav_files = sorted(root.rglob("*.wav"))
-    if not wav_files:
-        raise ManifestError(f"no .wav files under {root}")
-    for audio_path in wav_files:
-        match = FSDD_FILE_NAME.match(audio_path.stem)
-        if match is None:
-            yield Skipped(audio_path.stem, f"name {audio_path.name} is not '{{digit}}_{{speaker}}_{{index}}.wav'")
-        else:
-            yield Utterance(audio_path.stem, audio_path, DIGIT_WORDS[int(match.group(1))])
 
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
