@@ -77,7 +77,7 @@ def test_the_slim_gateway_installs_pyprojects_pins_without_tensorflow() -> None:
     dependencies = tomllib.loads(pyproject_file.read_text())["project"]["dependencies"]
     requirements = slim_requirements(pyproject_file)
     assert set(dependencies) - set(requirements) == {
-        "tensorflow==2.21.*", "tensorboard==2.21.*", "tensorflow-serving-api==2.21.*",
+        "tensorflow==2.21.*", "tensorboard==2.21.*", "tensorflow-serving-api==2.21.*", "ai-edge-litert==2.3.0",
     }  # fmt: skip
     runs = [args for i, args in _instructions(DOCKER_DIR / "Dockerfile.gateway-slim") if i == "RUN"]
     assert any("slim_requirements.py" in run and "pip install -r" in run and "--no-deps" in run for run in runs)

@@ -109,7 +109,7 @@ def test_an_int8_export_served_as_tf_serving_serves_it_with_prefer_tflite_model(
         assert served_signatures(server.address, "tiny") == {"logits"}  # the flatbuffer's, not the SavedModel's
         settings = make_settings(model_path=tmp_path / "tiny", tfserving_address=server.address, grpc_timeout_s=10.0)
         with TestClient(create_app(settings)) as gateway:
-            [model] = gateway.get("/v1/models").json()["models"]
+            [model] = gateway.get("/v1/models").json()["data"]
             assert (model["backend"], model["signature_name"]) == ("tfserving", "logits")
             assert model["outputs"]["logits"]["shape"] == [None, None, len(model["vocab"])]
             for clip in CLIPS:
