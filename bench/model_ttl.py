@@ -68,6 +68,7 @@ def main() -> None:
             while any(model["loaded"] for model in httpx.get(f"{url}/v1/models").json()["data"][1:]):
                 httpx.post(f"{url}/v1/transcribe?model=demo", files={"file": ("a.wav", clip)}, timeout=300)
                 time.sleep(1)
+            time.sleep(3)  # the unloaded backend is closed and collected just after /v1/models says so
             rows.append((f"`second` unloaded after {args.ttl_s:g} s idle", rss_mib(p.pid), None))
             started = time.perf_counter()
             response = httpx.post(f"{url}/v1/transcribe?model=second", files={"file": ("a.wav", clip)}, timeout=300)
