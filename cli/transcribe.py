@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cli.errors import CommandError
 from cli.lm import add_decoding_arguments, decoding_settings
+from transcription.names import RESPONSE_FORMATS
 
 if TYPE_CHECKING:  # the heavy imports wait until a command runs, so `asr --help` stays fast
     from service.audio import DecodedAudio
@@ -30,9 +31,6 @@ EPILOG = """examples:
   asr transcribe *.wav --json > transcripts.jsonl  # one JSON object per file: text, words, segments
 """
 
-# transcription.formats.RESPONSE_FORMATS, spelled out: importing it loads NumPy and the decoders, and `--help`
-# should not.
-FILE_FORMATS = ("json", "text", "verbose_json", "srt", "vtt")
 # Files are named `<input stem>.<extension>`; verbose_json gets its own so it never overwrites the json file.
 EXTENSIONS = {"json": ".json", "text": ".txt", "verbose_json": ".verbose.json", "srt": ".srt", "vtt": ".vtt"}
 # tqdm shows the bar only once a file has taken this long: short files print no bar at all.
@@ -54,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--format",
-        choices=FILE_FORMATS,
+        choices=RESPONSE_FORMATS,
         help="write each transcript to FILE's name with this format's extension (.json, .txt, .verbose.json, .srt, "
         ".vtt), next to FILE or in --output-dir",
     )

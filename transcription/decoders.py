@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from ctc_decoding import LexiconBeamDecoder
+from transcription.names import GREEDY, LANGUAGE_MODEL
 from transcription.types import Word
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
@@ -33,11 +34,6 @@ PAUSE_S = 0.3
 def pause_frames(frame_s: float) -> int:
     """Return how many frames of `frame_s` seconds make a pause."""
     return max(1, round(PAUSE_S / frame_s))
-
-
-GREEDY = "greedy"
-LANGUAGE_MODEL = "lm"
-DECODER_NAMES = (GREEDY, LANGUAGE_MODEL)
 
 
 class Decoder(Protocol):

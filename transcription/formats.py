@@ -24,12 +24,10 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from typing import Any, Literal, get_args
+from typing import Any
 
+from transcription.names import RESPONSE_FORMATS
 from transcription.types import Segment, Transcript, Word
-
-ResponseFormat = Literal["json", "text", "verbose_json", "srt", "vtt"]
-RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
 
 # The content type of an HTTP response in each format.
 MEDIA_TYPES: dict[str, str] = {

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class WordTiming(BaseModel):
+    """The OpenAPI declaration of `transcription.formats.word_json`, the one place a word's JSON is built.
+
+    Extra keys are refused, so a field added to `word_json` and not declared here fails every `json` response.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
     text: str
     start_s: float = Field(description="Seconds from the start of the file.")
     end_s: float

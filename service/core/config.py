@@ -11,6 +11,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, fiel
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model_export.export_cache import default_cache_dir
+from transcription.names import DecoderName
 from wav2vec2 import SAMPLE_RATE_HZ
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
@@ -34,7 +35,8 @@ LANGUAGE_CODES = {
 # as TF Serving's model_spec.name and a directory name take it.
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
-DecoderSetting = Literal["auto", "greedy", "lm"]
+# `auto`: the LM decoder when a language model is configured or travels with the model, else greedy.
+DecoderSetting = Literal["auto", DecoderName]
 
 
 class ModelSpec(BaseModel):

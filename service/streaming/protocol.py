@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.streaming.pcm import Encoding
 from service.streaming.session import Final, Partial
-from transcription import Word
+from transcription.formats import word_json
+from transcription.names import DecoderName
 
 
 class StreamConfig(BaseModel):
@@ -26,7 +27,7 @@ class StreamConfig(BaseModel):
     encoding: Encoding = Field("pcm_s16le", description="`pcm_s16le` (16-bit ints) or `f32le` (32-bit floats).")
     channels: int = Field(1, ge=1, le=8, description="Interleaved channels; they are averaged to mono.")
     api_key: str | None = Field(None, description="Needed when the server has API keys (ASR_API_KEYS).")
-    decoder: Literal["greedy", "lm"] | None = Field(None, description="Default: the model's configured decoder.")
+    decoder: DecoderName | None = Field(None, description="Default: the model's configured decoder.")
     model: str | None = Field(None, description="A model id from GET /v1/models; default: the first listed.")
 
 
@@ -36,15 +37,6 @@ class EndOfAudio(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["end"]
-
-
-def _word(word: Word) -> dict[str, object]:
-    return {
-        "text": word.text,
-        "start_s": round(word.start_s, 3),
-        "end_s": round(word.end_s, 3),
-        "confidence": round(word.confidence, 4),
-    }
 
 
 def result_event(result: Partial | Final) -> dict[str, object]:
@@ -64,5 +56,5 @@ def result_event(result: Partial | Final) -> dict[str, object]:
         "start_s": round(segment.start_s, 3),
         "end_s": round(segment.end_s, 3),
         "text": segment.text,
-        "words": [_word(word) for word in segment.words],
+        "words": [word_json(word) for word in segment.words],
     }

@@ -19,7 +19,6 @@ from openai.types.audio import TranscriptionVerbose
 from cli import transcribe
 from service import Settings, create_app
 from tests.service.gateway_fixtures import encode, speechlike, upload
-from transcription.formats import RESPONSE_FORMATS
 
 
 def run_cli(argv: list[str]) -> int:
@@ -82,10 +81,6 @@ def test_output_dir_holds_every_format(clips, served, model_base_path, tmp_path,
     vtt = list(webvtt.from_string((out / "first.vtt").read_text(encoding="utf-8"), strict=True))
     assert [html.unescape(cue.text) for cue in vtt] == [segment["text"] for segment in served[0]["segments"]]
     assert not first.with_suffix(".vtt").exists()  # nothing next to the input when --output-dir is given
-
-
-def test_the_formats_offered_are_the_renderers():
-    assert transcribe.FILE_FORMATS == RESPONSE_FORMATS
 
 
 def test_output_dir_without_format_is_a_usage_error(clips, model_base_path, tmp_path, capsys):

@@ -35,11 +35,11 @@ from service.core.errors import ServiceError, UnsupportedParameterError
 from service.managed_model import ManagedModel
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
+from transcription.names import ResponseFormat
 from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"])
 
-OpenAIResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 Granularity = Literal["word", "segment"]
 PATH = "/v1/audio/transcriptions"
 
@@ -92,7 +92,7 @@ async def create_transcription(
         str | None, Form(description="ISO-639-1 code; only the model's own language is accepted.")
     ] = None,
     prompt: Annotated[str | None, Form(description="Accepted and not used (a CTC model has no text context).")] = None,
-    response_format: Annotated[OpenAIResponseFormat, Form()] = "json",
+    response_format: Annotated[ResponseFormat, Form()] = "json",
     temperature: Annotated[
         float, Form(ge=0.0, le=1.0, description="Accepted and not used: CTC decoding never samples.")
     ] = 0.0,

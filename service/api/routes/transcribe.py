@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +19,8 @@ from service.core.config import Settings
 from service.core.errors import EmptyUploadError
 from service.managed_model import ManagedModel
 from transcription import Transcript
-from transcription.formats import MEDIA_TYPES, ResponseFormat, render, to_json, to_verbose_json
+from transcription.formats import MEDIA_TYPES, render, to_json, to_verbose_json
+from transcription.names import DecoderName, ResponseFormat
 from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1", tags=["transcription"])
@@ -44,7 +45,7 @@ BatchResponseFormatQuery = Annotated[
     ),
 ]
 DecoderChoice = Annotated[
-    Literal["greedy", "lm"] | None,
+    DecoderName | None,
     Query(description="`greedy` or `lm` (lexicon beam search with the language model); default: the server's."),
 ]
 
