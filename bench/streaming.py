@@ -38,9 +38,9 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 import soundfile  # noqa: E402
 
+from bench.live_server import serve  # noqa: E402
+from bench.stream_client import StreamRun, stream_audio  # noqa: E402
 from service import Settings, create_app  # noqa: E402
-from tests.service.live_server import serve  # noqa: E402
-from tests.support.stream_client import StreamRun, stream_audio  # noqa: E402
 
 FESTIVAL = REPO_ROOT / "tests" / "fixtures" / "festival"
 SENTENCES = ["eval_festival-festival-007900.wav", "eval_festival-festival-007902.wav",

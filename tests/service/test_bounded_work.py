@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from bench.gateway_process import running_gateway
+from bench.live_server import serve
 from service import create_app
-from tests.service.live_server import serve
 from tests.support.gateway_probes import (
     cpu_s,
     free_port,

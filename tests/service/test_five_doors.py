@@ -19,11 +19,11 @@ import openai
 import pytest
 import soundfile
 
+from bench.live_server import serve
+from bench.stream_client import stream_audio
 from cli.main import main as asr
 from service import Settings, create_app
-from tests.service.live_server import serve
 from tests.service.wyoming_client import transcribe_like_home_assistant, wyoming_server
-from tests.support.stream_client import stream_audio
 
 SENTENCE = Path(__file__).resolve().parents[1] / "fixtures" / "festival" / "eval_festival-festival-007902.wav"
 

@@ -27,11 +27,11 @@ import openai
 import pytest
 import soundfile
 
+from bench.live_server import serve
+from bench.stream_client import stream_audio
 from service import Settings, create_app
 from tests.service.gateway_fixtures import encode, speechlike
-from tests.service.live_server import serve
 from tests.service.test_wyoming import transcribe_like_home_assistant
-from tests.support.stream_client import stream_audio
 from tests.support.tfserving_standin import StandInServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

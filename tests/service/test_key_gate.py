@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.live_server import serve
 from service import create_app
-from tests.service.live_server import serve
 
 KEY = "sk-gate-5e1a"
 BODY_BYTES = 1_500_000  # under the tests' 2 MB upload cap: only the key can refuse it

@@ -53,8 +53,8 @@ def test_a_key_in_the_query_string_is_refused_and_never_logged(make_settings, ca
     import httpx
     import websockets
 
+    from bench.live_server import serve
     from service import create_app
-    from tests.service.live_server import serve
 
     secret = "sk-in-the-url-7f3a"
     configure_logging(json_lines=True)

@@ -18,11 +18,11 @@ import httpx
 import pytest
 import tensorflow as tf
 
+from bench.live_server import serve
 from model_export.export import export_saved_model
 from service import create_app
 from tests.service.conftest import MODEL_NAME, TINY_CONFIG
 from tests.service.gateway_fixtures import encode, speechlike
-from tests.service.live_server import serve
 from tests.support.built_once import built_once
 from wav2vec2.model import Wav2Vec2ForCTC
 from wav2vec2.processor import Wav2Vec2Processor

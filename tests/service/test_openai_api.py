@@ -12,9 +12,9 @@ import pytest
 import srt
 import webvtt
 
+from bench.live_server import serve
 from service import create_app
 from tests.service.gateway_fixtures import encode, speechlike
-from tests.service.live_server import serve
 
 KEY = "sk-gateway-test-5e1d"
 

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import soundfile
 
+from bench.live_server import serve
 from service import Settings, create_app
-from tests.service.live_server import serve
 from tests.support.joined_audio import join_utterances
 
 webdriver = pytest.importorskip("selenium.webdriver")

@@ -20,11 +20,11 @@ import soundfile as sf
 from wyoming.asr import Transcribe
 from wyoming.error import Error
 
+from bench.live_server import serve
+from bench.stream_client import stream_audio
 from service import create_app
 from service.core.config import BUNDLED_MODEL_PATH
-from tests.service.live_server import serve
 from tests.service.wyoming_client import read_until_closed, transcribe_like_home_assistant, wyoming_server
-from tests.support.stream_client import stream_audio
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "fsdd" / "3_jackson_0.wav"
 DOORS_TIMEOUT_S = 120

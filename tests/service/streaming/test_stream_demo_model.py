@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from bench.live_server import serve
+from bench.stream_client import stream_audio
 from service import Settings, create_app
-from tests.service.live_server import serve
-from tests.support.stream_client import stream_audio
 
 FESTIVAL = Path(__file__).resolve().parents[2] / "fixtures" / "festival"
 SENTENCES = ["eval_festival-festival-007900.wav", "eval_festival-festival-007902.wav",

@@ -1,4 +1,4 @@
-"""A WebSocket client of `WS /v1/stream` for tests and bench/streaming.py: paced frames in, timed events out."""
+"""A WebSocket client of `WS /v1/stream` for bench/streaming.py and the tests: paced frames in, timed events out."""
 
 from __future__ import annotations
 
