@@ -43,7 +43,7 @@ AUDIO_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name=AUDIO_LENGTH)
 WAV_SPEC = tf.TensorSpec([None], tf.string, name=WAV)
 
 # The graph code uses TF ops for all tensor-dependent control flow, so autograph's source conversion would only
-# add tracing time (a tiny export: 14 s -> 8 s without it); a Python `if` on a tensor fails the trace loudly.
+# add tracing time (model_export/README.md, "Tracing"); a Python `if` on a tensor fails the trace loudly.
 AUTOGRAPH = False
 
 # Fills `token_ids` past each row's `token_count`: not a vocabulary id, so it cannot be mistaken for one.

@@ -154,9 +154,9 @@ class Settings(BaseSettings):
         "(230 MB per hour) plus what ASR_CHUNK_S bounds.",
     )
 
-    # 1 on CPU: there a batch costs the sum of its utterances (2 cores: 45 ms per utterance at batch 1, 41 at 4,
-    # 52 at 16), so batching only adds padding and waiting; bench.load measured 0.81x the unbatched throughput at
-    # concurrency 16 with batches of up to 16 (docs/service.md, "Load test"). On a GPU set 8-16.
+    # 8: a long file's chunks have equal lengths, so batching them wastes no padding. On a CPU a batch costs about
+    # the sum of its utterances, so batches of mixed-length uploads gain nothing (docs/service.md, "Load test",
+    # has bench.load's numbers); on a GPU, which runs a batch's utterances in parallel, use 8-16.
     batch_max_size: int = Field(8, ge=1, description="Most chunks per model call (1: no batching; 8-16 on a GPU).")
     batch_max_wait_ms: float = Field(
         5.0, ge=0, description="How long the first queued request waits for others to join its batch."
