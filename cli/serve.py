@@ -22,6 +22,7 @@ EPILOG = """examples:
   asr serve --model exports/wav2vec2 --port 8080
   asr serve --model facebook/wav2vec2-base-960h   # a Hub id: downloaded and exported once, then reused
   asr serve --tfserving localhost:8500 --model-name wav2vec2
+  asr serve --tfserving localhost:8500 --tfserving-config models.config   # every model TF Serving's file lists
   asr serve --model exports/wav2vec2 --lm exports/wav2vec2_lm   # beam search with a word n-gram LM
   asr serve --batch-max-size 1 --intra-op-threads 2 --inter-op-threads 1   # a 2-CPU container
   ASR_API_KEYS=sk-1 asr serve --host 0.0.0.0   # reachable from other hosts: require a key
@@ -29,7 +30,7 @@ EPILOG = """examples:
   open http://127.0.0.1:8000/             # the page: upload or record, transcript with word timings
 
 Every option also comes from an ASR_* environment variable (ASR_MODEL, ASR_MODEL_CACHE_DIR, ASR_TFSERVING_ADDRESS,
-ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ASR_INTRA_OP_THREADS, ...); see docs/service.md.
+ASR_TFSERVING_MODEL_CONFIG, ASR_MODEL_NAME, ASR_BATCH_MAX_SIZE, ASR_INTRA_OP_THREADS, ...); see docs/service.md.
 """
 
 

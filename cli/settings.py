@@ -34,6 +34,13 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, mod
         help='JSON of more models by name, as ASR_MODELS: {"de": "/models/de", "en2": {"path": ..., "decoder": ...}}',
     )
     parser.add_argument("--tfserving", metavar="HOST:PORT", help="call TF Serving's gRPC API instead")
+    parser.add_argument(
+        "--tfserving-config",
+        type=Path,
+        metavar="FILE",
+        help="with --tfserving: TF Serving's model config file (models.config); serve every model it lists, by "
+        "name, each one's vocabulary and LM read from its base_path (the first is the default unless --model-name)",
+    )
     parser.add_argument("--model-name", help=model_name_help)
     add_decoding_arguments(parser)
 
@@ -58,12 +65,43 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
 
     from service.core.config import Settings
 
-    flags |= {"tfserving_address": args.tfserving, "model_name": args.model_name} | _model_flags(args)
+    flags |= {
+        "tfserving_address": args.tfserving,
+        "tfserving_model_config": args.tfserving_config,
+        "model_name": args.model_name,
+    } | _model_flags(args)
     for name in ("intra_op_threads", "inter_op_threads"):  # the commands that add_thread_arguments
         flags.setdefault(name, getattr(args, name, None))
     given = {name: value for name, value in flags.items() if value is not None}
     with input_errors(ValidationError):  # a bad ASR_* value in the environment
-        return Settings(**given, **decoding_settings(args))
+        settings = Settings(**given, **decoding_settings(args))
+    if settings.tfserving_model_config is None:
+        return settings
+    if args.model or args.models_file:
+        raise CommandError("--tfserving-config lists the models: leave out --model and --models-file")
+    with input_errors(ValidationError):
+        return _with_configured_models(settings)
+
+
+def _with_configured_models(settings: Settings) -> Settings:
+    """Returns the settings serving the models TF Serving's model config lists, by name, from their base paths."""
+    from model_export.errors import ModelConfigError
+    from model_export.serving_config import read_model_config_list
+
+    if not settings.tfserving_address:
+        raise CommandError("--tfserving-config (ASR_TFSERVING_MODEL_CONFIG) needs --tfserving HOST:PORT")
+    with input_errors(ModelConfigError):
+        configured = {model.name: model.base_path for model in read_model_config_list(settings.tfserving_model_config)}
+    # ASR_MODEL_NAME or --model-name, when given, picks the default; else the file's first model is.
+    default_name = settings.model_name if "model_name" in settings.model_fields_set else next(iter(configured))
+    if default_name not in configured:
+        raise CommandError(
+            f"model {default_name!r} is not in {settings.tfserving_model_config} (it lists {', '.join(configured)})"
+        )
+    others = {name: {"path": base_path} for name, base_path in configured.items() if name != default_name}
+    return settings.model_validate(
+        settings.model_dump() | {"model_path": configured[default_name], "model_name": default_name, "models": others}
+    )
 
 
 def _model_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,7 +152,7 @@ def locate_models(settings: Settings, model_flag_given: bool) -> dict[str, Locat
         try:
             located[name] = locate(settings.for_model(name).model_path, settings.model_cache_dir)
         except ExportError as error:
-            bundled = name == settings.model_name and not model_flag_given
+            bundled = name == settings.model_name and not model_flag_given and not settings.tfserving_model_config
             hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL)" if bundled else ""
             which = f"model {name!r}: " if settings.models else ""
             raise CommandError(f"{which}{error}{hint}") from error

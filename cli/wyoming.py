@@ -13,6 +13,7 @@ EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://127.0.0.1:10300
   asr wyoming --uri tcp://0.0.0.0:10300 --model exports/wav2vec2   # reachable from other hosts: no authentication
   asr wyoming --tfserving localhost:8500 --model-name wav2vec2 --language en
+  asr wyoming --tfserving localhost:8500 --tfserving-config models.config   # every model TF Serving's file lists
 
 Then in Home Assistant: Settings -> Devices & services -> Add integration -> Wyoming Protocol, host and port 10300.
 """

@@ -70,6 +70,23 @@ def read_decoder_config(lm_dir: Path) -> DecoderConfig:
     return config
 
 
+def arpa_unigrams(arpa_path: Path) -> list[str]:
+    """Return the words of the ARPA file's 1-gram section, sentence markers excluded: the decoder's lexicon."""
+    words, in_unigrams = [], False
+    with arpa_path.open(encoding="utf-8") as arpa:
+        for line in arpa:
+            line = line.strip()
+            if line == "\\1-grams:":
+                in_unigrams = True
+            elif in_unigrams and line.startswith("\\"):
+                break
+            elif in_unigrams and line:
+                fields = line.split()
+                if len(fields) >= 2 and fields[1] not in SENTENCE_MARKERS:
+                    words.append(fields[1])
+    return words
+
+
 def spell(word: str, config: DecoderConfig) -> list[str]:
     """Return the CTC token sequence of `word`: its characters, then the word delimiter."""
     return [*word, config.word_delimiter_token]

@@ -31,8 +31,8 @@ from flashlight.lib.text.dictionary import Dictionary
 from ctc_decoding.errors import LanguageModelError
 from ctc_decoding.language_model import (
     ARPA_FILE,
-    SENTENCE_MARKERS,
     DecoderConfig,
+    arpa_unigrams,
     read_decoder_config,
     spell,
     unspellable_words,
@@ -40,23 +40,6 @@ from ctc_decoding.language_model import (
 
 _UNK_WORD = "<unk>"
 _IMPOSSIBLE_LOG_PROB = -1e5  # finite: flashlight adds scores, and -inf + inf terms would turn into NaN
-
-
-def arpa_unigrams(arpa_path: Path) -> list[str]:
-    """Return the words of the ARPA file's 1-gram section, sentence markers excluded."""
-    words, in_unigrams = [], False
-    with arpa_path.open(encoding="utf-8") as arpa:
-        for line in arpa:
-            line = line.strip()
-            if line == "\\1-grams:":
-                in_unigrams = True
-            elif in_unigrams and line.startswith("\\"):
-                break
-            elif in_unigrams and line:
-                fields = line.split()
-                if len(fields) >= 2 and fields[1] not in SENTENCE_MARKERS:
-                    words.append(fields[1])
-    return words
 
 
 @contextlib.contextmanager

@@ -12,6 +12,10 @@ class ExportError(Exception):
     """The model could not be exported (bad source checkpoint, unwritable target, existing version)."""
 
 
+class ModelConfigError(Exception):
+    """TF Serving's model config file (`--model_config_file`) cannot be read or lists no model to serve."""
+
+
 class VerificationError(ExportError):
     """The reloaded SavedModel does not agree with the Python model it was exported from."""
 

@@ -13,10 +13,11 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_export.contract import resolve_version_dir
+from model_export.contract import LANGUAGE_MODEL_DIR, read_vocab, resolve_version_dir
 from model_export.errors import ExportError
 from wav2vec2.errors import CheckpointNotFoundError
 from wav2vec2.hub import CHECKPOINT_FILES, resolve_checkpoint_dir
@@ -86,7 +87,33 @@ def export_if_needed(model: LocatedModel) -> Path:
         # Another process (a second replica on a shared cache volume) renamed its export into place first.
         if not (model.saved_model_dir / str(CACHED_VERSION)).is_dir():
             raise
+    _add_published_language_model(model)
     return model.saved_model_dir
+
+
+def _add_published_language_model(model: LocatedModel) -> None:
+    """Puts the LM a checkpoint was published with (pyctcdecode's `language_model/`) inside its export, where
+    the gateway finds an LM (`assets.extra/lm/`); one the model cannot use is logged and left out (greedy)."""
+    from ctc_decoding import LanguageModelError
+    from ctc_decoding.pyctcdecode_folder import PYCTCDECODE_DIR, convert_pyctcdecode_folder, has_pyctcdecode_folder
+
+    version_dir = model.saved_model_dir / str(CACHED_VERSION)
+    lm_dir = version_dir / LANGUAGE_MODEL_DIR
+    if not has_pyctcdecode_folder(model.checkpoint_dir) or lm_dir.exists():
+        return
+    # Built beside and renamed into place, so a second replica never reads a half-written folder.
+    building_dir = lm_dir.with_name(f"{lm_dir.name}.building-{os.getpid()}")
+    try:
+        convert_pyctcdecode_folder(model.checkpoint_dir / PYCTCDECODE_DIR, read_vocab(version_dir) or [], building_dir)
+        building_dir.rename(lm_dir)
+    except (LanguageModelError, OSError) as error:
+        if lm_dir.is_dir():  # another replica renamed its folder into place first
+            return
+        logger.warning("%s: its language model is left out, decoding is greedy: %s", model.reference, error)
+        return
+    finally:
+        shutil.rmtree(building_dir, ignore_errors=True)
+    logger.info("%s: serving the language model it was published with (%s)", model.reference, lm_dir)
 
 
 def _cached(reference: str, checkpoint_dir: Path, cache_dir: Path) -> LocatedModel:
@@ -104,7 +131,8 @@ def _fingerprint(checkpoint_dir: Path) -> str:
     changes whenever the weights or the vocabulary do, and does not change when the folder is copied or moved.
     """
     digest = hashlib.sha256()
-    for name in sorted(CHECKPOINT_FILES):
+    published_lm = sorted(str(path.relative_to(checkpoint_dir)) for path in checkpoint_dir.glob("language_model/*"))
+    for name in [*sorted(CHECKPOINT_FILES), *published_lm]:
         file = checkpoint_dir / name
         if not file.is_file():
             continue

@@ -20,10 +20,12 @@ from google.protobuf import descriptor_pb2
 
 from model_export.serving_api import DESCRIPTOR_SET_FILE
 
-# The services the gateway calls; their files import the messages (predict.proto, get_model_metadata.proto...).
+# The services the gateway calls (their files import the messages: predict.proto, get_model_metadata.proto...),
+# and the model config file TF Serving reads, whose models the gateway serves (model_export/serving_config.py).
 _SERVICE_MODULES = (
     "tensorflow_serving.apis.prediction_service_pb2",
     "tensorflow_serving.apis.model_service_pb2",
+    "tensorflow_serving.config.model_server_config_pb2",
 )
 
 

@@ -19,6 +19,9 @@ CHECKPOINT_FILES = [
     "preprocessor_config.json",
     "processor_config.json",  # transformers 5 keeps the feature extractor's settings here
 ]
+# pyctcdecode's folder, in repos whose processor is Wav2Vec2ProcessorWithLM: the language model the model
+# was published with (ctc_decoding/pyctcdecode_folder.py turns it into the gateway's LM folder).
+LANGUAGE_MODEL_FILES = ["language_model/*"]
 
 
 def resolve_checkpoint_dir(
@@ -39,7 +42,7 @@ def resolve_checkpoint_dir(
         from huggingface_hub import snapshot_download
 
         logger.info("downloading %s from the Hugging Face Hub", repo_id)
-        local = snapshot_download(repo_id, revision=revision, allow_patterns=CHECKPOINT_FILES)
+        local = snapshot_download(repo_id, revision=revision, allow_patterns=CHECKPOINT_FILES + LANGUAGE_MODEL_FILES)
     except Exception as error:  # huggingface_hub raises many types: offline, 404, gated, auth
         raise CheckpointNotFoundError(
             f"{repo_id!r} is not a local directory and could not be fetched from the Hugging Face Hub "

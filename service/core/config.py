@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     tfserving_address: str | None = Field(
         None, description="HOST:PORT of TensorFlow Serving's gRPC port; when set, the gRPC backend is used."
     )
+    tfserving_model_config: Path | None = Field(
+        None,
+        description="TF Serving's model config file (its --model_config_file, e.g. /config/models.config): "
+        "`asr serve` and `asr wyoming` serve every model it lists under its name, the first the default unless "
+        "ASR_MODEL_NAME names another, each model's assets read from its base_path (mount the models read-only "
+        "where TF Serving sees them). Takes the place of ASR_MODEL and ASR_MODELS; needs ASR_TFSERVING_ADDRESS.",
+    )
     model_name: str = Field(
         "wav2vec2",
         pattern=MODEL_NAME_PATTERN,

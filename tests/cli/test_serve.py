@@ -195,3 +195,21 @@ def test_serve_runs_an_int8_export_on_tensorflow_lite(checkpoint, tmp_path):
     int8 = TFLiteClient(out / "asr" / "1", num_threads=1)
     logits = int8.logits_batch([load_audio(FSDD_CLIP).samples])[0]
     assert response.json()["text"] == Wav2Vec2Processor().batch_decode([logits.argmax(-1)])[0].strip()
+
+
+def test_a_tfserving_model_config_that_cannot_be_served_is_one_line_and_exit_2(model_base_path, tmp_path, capsys):
+    config_file = tmp_path / "models.config"
+    listed = f'model_config_list {{ config {{ name: "tiny" base_path: "{model_base_path}" }} '
+    config_file.write_text(listed + f'config {{ name: "gone" base_path: "{tmp_path / "gone"}" }} }}')
+    tfserving = ["serve", "--port", "0", "--tfserving", "127.0.0.1:1", "--tfserving-config", str(config_file)]
+    for argv, message in [
+        (tfserving[:3] + tfserving[5:], "--tfserving-config (ASR_TFSERVING_MODEL_CONFIG) needs --tfserving HOST:PORT"),
+        ([*tfserving, "--model-name", "de"], f"model 'de' is not in {config_file} (it lists tiny, gone)"),
+        ([*tfserving, "--model", str(model_base_path)], "--tfserving-config lists the models: leave out --model"),
+        (tfserving, f"model 'gone': no model at {tmp_path / 'gone'}: not a folder"),
+    ]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err.startswith(f"asr serve: {message}"), argv
+    config_file.write_text('model_config_list { config { name: "tiny" base_pth: "/models/tiny" } }')
+    assert main(tfserving) == 2
+    assert 'has no field named "base_pth"' in capsys.readouterr().err

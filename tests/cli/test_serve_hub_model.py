@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import math
 import os
 import shutil
 import subprocess
@@ -24,6 +26,9 @@ import soundfile as sf
 from tests.support.tiny_models import FEWER_FRAMES, SMALL_BASE_STYLE
 
 REPO_ID = "test-org/tiny-wav2vec2"
+LM_REPO_ID = "test-org/tiny-wav2vec2-with-lm"
+LM_SENTENCES = ["THE CAT SAT", "THE DOG SAT ON THE MAT", "A CAT AND A DOG"]
+LM_ALPHA, LM_BETA = 0.6, 2.0
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 pytestmark = pytest.mark.slow  # three gateway starts, one of them exporting
@@ -32,6 +37,7 @@ pytestmark = pytest.mark.slow  # three gateway starts, one of them exporting
 @pytest.fixture(scope="module")
 def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An HF Hub cache holding REPO_ID at COMMIT: a random `transformers` model and the base-960h processor."""
+    from ctc_decoding.language_model import build_language_model
     from tests.support.hf_checkpoints import random_hf_model
     from wav2vec2 import Wav2Vec2Processor
 
@@ -39,17 +45,35 @@ def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     random_hf_model(seed=3, vocab_size=32, **SMALL_BASE_STYLE | FEWER_FRAMES).save_pretrained(checkpoint)
     Wav2Vec2Processor().save_pretrained(checkpoint)
     cache = tmp_path_factory.mktemp("hf-hub-cache")
-    repo = cache / f"models--{REPO_ID.replace('/', '--')}"
+    _lay_out(cache, REPO_ID, checkpoint)
+    # The same checkpoint published with an LM, as Wav2Vec2ProcessorWithLM saves one: pyctcdecode's folder.
+    language_model = checkpoint / "language_model"
+    built = tmp_path_factory.mktemp("lm")
+    build_language_model(LM_SENTENCES, Wav2Vec2Processor().tokenizer.tokens_table(), built)
+    language_model.mkdir()
+    shutil.copyfile(built / "lm.arpa", language_model / "tiny.arpa")
+    (language_model / "unigrams.txt").write_text("\n".join(sorted(set(" ".join(LM_SENTENCES).split()))) + "\n")
+    (language_model / "attrs.json").write_text(json.dumps({"alpha": LM_ALPHA, "beta": LM_BETA}))
+    _lay_out(cache, LM_REPO_ID, checkpoint)
+    return cache
+
+
+def _lay_out(cache: Path, repo_id: str, checkpoint: Path) -> None:
+    """Puts `checkpoint`'s files into `cache` as `huggingface_hub` caches repo_id at COMMIT."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(COMMIT)
     snapshot, blobs = repo / "snapshots" / COMMIT, repo / "blobs"
     snapshot.mkdir(parents=True)
     blobs.mkdir()
-    for file in checkpoint.iterdir():
+    for file in checkpoint.rglob("*"):
+        if file.is_dir():
+            continue
         blob = blobs / hashlib.sha256(file.read_bytes()).hexdigest()
         shutil.copyfile(file, blob)
-        (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
-    return cache
+        link = snapshot / file.relative_to(checkpoint)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
 
 
 def _free_port() -> int:
@@ -71,7 +95,9 @@ def _environment(hub_cache: Path, export_cache: Path) -> dict[str, str]:
     return env | {"ASR_HOST": "127.0.0.1"}
 
 
-def _serve_once(command: list[str], env: dict[str, str], log: Path) -> tuple[float, dict, str]:
+def _serve_once(
+    command: list[str], env: dict[str, str], log: Path, request: str = "/v1/transcribe?decoder=greedy"
+) -> tuple[float, dict, str]:
     """Starts `asr serve`, waits until ready, transcribes a clip; returns (seconds to ready, response, log)."""
     port = _free_port()
     started = time.monotonic()
@@ -91,7 +117,7 @@ def _serve_once(command: list[str], env: dict[str, str], log: Path) -> tuple[flo
         ready_s = time.monotonic() - started
         wav = io.BytesIO()
         sf.write(wav, np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32), 16000, format="WAV")
-        response = httpx.post(url + "/v1/transcribe?decoder=greedy", files={"file": ("a.wav", wav.getvalue())})
+        response = httpx.post(url + request, files={"file": ("a.wav", wav.getvalue())}, timeout=120)
         assert response.status_code == 200, response.text
         return ready_s, response.json(), log.read_text()
     finally:
@@ -155,3 +181,18 @@ def test_an_unknown_hub_id_offline_is_one_line_and_exit_2_before_tensorflow(hub_
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "exports").exists()
     assert elapsed_s < 15  # no TensorFlow import, no model load (about 2 s on an idle machine)
+
+
+def test_a_hub_id_published_with_a_language_model_is_served_with_it(hub_cache, tmp_path):
+    export_cache = tmp_path / "exports"
+    command = [sys.executable, "-m", "cli.main", "serve", "--model", LM_REPO_ID]
+    _, transcript, log = _serve_once(
+        command, _environment(hub_cache, export_cache), tmp_path / "lm.log", "/v1/transcribe"
+    )
+    assert transcript["decoder"] == "lm", log  # the default decoder (auto) found the published LM
+    assert set(transcript["text"].split()) <= set(" ".join(LM_SENTENCES).split())
+    (decoder_json,) = export_cache.glob("*/*/1/assets.extra/lm/decoder.json")
+    config = json.loads(decoder_json.read_text())
+    # pyctcdecode weighs natural-log LM scores by alpha, flashlight's KenLM log10 ones: the same weight is alpha ln 10.
+    assert config["lm_weight"] == pytest.approx(LM_ALPHA * math.log(10)) and config["word_score"] == LM_BETA
+    assert config["order"] == 3

@@ -14,6 +14,7 @@ import asyncio
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,11 +31,13 @@ import soundfile
 from bench.live_server import serve
 from bench.stream_client import stream_audio
 from service import Settings, create_app
+from service.core.config import BUNDLED_MODEL_PATH
 from tests.service.gateway_fixtures import encode, speechlike
 from tests.service.test_wyoming import transcribe_like_home_assistant
 from tests.support.tfserving_standin import StandInServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SPOKEN_DIGIT = (REPO_ROOT / "tests" / "fixtures" / "fsdd" / "3_jackson_0.wav").read_bytes()
 MODEL_NAME = "tiny"
 READY_TIMEOUT_S = 120.0
 CLIP = encode(speechlike(2.5, 16_000, seed=31), 16_000)
@@ -194,4 +197,64 @@ def test_the_wyoming_server_answers_as_the_full_gateway_and_tensorflow_is_never_
         report = server.stop()
     finally:
         server.kill()
+    assert not report["tensorflow_imported"], f"TensorFlow was imported here:\n{report['first_import']}"
+
+
+# docker/models.config's shape, with two models: the demo first (the default), then the tiny export.
+TWO_MODEL_CONFIG = """
+model_config_list {
+  config {
+    name: "demo"
+    base_path: "%(models)s/demo"
+    model_platform: "tensorflow"
+    model_version_policy { latest { num_versions: 1 } }
+  }
+  config {
+    name: "tiny"
+    base_path: "%(models)s/tiny"
+    model_platform: "tensorflow"
+    model_version_policy { latest { num_versions: 1 } }
+  }
+}
+"""
+
+
+@pytest.mark.slow  # two models in the stand-in, the gateway's start and the demo model in-process: ~30 s
+def test_the_gateway_serves_every_model_of_tfserving_model_config_by_name(model_base_path, tmp_path, full_gateway):
+    models_dir = tmp_path / "models"  # the volume TF Serving reads and the gateway mounts read-only
+    shutil.copytree(BUNDLED_MODEL_PATH, models_dir / "demo")
+    shutil.copytree(model_base_path, models_dir / "tiny")
+    config_file = tmp_path / "models.config"
+    config_file.write_text(TWO_MODEL_CONFIG % {"models": models_dir})
+    standin = StandInServer(model_config_file=config_file, port=0)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = ["serve", "--tfserving", standin.address, "--tfserving-config", str(config_file), "--port", str(port)]
+    try:
+        gateway = WatchedServer(argv, tmp_path, lambda: _http_ready(url))
+        try:
+            listed = httpx.get(f"{url}/v1/models").json()["data"]
+            assert [(model["id"], model["backend"]) for model in listed] == [
+                ("demo", "tfserving"),
+                ("tiny", "tfserving"),
+            ]
+            assert [model["decoder"] for model in listed] == ["lm", "greedy"]  # the demo's LM read from its base_path
+
+            with serve(create_app(Settings(model_path=BUNDLED_MODEL_PATH, model_name="demo"))) as demo_gateway:
+                alone = {"demo": demo_gateway, "tiny": full_gateway}
+                for name, reference in alone.items():
+                    files = {"file": ("digit.wav", SPOKEN_DIGIT)}
+                    chosen = _post(url, f"/v1/transcribe?model={name}", files).json()
+                    expected = _post(reference, "/v1/transcribe", files).json()
+                    assert _without_timing(chosen) == _without_timing(expected), name
+                    assert chosen["text"] or name == "tiny"  # the demo model hears the digit; random weights may not
+                assert _post(url, "/v1/transcribe", {"file": ("d.wav", SPOKEN_DIGIT)}).json()["model"] == "demo"
+
+            unknown = _post(url, "/v1/transcribe?model=wav2vec2", {"file": ("d.wav", SPOKEN_DIGIT)})
+            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
+            report = gateway.stop()
+        finally:
+            gateway.kill()
+    finally:
+        standin.stop()
     assert not report["tensorflow_imported"], f"TensorFlow was imported here:\n{report['first_import']}"

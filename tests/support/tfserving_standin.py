@@ -14,6 +14,11 @@ highest one:
 
     python -m tests.support.tfserving_standin --model-base-path models/wav2vec2 --model-name wav2vec2 --port 8500
 
+or, as `--model_config_file` gives TF Serving, a model config file (docker/models.config) listing several models
+by name and base path, each served at its highest version (the version policies are not read):
+
+    python -m tests.support.tfserving_standin --model-config-file docker/models.config --port 8500
+
 `--prefer-tflite-model` does what TF Serving's `--prefer_tflite_model` does with an int8 export
 (`asr export --precision int8`): it serves `model.tflite` instead of the SavedModel, with the flatbuffer's own
 signatures only (TF Serving's `TfLiteSession::Create` copies each TFLite SignatureDef under its key) and no
@@ -43,6 +48,7 @@ from tensorflow_serving.apis import (
 )
 
 from model_export.contract import SERVING_SIGNATURE, read_signature_defs, resolve_version_dir
+from model_export.serving_config import read_model_config_list
 
 logger = logging.getLogger(__name__)
 
@@ -121,22 +127,36 @@ class _ServedModel:
             model_spec.signature_name = signature_name
 
 
-class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """`Predict` and `GetModelMetadata` over the served SavedModel."""
+class _ServedModels:
+    """The served models by name: the one a request's model_spec names, or NOT_FOUND as TF Serving answers."""
 
-    def __init__(self, model: _ServedModel) -> None:
-        self._model = model
+    def __init__(self, models: list[_ServedModel]) -> None:
+        self._by_name = {model.name: model for model in models}
+
+    def __call__(self, model_spec, context: grpc.ServicerContext) -> _ServedModel:
+        model = self._by_name.get(model_spec.name)
+        if model is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({model_spec.name})")
+        model.check_spec(model_spec, context)
+        return model
+
+
+class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """`Predict` and `GetModelMetadata` over the served SavedModels."""
+
+    def __init__(self, models: _ServedModels) -> None:
+        self._models = models
 
     def Predict(self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext):  # noqa: N802
-        self._model.check_spec(request.model_spec, context)
+        model = self._models(request.model_spec, context)
         signature_name = request.model_spec.signature_name or SERVING_SIGNATURE
-        if signature_name not in self._model.signatures:
+        if signature_name not in model.signatures:
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f'Serving signature name: "{signature_name}" not found in signature def',
             )
-        signature = self._model.signatures[signature_name]
-        expected = set(self._model.signature_defs[signature_name].inputs)
+        signature = model.signatures[signature_name]
+        expected = set(model.signature_defs[signature_name].inputs)
         if set(request.inputs) != expected:
             context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -149,7 +169,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         wanted = set(request.output_filter) or set(outputs)
         response = predict_pb2.PredictResponse()
-        self._model.fill_spec(response.model_spec, signature_name)
+        model.fill_spec(response.model_spec, signature_name)
         for name in wanted:
             if name not in outputs:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"output tensor alias not found: {name}")
@@ -157,30 +177,30 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
     def GetModelMetadata(self, request, context: grpc.ServicerContext):  # noqa: N802
-        self._model.check_spec(request.model_spec, context)
+        model = self._models(request.model_spec, context)
         if list(request.metadata_field) != ["signature_def"]:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Metadata field signature_def is required")
         response = get_model_metadata_pb2.GetModelMetadataResponse()
-        self._model.fill_spec(response.model_spec)
+        model.fill_spec(response.model_spec)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
-        for name, signature_def in self._model.signature_defs.items():
+        for name, signature_def in model.signature_defs.items():
             signature_map.signature_def[name].CopyFrom(signature_def)
         response.metadata["signature_def"].Pack(signature_map)
         return response
 
 
 class ModelStatusServicer(model_service_pb2_grpc.ModelServiceServicer):
-    """`GetModelStatus`: the served version is AVAILABLE from the moment the server listens."""
+    """`GetModelStatus`: each served version is AVAILABLE from the moment the server listens."""
 
-    def __init__(self, model: _ServedModel) -> None:
-        self._model = model
+    def __init__(self, models: _ServedModels) -> None:
+        self._models = models
 
     def GetModelStatus(self, request, context: grpc.ServicerContext):  # noqa: N802
-        self._model.check_spec(request.model_spec, context)
+        model = self._models(request.model_spec, context)
         return get_model_status_pb2.GetModelStatusResponse(
             model_version_status=[
                 get_model_status_pb2.ModelVersionStatus(
-                    version=self._model.version,
+                    version=model.version,
                     state=get_model_status_pb2.ModelVersionStatus.State.AVAILABLE,
                 )
             ]
@@ -188,17 +208,29 @@ class ModelStatusServicer(model_service_pb2_grpc.ModelServiceServicer):
 
 
 class StandInServer:
-    """A running stand-in: `port` is the bound port (useful with port 0); `stop()` shuts it down."""
+    """A running stand-in: `port` is the bound port (useful with port 0); `stop()` shuts it down.
+
+    It serves `model_name` from `model_base_path`, or every model `model_config_file` lists (TF Serving's
+    `--model_config_file`, read with the official `ModelServerConfig` message as the gateway reads it).
+    """
 
     def __init__(
         self,
-        model_base_path: Path,
-        model_name: str,
+        model_base_path: Path | None = None,
+        model_name: str | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         prefer_tflite_model: bool = False,
+        model_config_file: Path | None = None,
     ) -> None:
-        model = _ServedModel(Path(model_base_path), model_name, prefer_tflite_model)
+        if model_config_file is not None:
+            listed = [(model.name, model.base_path) for model in read_model_config_list(Path(model_config_file))]
+        elif model_base_path is not None and model_name is not None:
+            listed = [(model_name, Path(model_base_path))]
+        else:
+            raise ValueError("give model_base_path and model_name, or model_config_file")
+        served = [_ServedModel(base_path, name, prefer_tflite_model) for name, base_path in listed]
+        models = _ServedModels(served)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="tfserving-standin"),
             options=[
@@ -206,15 +238,16 @@ class StandInServer:
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionServicer(model), self._server)
-        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelStatusServicer(model), self._server)
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionServicer(models), self._server)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelStatusServicer(models), self._server)
         self.port = self._server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:
             raise OSError(f"cannot bind {host}:{port}")
         self.address = f"{host}:{self.port}"
-        self.model_version = model.version
+        self.model_version = served[0].version
         self._server.start()
-        logger.info("TF Serving stand-in serving %s v%d on %s", model_name, model.version, self.address)
+        for model in served:
+            logger.info("TF Serving stand-in serving %s v%d on %s", model.name, model.version, self.address)
 
     def stop(self, grace_s: float | None = None) -> None:
         self._server.stop(grace_s).wait()
@@ -228,14 +261,19 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tests.support.tfserving_standin",
         description="Stand-in for tensorflow_model_server (gRPC Predict, GetModelMetadata, GetModelStatus).",
     )
-    parser.add_argument("--model-base-path", type=Path, required=True, help="dir with numbered versions")
-    parser.add_argument("--model-name", required=True)
+    parser.add_argument("--model-base-path", type=Path, help="dir with numbered versions")
+    parser.add_argument("--model-name")
+    parser.add_argument("--model-config-file", type=Path, help="models by name and base path (ModelServerConfig)")
     parser.add_argument("--port", type=int, default=8500, help="gRPC port (TF Serving's default: 8500)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--prefer-tflite-model", action="store_true", help="serve model.tflite if the version has one")
     args = parser.parse_args(argv)
+    if (args.model_config_file is None) == (args.model_base_path is None or args.model_name is None):
+        parser.error("give --model-base-path and --model-name, or --model-config-file")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = StandInServer(args.model_base_path, args.model_name, args.port, args.host, args.prefer_tflite_model)
+    server = StandInServer(
+        args.model_base_path, args.model_name, args.port, args.host, args.prefer_tflite_model, args.model_config_file
+    )
     stopped = threading.Event()
 
     def shut_down(signum, frame) -> None:
