@@ -9,7 +9,10 @@ Run: `python -m bench.probe` (~10 min on 2 cores; `--soak-requests 200` for a qu
 - short requests beside two 10-minute uploads of speech: statuses and p95, against the same requests alone;
 - an abandoned hour of speech: the gateway's CPU use while it works on it, and in the 3 s after its client leaves;
 - a silent hour (FLAC of digital silence): wall time, and the peak RSS it adds;
-- a batch of 4 silent hours: the peak RSS it adds, against the single silent hour's.
+- a batch of 4 silent hours: the peak RSS it adds, against the single silent hour's;
+- slowloris: 50 connections trickling a request head one byte every 2 s while 40 short requests are timed: their
+  p95 against the same requests alone, and how many slow connections the gateway cut (`--only slowloris` runs
+  just this row).
 
 Each row prints its measure and, where there is one, the reference measured in the same run (the ratio column).
 """
@@ -33,6 +36,7 @@ import httpx
 from bench.gateway_process import running_gateway
 from bench.long_audio import machine
 from tests.support.gateway_probes import (
+    Slowloris,
     cpu_s,
     free_port,
     reset_peak_rss,
@@ -113,9 +117,28 @@ def peak_added_mb(pid: int, request: Callable[[], httpx.Response]) -> tuple[floa
     return (rss_bytes(pid, "VmHWM") - before) / MB, wall_s, response
 
 
+def slowloris_row(url: str, shorts: list[bytes], alone_p95_s: float, duration_s: float = 30.0) -> tuple[str, str]:
+    """Short requests timed while 50 connections trickle request heads; returns the row's result and reference."""
+    slow = Slowloris(url, count=50, interval_s=2.0)
+    started = time.perf_counter()
+    beside: list[tuple[int, float]] = []
+    try:
+        while time.perf_counter() - started < duration_s:
+            beside += run_shorts(url, shorts, 8, 2)
+    finally:
+        cut = slow.stop()
+    beside_p95_s = p([latency for _, latency in beside], 95)
+    return (
+        f"{statuses(beside)}; p95 {beside_p95_s:.2f} s; {cut} of 50 slow connections cut in "
+        f"{time.perf_counter() - started:.0f} s",
+        f"alone p95 {alone_p95_s:.2f} s: x{beside_p95_s / alone_p95_s:.1f}",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--soak-requests", type=int, default=1000)
+    parser.add_argument("--only", choices=["slowloris"], help="run just this row (after the same warm-up)")
     args = parser.parse_args()
 
     shorts = [wav_bytes(samples, SAMPLE_RATE_HZ) for samples in fixture_utterances().values()]
@@ -133,6 +156,12 @@ def main() -> None:
     with gateway() as (url, pid):
         run_shorts(url, shorts, 8, 1)  # warm-up
         alone = run_shorts(url, shorts, 40, 2)
+        alone_p95 = p([latency for _, latency in alone], 95)
+        if args.only == "slowloris":
+            row("50 slowloris connections (a head byte every 2 s) beside short requests (concurrency 2)",
+                *slowloris_row(url, shorts, alone_p95))  # fmt: skip
+            print_table(rows)
+            return
 
         rss_before = rss_bytes(pid) / MB
         started = time.perf_counter()
@@ -152,7 +181,6 @@ def main() -> None:
         row("20 concurrent SSE streams (30 s each)",
             ", ".join(f"{endings.count(e)} x {e}" for e in sorted(set(endings))))  # fmt: skip
 
-        alone_p95 = p([latency for _, latency in alone], 95)
         long_uploads = [upload_and_keep_waiting(url, ten_minutes) for _ in range(2)]
         try:
             wait_for_requests_in_flight(url, 2)
@@ -194,9 +222,14 @@ def main() -> None:
         row("batch of 4 silent hours", f"HTTP {response.status_code} in {batch_s:.1f} s; peak RSS +{batch_mb:.0f} MB",
             f"x{batch_mb / one_mb:.2f} of one hour's")  # fmt: skip
         time.sleep(2.0)
+        row("50 slowloris connections (a head byte every 2 s) beside short requests (concurrency 2)",
+            *slowloris_row(url, shorts, alone_p95))  # fmt: skip
         end_mb = rss_bytes(pid) / MB
         row("RSS at the end", f"{end_mb:.0f} MB", f"x{end_mb / rss_before:.2f} of before the soak")
+    print_table(rows)
 
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
     print("\n| probe | result | reference (same run) |\n|---|---|---|")
     for probe, result, reference in rows:
         print(f"| {probe} | {result} | {reference} |")

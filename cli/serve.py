@@ -97,7 +97,7 @@ def serve(settings: Settings, listening_socket: socket.socket) -> None:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_timeout_s,
-        http=HeadLimitedHttpToolsProtocol,
+        http=HeadLimitedHttpToolsProtocol.with_head_timeout(settings.request_head_timeout_s),
     )
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]

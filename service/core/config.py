@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
+    # A head comes in one packet or a few; nginx's client_header_timeout is 60 s. Past it a trickling (slowloris)
+    # connection is answered 408 and closed, so it cannot hold a file descriptor forever (service/http_protocol.py).
+    request_head_timeout_s: float = Field(
+        15.0, gt=0, description="Time a request's line and headers may take to arrive under `asr serve` (408 past it)."
+    )
     max_duration_h: float = Field(
         3.0,
         gt=0,

@@ -18,15 +18,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-from tests.service.gateway_fixtures import speechlike
+from tests.service.gateway_fixtures import encode, speechlike
 
 SHUTDOWN_TIMEOUT_S = 5.0
+REQUEST_HEAD_TIMEOUT_S = 2.0
 UPLOAD_BYTES = 1_000_000
 
 
@@ -107,7 +109,8 @@ def served(model_base_path, tmp_path_factory) -> Iterator[tuple[subprocess.Popen
     port, log_path = _free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
     command = [sys.executable, "-m", "cli.main", "serve", "--model", str(model_base_path), "--no-lm",
                "--port", str(port)]  # fmt: skip
-    env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_TIMEOUT_S)}
+    env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_TIMEOUT_S),
+           "ASR_REQUEST_HEAD_TIMEOUT_S": str(REQUEST_HEAD_TIMEOUT_S)}  # fmt: skip
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
@@ -156,6 +159,62 @@ def test_a_64_mib_request_head_gets_431_and_health_checks_carry_on(served):
     near_cap = {"X-Filler": "a" * 30_000, "Content-Type": "audio/wav"}
     response = httpx.post(f"http://127.0.0.1:{port}/v1/transcribe", content=bytes(1_000_000), headers=near_cap)
     assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def _trickle_head(port: int, byte_interval_s: float, give_up_s: float) -> tuple[bytes, float]:
+    """Send a request head one byte every `byte_interval_s` (slowloris); return the answer and when it came."""
+    head = b"POST /v1/transcribe HTTP/1.1\r\nHost: test\r\nContent-Type: audio/wav\r\nX-Filler: " + b"a" * 1000
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=give_up_s) as connection:
+        connection.setblocking(False)
+        for byte in head:
+            if time.monotonic() - started > give_up_s:
+                break
+            with contextlib.suppress(BlockingIOError):
+                if (answer := connection.recv(65536)) or answer == b"":
+                    return answer, time.monotonic() - started
+            try:
+                connection.sendall(bytes([byte]))
+            except ConnectionError:
+                break
+            time.sleep(byte_interval_s)
+        connection.settimeout(5.0)
+        with contextlib.suppress(OSError):
+            return connection.recv(65536), time.monotonic() - started
+    return b"no answer", time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_slowloris_heads_get_408_after_the_head_timeout_and_do_not_hold_up_others(served):
+    _, port, _ = served
+    with ThreadPoolExecutor(20) as pool:
+        slow = [pool.submit(_trickle_head, port, 0.5, REQUEST_HEAD_TIMEOUT_S + 5) for _ in range(20)]
+        health_s = []
+        for _ in range(5):
+            started = time.monotonic()
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            health_s.append(time.monotonic() - started)
+        answers = [future.result() for future in slow]
+    for answer, after_s in answers:
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
+        assert b'"request_header_timeout"' in answer
+        assert REQUEST_HEAD_TIMEOUT_S - 0.5 < after_s < REQUEST_HEAD_TIMEOUT_S + 2, after_s
+    assert max(health_s) < 1.0, health_s
+    # A request whose head is in is not timed: an upload that takes longer than the head timeout is answered.
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/v1/transcribe", content=_slow_body(REQUEST_HEAD_TIMEOUT_S + 1),
+        headers={"Content-Type": "audio/wav"}, timeout=30,
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+
+
+def _slow_body(duration_s: float) -> Iterator[bytes]:
+    """A 1 s WAV of speech-like audio whose body arrives over `duration_s`."""
+    wav = encode(speechlike(1.0, 16_000, seed=3), 16_000)
+    pieces = 10
+    for index in range(pieces):
+        yield wav[index * len(wav) // pieces : (index + 1) * len(wav) // pieces]
+        time.sleep(duration_s / pieces)
 
 
 @pytest.mark.slow

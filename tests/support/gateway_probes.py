@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -94,3 +95,50 @@ def rss_bytes(pid: int, field: str = "VmRSS") -> int:
 def reset_peak_rss(pid: int) -> None:
     """Reset the process's VmHWM to its current RSS (proc(5), /proc/PID/clear_refs: "5")."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+class Slowloris:
+    """`count` connections that send a request head one byte every `interval_s` and never finish it.
+
+    A thread trickles the bytes until `stop()`, which closes them all and returns how many the server had cut.
+    """
+
+    _HEAD = b"POST /v1/transcribe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nX-Padding: " + b"a" * 4096
+
+    def __init__(self, url: str, count: int, interval_s: float) -> None:
+        port = int(url.rsplit(":", 1)[1])
+        self.connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+        self.cut: set[int] = set()
+        self._interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self) -> None:
+        position = 0
+        while not self._stopping.wait(0 if position == 0 else self._interval_s):
+            byte = self._HEAD[position % len(self._HEAD) : position % len(self._HEAD) + 1]
+            for index, connection in enumerate(self.connections):
+                if index in self.cut:
+                    continue
+                try:
+                    connection.sendall(byte)
+                except OSError:  # reset or broken pipe: the server closed it
+                    self.cut.add(index)
+            position += 1
+
+    def stop(self) -> int:
+        """Stop trickling, close the connections; return how many the server had closed first."""
+        self._stopping.set()
+        self._thread.join()
+        for index, connection in enumerate(self.connections):
+            connection.setblocking(False)
+            try:
+                connection.recv(65536)  # an answer (a 408) or the end of the stream: the server let it go
+                self.cut.add(index)
+            except BlockingIOError:  # nothing came back: still open
+                pass
+            except OSError:
+                self.cut.add(index)
+            connection.close()
+        return len(self.cut)

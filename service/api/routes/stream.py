@@ -181,6 +181,37 @@ async def _run_stream(
         await session.cancel()
 
 
+async def _discard_incoming(websocket: WebSocket) -> None:
+    """Read and drop the client's messages until it is gone (or the task is cancelled)."""
+    with contextlib.suppress(Exception):  # a client gone mid-read ends the loop like a disconnect
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+
+async def _close(
+    websocket: WebSocket, outbox: EventOutbox, last_event: dict[str, object] | None, code: int, reason: str,
+    timeout_s: float
+) -> None:  # fmt: skip
+    """Send the queued events, `last_event` and the close frame, giving a client that reads late `timeout_s`.
+
+    The client's frames are read and dropped meanwhile: the stream's reader is gone, and a socket closed with unread
+    data in its receive buffer sends a TCP reset, which makes the client's kernel drop the events it has not read yet.
+    """
+    deadline_s = time.monotonic() + timeout_s
+    discarding = asyncio.get_running_loop().create_task(_discard_incoming(websocket))
+    try:
+        await outbox.close(last_event, timeout_s)
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await asyncio.wait_for(
+                websocket.close(code, reason.encode()[:_MAX_REASON_BYTES].decode()),
+                max(deadline_s - time.monotonic(), 0.0),
+            )
+    finally:
+        discarding.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await discarding
+
+
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     """Stream PCM audio in; receive `partial`, `final` and `error` events (docs/streaming.md)."""
@@ -202,7 +233,5 @@ async def stream(websocket: WebSocket) -> None:
             return
         except Exception as error:  # noqa: BLE001 - every ending becomes a close code in one table
             code, last_event = websocket_close(error)
-        await outbox.close(last_event)
         reason = "end of audio" if last_event is None else last_event["error"]["code"]  # type: ignore[index]
-        with contextlib.suppress(Exception):  # the client may be gone already
-            await asyncio.wait_for(websocket.close(code, reason.encode()[:_MAX_REASON_BYTES].decode()), 5.0)
+        await _close(websocket, outbox, last_event, code, reason, settings.stream_idle_timeout_s)
