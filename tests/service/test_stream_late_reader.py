@@ -22,9 +22,9 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from bench.live_server import serve
 from service import create_app
 from tests.service.gateway_fixtures import speechlike
-from tests.service.live_server import serve
 
 pytestmark = pytest.mark.slow  # the client must stay silent longer than the stream used to wait for it
 
