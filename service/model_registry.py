@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from service.backends import build_backend
 from service.core.config import Settings
@@ -24,19 +23,10 @@ from service.version_watch import VersionWatch
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ServedModel:
-    """One model a request chose: its name, the model that runs it and the settings it runs with."""
-
-    name: str
-    backend: ManagedModel
-    settings: Settings
-
-
 class ModelRegistry:
     """Name → managed model for every model the settings list (`Settings.model_names()`), the default first."""
 
-    def __init__(self, models: list[ServedModel], settings: Settings) -> None:
+    def __init__(self, models: list[ManagedModel], settings: Settings) -> None:
         self._models = {model.name: model for model in models}
         self.default_name = models[0].name
         self._settings = settings
@@ -48,13 +38,10 @@ class ModelRegistry:
         def build(model_settings: Settings):
             return build_backend(model_settings, on_batch)
 
-        models = []
-        for name in settings.model_names():
-            model_settings = settings.for_model(name)
-            models.append(ServedModel(name, ManagedModel(name, model_settings, build), model_settings))
+        models = [ManagedModel(name, settings.for_model(name), build) for name in settings.model_names()]
         registry = cls(models, settings)
         for model in models:
-            model.backend.before_load = registry._make_room
+            model.before_load = registry._make_room
         return registry
 
     @property
@@ -63,13 +50,9 @@ class ModelRegistry:
 
     @property
     def default(self) -> ManagedModel:
-        return self._models[self.default_name].backend
+        return self._models[self.default_name]
 
     def get(self, name: str | None) -> ManagedModel:
-        """Returns the model `name` (None: the default); `ModelNotFoundError` if none has it."""
-        return self.choose(name).backend
-
-    def choose(self, name: str | None) -> ServedModel:
         """Returns the model `name` (None: the default); `ModelNotFoundError` if this gateway serves none so named."""
         try:
             return self._models[self.default_name if name is None else name]
@@ -81,13 +64,13 @@ class ModelRegistry:
             ) from None
 
     def items(self) -> list[tuple[str, ManagedModel]]:
-        return [(name, model.backend) for name, model in self._models.items()]
+        return list(self._models.items())
 
     async def start(self) -> None:
         """Loads every model (the first that fails stops startup, the others closed), then starts watching them."""
         try:
             for model in self._models.values():
-                await model.backend.start()
+                await model.start()
         except BaseException:
             await self.close()
             raise
@@ -99,28 +82,24 @@ class ModelRegistry:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
-        await asyncio.gather(*(model.backend.close() for model in self._models.values()), return_exceptions=True)
-
-    async def is_ready(self) -> bool:
-        """Whether every model would answer now."""
-        return all(await asyncio.gather(*(model.backend.is_ready() for model in self._models.values())))
+        await asyncio.gather(*(model.close() for model in self._models.values()), return_exceptions=True)
 
     @property
     def queue_depth(self) -> int:
-        return sum(model.backend.queue_depth for model in self._models.values())
+        return sum(model.queue_depth for model in self._models.values())
 
     async def check_once(self) -> None:
         """Swaps in each model's new version, then unloads the models idle past the TTL."""
-        for served in self._models.values():
-            if served.settings.tfserving_address is None and served.backend.loaded:
-                version_dir = self._version_watch.new_version(served.settings.model_path, served.backend.version)
-                if version_dir is not None and not await served.backend.swap_to(version_dir):
+        for model in self._models.values():
+            if model.settings.tfserving_address is None and model.loaded:
+                version_dir = self._version_watch.new_version(model.settings.model_path, model.version)
+                if version_dir is not None and not await model.swap_to(version_dir):
                     self._version_watch.refuse(version_dir)
         ttl_s = self._settings.model_ttl_s
         if ttl_s > 0:
-            for served in self._models.values():
-                if served.backend.loaded and served.backend.idle_s > ttl_s:
-                    await served.backend.unload()
+            for model in self._models.values():
+                if model.loaded and model.idle_s > ttl_s:
+                    await model.unload()
 
     async def _watch(self) -> None:
         while True:
@@ -135,7 +114,7 @@ class ModelRegistry:
         cap = self._settings.max_loaded_models
         if cap <= 0:
             return
-        loaded = [served.backend for served in self._models.values() if served.backend.loaded]
+        loaded = [model for model in self._models.values() if model.loaded]
         idle = sorted(
             (model for model in loaded if model.idle_s > 0 and not model.busy and model is not loading),
             key=lambda model: -model.idle_s,

@@ -8,8 +8,9 @@ from fastapi import Depends, Query, Request, UploadFile
 
 from service.api.uploads import audio_upload
 from service.core.config import Settings
+from service.managed_model import ManagedModel
 from service.metrics import Metrics
-from service.model_registry import ModelRegistry, ServedModel
+from service.model_registry import ModelRegistry
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -25,9 +26,9 @@ def requested_model(
     model: Annotated[
         str | None, Query(description="The model to use, by its id in GET /v1/models; default: the first listed.")
     ] = None,
-) -> ServedModel:
+) -> ManagedModel:
     """The model `?model=` names (404 `model_not_found` for one not served), else the default."""
-    return get_models(request).choose(model)
+    return get_models(request).get(model)
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -36,7 +37,7 @@ def get_metrics(request: Request) -> Metrics:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ModelsDep = Annotated[ModelRegistry, Depends(get_models)]
-RequestedModelDep = Annotated[ServedModel, Depends(requested_model)]
+RequestedModelDep = Annotated[ManagedModel, Depends(requested_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 # The request's one audio file: a multipart `file` part or a raw audio/* body (service/api/uploads.py).
 AudioUploadDep = Annotated[UploadFile, Depends(audio_upload)]

@@ -148,9 +148,9 @@ class WyomingAsrHandler(AsyncEventHandler):
 
     def _choose_model(self, name: str | None) -> None:
         """Transcribes with the model `name` (None: the default) from now on; `ModelNotFoundError` if none."""
-        served = self._models.choose(name)
-        self._language = served.settings.language_code
-        self._transcribe = self._slots.limit(partial(served.backend.transcribe, decoder=None))
+        model = self._models.get(name)
+        self._language = model.settings.language_code
+        self._transcribe = self._slots.limit(partial(model.transcribe, decoder=None))
 
     def _open_session(self) -> StreamSession:
         self._session = StreamSession(

@@ -103,8 +103,8 @@ async def create_transcription(
     stream: Annotated[bool, Form(description="Send the text as server-sent events while it is recognised.")] = False,
 ):
     """Return the transcript of `file` in OpenAI's shape for `response_format`, or stream it as events."""
-    served = models.choose(model)  # 404 model_not_found for a model this gateway does not serve
-    settings, backend = served.settings, served.backend
+    backend = models.get(model)  # 404 model_not_found for a model this gateway does not serve
+    settings = backend.settings
     language_name = check_language(language, settings)
     if timestamp_granularities and response_format != "verbose_json":
         raise UnsupportedParameterError(
@@ -132,7 +132,7 @@ async def create_transcription(
     transcript = await unless_disconnected(request, backend.transcribe(audio.samples))
     metrics.model_latency.observe(time.perf_counter() - model_started)
     metrics.audio_seconds.inc(audio.duration_s)
-    metrics.transcriptions.labels(served.name, str(transcript.model_version)).inc()
+    metrics.transcriptions.labels(backend.name, str(transcript.model_version)).inc()
     response = _render(transcript, response_format, set(timestamp_granularities or ["segment"]), language_name)
     response.headers[MODEL_VERSION_HEADER] = str(transcript.model_version)
     return response

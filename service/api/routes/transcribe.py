@@ -160,7 +160,7 @@ def _decoder_header(results: list[_Result]) -> dict[str, str]:
 async def transcribe(
     request: Request,
     upload: AudioUploadDep,
-    served: RequestedModelDep,
+    backend: RequestedModelDep,
     metrics: MetricsDep,
     response_format: ResponseFormatQuery = "json",
     decoder: DecoderChoice = None,
@@ -171,7 +171,7 @@ async def transcribe(
     (`curl --data-binary @a.wav -H 'content-type: audio/wav'`). Audio of any length up to ASR_MAX_DURATION_H
     is transcribed in chunks; word and segment times are seconds from the start of the file.
     """
-    settings, backend = served.settings, served.backend
+    settings = backend.settings
     started = time.perf_counter()
 
     async def decode_and_transcribe() -> _Result:
@@ -197,7 +197,7 @@ async def transcribe(
 async def transcribe_batch(
     request: Request,
     file: Annotated[list[UploadFile], File(description="Repeat the `file` field once per audio file.")],
-    served: RequestedModelDep,
+    backend: RequestedModelDep,
     metrics: MetricsDep,
     response_format: BatchResponseFormatQuery = "json",
     decoder: DecoderChoice = None,
@@ -208,7 +208,7 @@ async def transcribe_batch(
     request (no partial results), its error naming it.
     `srt` and `vtt` are refused (422): a subtitle file is the timeline of one audio file.
     """
-    settings, backend = served.settings, served.backend
+    settings = backend.settings
     if response_format in ("srt", "vtt"):
         raise RequestValidationError(
             [
