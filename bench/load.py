@@ -28,7 +28,6 @@ import io
 import json
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ import httpx
 import numpy as np
 import soundfile
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, running_gateway
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO_ROOT / "service" / "bundled_model" / "demo"
@@ -162,12 +161,6 @@ async def drive(url: str, wav: bytes, clip_s: float, concurrency: int, duration_
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
         cell.wall_s = time.perf_counter() - started
     return cell
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

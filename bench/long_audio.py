@@ -20,7 +20,6 @@ import contextlib
 import io
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, running_gateway
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,16 +73,10 @@ def sweep(decoder: str, duration_s: float, pairs: list[tuple[float, float]]) -> 
         print(f"{chunk_s:>8g} {context_s:>9g} {100 * wer:>14.2f} {wall_s / joined.duration_s:>6.3f}", flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def gateway(decoder: str) -> Iterator[tuple[str, int]]:
     """Runs `asr serve` (the bundled model) in a subprocess with caps raised for hour-long uploads."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, ASR_DECODER=decoder, ASR_MAX_UPLOAD_BYTES=str(400 * 1024 * 1024),
                ASR_LOG_JSON="false", TF_CPP_MIN_LOG_LEVEL="2")  # fmt: skip
     command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]

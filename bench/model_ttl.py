@@ -14,7 +14,6 @@ import argparse
 import io
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -24,22 +23,9 @@ import httpx
 import numpy as np
 import soundfile as sf
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, rss_bytes, running_gateway
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _clip() -> bytes:
@@ -55,25 +41,25 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         model_dir = args.model_dir or _random_base_export(Path(workdir))
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--no-lm",
                    "--model", "demo=" + str(REPO / "service" / "bundled_model" / "demo"),
                    "--model", f"second={model_dir}"]  # fmt: skip
         env = {**os.environ, "ASR_MODEL_TTL_S": str(args.ttl_s), "ASR_MODEL_POLL_S": "1", "ASR_LOG_JSON": "false"}
         with running_gateway(command, port, env, REPO, 600, 60, stderr=open(Path(workdir) / "log", "w")) as (url, p):
             clip, rows = _clip(), []
-            rows.append(("both loaded, before any request", rss_mib(p.pid), None))
+            rows.append(("both loaded, before any request", rss_bytes(p.pid) / 2**20, None))
             httpx.post(f"{url}/v1/transcribe?model=second", files={"file": ("a.wav", clip)}, timeout=300)
-            rows.append(("after a request to `second`", rss_mib(p.pid), None))
+            rows.append(("after a request to `second`", rss_bytes(p.pid) / 2**20, None))
             while any(model["loaded"] for model in httpx.get(f"{url}/v1/models").json()["data"][1:]):
                 httpx.post(f"{url}/v1/transcribe?model=demo", files={"file": ("a.wav", clip)}, timeout=300)
                 time.sleep(1)
             time.sleep(3)  # the unloaded backend is closed and collected just after /v1/models says so
-            rows.append((f"`second` unloaded after {args.ttl_s:g} s idle", rss_mib(p.pid), None))
+            rows.append((f"`second` unloaded after {args.ttl_s:g} s idle", rss_bytes(p.pid) / 2**20, None))
             started = time.perf_counter()
             response = httpx.post(f"{url}/v1/transcribe?model=second", files={"file": ("a.wav", clip)}, timeout=300)
             assert response.status_code == 200, response.text
-            rows.append(("after a request that reloaded it", rss_mib(p.pid), time.perf_counter() - started))
+            rows.append(("after a request that reloaded it", rss_bytes(p.pid) / 2**20, time.perf_counter() - started))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; second model: {model_dir}")
     print("| step | gateway RSS (MiB) | request s |\n|---|---:|---:|")
     for step, rss, seconds in rows:

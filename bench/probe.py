@@ -33,14 +33,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, rss_bytes, running_gateway
 from bench.long_audio import machine
 from tests.support.gateway_probes import (
     Slowloris,
     cpu_s,
-    free_port,
     reset_peak_rss,
-    rss_bytes,
     silent_flac,
     upload_and_keep_waiting,
     wait_for_requests_in_flight,

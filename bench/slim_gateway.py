@@ -15,24 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, running_gateway
 from service.core.config import BUNDLED_MODEL_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "demo"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _transcripts(url: str, files: list[Path]) -> dict[str, dict]:
@@ -56,7 +49,7 @@ def main() -> int:
     files = sorted((REPO_ROOT / "tests" / "fixtures").rglob("*.wav"))
     env = {name: value for name, value in os.environ.items() if not name.startswith("ASR_")}
 
-    tfserving_port = _free_port()
+    tfserving_port = free_port()
     standin = subprocess.Popen(
         [sys.executable, "-m", "tests.support.tfserving_standin", "--model-base-path", str(BUNDLED_MODEL_PATH),
          "--model-name", MODEL_NAME, "--port", str(tfserving_port)],
@@ -65,7 +58,7 @@ def main() -> int:
     answers = {}
     try:
         for name, python in (("slim", slim_python), ("full", Path(sys.executable))):
-            port = _free_port()
+            port = free_port()
             command = [python, "-m", "cli.main", "serve", "--tfserving", f"127.0.0.1:{tfserving_port}",
                        "--model", str(BUNDLED_MODEL_PATH), "--model-name", MODEL_NAME, "--port", str(port)]  # fmt: skip
             # The slim venv runs its installed copy: started outside the repository, it cannot import this one.

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.gateway_process import free_port
 from cli.main import main
 from model_export.tflite_client import TFLiteClient
 from wav2vec2 import Wav2Vec2Processor
@@ -77,16 +78,10 @@ def test_serve_warns_when_listening_beyond_loopback_without_keys(model_base_path
     assert binds == ["127.0.0.1", "0.0.0.0", "0.0.0.0"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_runs_the_model_with_the_thread_pools_it_is_given(model_base_path, tmp_path):
     # A fresh process, since TensorFlow fixes its pools when its runtime starts: ASR_INTRA_OP_THREADS from the
     # environment, --inter-op-threads as a flag; the gateway reports what TensorFlow says it uses.
-    port, log_path = _free_port(), tmp_path / "serve.log"
+    port, log_path = free_port(), tmp_path / "serve.log"
     command = [sys.executable, "-m", "cli.main", "serve", "--model", str(model_base_path), "--no-lm",
                "--port", str(port), "--inter-op-threads", "1"]  # fmt: skip
     env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_INTRA_OP_THREADS": "1", "ASR_LOG_JSON": "true"}
@@ -177,7 +172,7 @@ def test_serve_runs_an_int8_export_on_tensorflow_lite(checkpoint, tmp_path):
     out = tmp_path / "models"
     argv = ["export", "--model", str(checkpoint), "--out", str(out), "--name", "asr", "--version", "1"]
     assert main([*argv, "--precision", "int8"]) == 0
-    port, log_path = _free_port(), tmp_path / "serve.log"
+    port, log_path = free_port(), tmp_path / "serve.log"
     command = [sys.executable, "-m", "cli.main", "serve", "--model", str(out / "asr"), "--no-lm", "--port", str(port)]
     with open(log_path, "w") as log:
         env = {**os.environ, "ASR_HOST": "127.0.0.1"}

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from bench.gateway_process import free_port
 from tests.support.tiny_models import FEWER_FRAMES, SMALL_BASE_STYLE
 
 REPO_ID = "test-org/tiny-wav2vec2"
@@ -76,14 +77,6 @@ def _lay_out(cache: Path, repo_id: str, checkpoint: Path) -> None:
         link.symlink_to(os.path.relpath(blob, link.parent))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _environment(hub_cache: Path, export_cache: Path) -> dict[str, str]:
     env = {
         **os.environ,
@@ -99,7 +92,7 @@ def _serve_once(
     command: list[str], env: dict[str, str], log: Path, request: str = "/v1/transcribe?decoder=greedy"
 ) -> tuple[float, dict, str]:
     """Starts `asr serve`, waits until ready, transcribes a clip; returns (seconds to ready, response, log)."""
-    port = _free_port()
+    port = free_port()
     started = time.monotonic()
     with open(log, "w") as out:
         process = subprocess.Popen([*command, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)

@@ -25,17 +25,12 @@ import httpx
 import pytest
 import websockets
 
+from bench.gateway_process import free_port
 from tests.service.gateway_fixtures import encode, speechlike
 
 SHUTDOWN_TIMEOUT_S = 5.0
 REQUEST_HEAD_TIMEOUT_S = 2.0
 UPLOAD_BYTES = 1_000_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
@@ -106,7 +101,7 @@ async def _trickling_upload(port: int) -> bytes:
 @pytest.fixture(scope="module")
 def served(model_base_path, tmp_path_factory) -> Iterator[tuple[subprocess.Popen, int, Path]]:
     """`asr serve` as the README runs it, on a free port; the SIGTERM test ends it, else the teardown does."""
-    port, log_path = _free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
+    port, log_path = free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
     command = [sys.executable, "-m", "cli.main", "serve", "--model", str(model_base_path), "--no-lm",
                "--port", str(port)]  # fmt: skip
     env = {**os.environ, "ASR_HOST": "127.0.0.1", "ASR_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_TIMEOUT_S),

@@ -27,7 +27,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from bench.gateway_process import free_port
 from cli.main import main
 from model_export.contract import resolve_version_dir
 from service.core.config import BUNDLED_MODEL_PATH
@@ -51,12 +51,6 @@ from .layout import REPO_ROOT
 # Three processes import TensorFlow on a 2-core machine that may be busy; readiness usually takes 15-40 s.
 READY_TIMEOUT_S = 240.0
 STOP_TIMEOUT_S = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _festival_recording() -> bytes:
@@ -159,7 +153,7 @@ def test_compose_topology_on_loopback_transcribes_a_file(tmp_path: Path, start_p
     shutil.copytree(resolve_version_dir(BUNDLED_MODEL_PATH).path, model_base_path / "1")
 
     # tfserving (the stand-in, see the module docstring) and the gateway, as compose starts them.
-    tfserving_port, gateway_port = _free_port(), _free_port()
+    tfserving_port, gateway_port = free_port(), free_port()
     standin = start_process("tfserving-standin", [
         sys.executable, "-m", "tests.support.tfserving_standin", "--model-base-path", str(model_base_path),
         "--model-name", topology.model_name, "--port", str(tfserving_port),

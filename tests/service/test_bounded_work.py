@@ -19,16 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.gateway_process import running_gateway
+from bench.gateway_process import free_port, rss_bytes, running_gateway
 from bench.live_server import serve
 from service import create_app
 from tests.support.gateway_probes import (
     cpu_s,
-    free_port,
     metric,
     one_hz_wav,
     reset_peak_rss,
-    rss_bytes,
     silent_flac,
     upload_and_keep_waiting,
     wait_for_requests_in_flight,

@@ -28,6 +28,7 @@ import openai
 import pytest
 import soundfile
 
+from bench.gateway_process import free_port
 from bench.live_server import serve
 from bench.stream_client import stream_audio
 from service import Settings, create_app
@@ -42,12 +43,6 @@ MODEL_NAME = "tiny"
 READY_TIMEOUT_S = 120.0
 CLIP = encode(speechlike(2.5, 16_000, seed=31), 16_000)
 OTHER_CLIP = encode(speechlike(1.5, 8_000, seed=32), 8_000)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +100,7 @@ def _tfserving_flags(standin: StandInServer, model_base_path: Path) -> list[str]
 @pytest.fixture
 def slim_gateway(standin: StandInServer, model_base_path: Path, tmp_path: Path) -> Iterator[WatchedServer]:
     """`asr serve --tfserving ...` as users start it; `.url` is its base URL."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = ["serve", *_tfserving_flags(standin, model_base_path), "--port", str(port)]
     gateway = WatchedServer(argv, tmp_path, lambda: _http_ready(url))
@@ -186,7 +181,7 @@ def test_every_route_family_answers_as_the_full_gateway_and_tensorflow_is_never_
 def test_the_wyoming_server_answers_as_the_full_gateway_and_tensorflow_is_never_imported(
     standin, model_base_path, tmp_path, full_gateway
 ):
-    port = _free_port()
+    port = free_port()
     argv = ["wyoming", *_tfserving_flags(standin, model_base_path), "--uri", f"tcp://127.0.0.1:{port}"]
     server = WatchedServer(argv, tmp_path, lambda: _tcp_ready(port))
     try:
@@ -227,7 +222,7 @@ def test_the_gateway_serves_every_model_of_tfserving_model_config_by_name(model_
     config_file = tmp_path / "models.config"
     config_file.write_text(TWO_MODEL_CONFIG % {"models": models_dir})
     standin = StandInServer(model_config_file=config_file, port=0)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = ["serve", "--tfserving", standin.address, "--tfserving-config", str(config_file), "--port", str(port)]
     try:

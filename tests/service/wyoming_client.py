@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from functools import partial
 
@@ -14,15 +13,9 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event, async_read_event
 
+from bench.gateway_process import free_port
 from service import Settings
 from service.wyoming import serve_wyoming
-
-
-def free_port() -> int:
-    """Return a TCP port nothing listens on at the moment."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def wait_until_listening(port: int, host: str = "127.0.0.1", server: asyncio.Task | None = None) -> None:

@@ -17,13 +17,6 @@ import soundfile
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def one_hz_wav(duration_s: int, seed: int = 0) -> bytes:
     """A WAV whose samples are read as 1 Hz: `duration_s` seconds of loud noise once resampled, in ~2 bytes a second.
 
@@ -82,14 +75,6 @@ def cpu_s(pid: int) -> float:
     """CPU seconds the process has used (user + system), from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
-
-
-def rss_bytes(pid: int, field: str = "VmRSS") -> int:
-    """`VmRSS` (now) or `VmHWM` (peak since the last `reset_peak_rss`) of the process, in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
 
 
 def reset_peak_rss(pid: int) -> None:
