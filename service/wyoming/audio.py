@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from wyoming.audio import AudioChunk, AudioChunkConverter
 from wyoming.event import Event
 
+from service.api.errors import validation_message
 from service.core.errors import InvalidStreamMessageError
 from service.streaming import PcmConverter
 from service.streaming.protocol import StreamConfig
@@ -44,10 +45,7 @@ class AudioFormat(BaseModel):
         try:
             return cls.model_validate(fields)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}" for problem in error.errors()
-            )
-            raise InvalidAudioFormatError(f"{event.type}: {problems}") from None
+            raise InvalidAudioFormatError(f"{event.type}: {validation_message(error.errors())}") from None
 
     @property
     def frame_bytes(self) -> int:
