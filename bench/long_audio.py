@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.gateway_process import free_port, running_gateway
+from transcription.names import DECODER_NAMES, LANGUAGE_MODEL
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,7 +138,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO_ROOT))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["sweep", "scale"])
-    parser.add_argument("--decoder", choices=["lm", "greedy"], default="lm")
+    parser.add_argument("--decoder", choices=DECODER_NAMES, default=LANGUAGE_MODEL)
     parser.add_argument("--durations", default="30,300,3600", help="scale: upload lengths in seconds")
     parser.add_argument("--pairs", default="30:2.5,10:2,5:1,4:1", help="sweep: chunk_s:context_s pairs")
     parser.add_argument("--sweep-duration", type=float, default=300.0)
