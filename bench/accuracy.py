@@ -34,7 +34,7 @@ from ctc_decoding import LexiconBeamDecoder, log_softmax
 from ctc_decoding.language_model import ARPA_FILE
 from demo_model.synth import SAMPLE_RATE_HZ, read_16k_mono
 from demo_model.text import normalize_transcript
-from model_export.client import SavedModelClient
+from engine.model_client import SavedModelClient
 from training.data.sources import Utterance, manifest_utterances
 from transcription import FrameGeometry, GreedyDecoder, LanguageModelDecoder
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer

@@ -55,7 +55,7 @@ CONFIG_KEYS = {
 
 
 def schedulable_cpus() -> int:
-    """CPUs this process may run on, counted as model_export.threads counts them (without importing TensorFlow)."""
+    """CPUs this process may run on, counted as engine.thread_pools counts them (without importing TensorFlow)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -288,7 +288,7 @@ def bare_model_ms(model_path: Path, wav: bytes, repeats: int = 20) -> float:
     from cli.tf_setup import load_tensorflow
 
     load_tensorflow(verbose=False)
-    from model_export.client import SavedModelClient
+    from engine.model_client import SavedModelClient
 
     samples, _ = soundfile.read(io.BytesIO(wav), dtype="float32")
     client = SavedModelClient(model_path)

@@ -40,19 +40,20 @@ def machine() -> str:
 
 
 async def _transcribe(settings, samples_list):
-    from service.backends.embedded import EmbeddedBackend
+    from engine import Engine
+    from engine.sources.in_process import InProcessSource
 
-    backend = EmbeddedBackend(settings)
-    await backend.start()
+    engine = Engine(settings, InProcessSource(settings))
+    await engine.start()
     try:
         results = []
         for samples in samples_list:
             started = time.perf_counter()
-            transcript = await backend.transcribe(samples)
+            transcript = await engine.transcribe(samples)
             results.append((transcript, time.perf_counter() - started))
         return results
     finally:
-        await backend.close()
+        await engine.close()
 
 
 def sweep(decoder: str, duration_s: float, pairs: list[tuple[float, float]]) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.accuracy import error_rates
+from engine.tflite_client import TFLiteClient
+from engine.thread_pools import schedulable_cpus
 from model_export.export import export_saved_model, load_source
 from model_export.precision import with_precision
-from model_export.tflite_client import TFLiteClient
-from model_export.threads import schedulable_cpus
 from wav2vec2.audio import load_audio
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

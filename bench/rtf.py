@@ -38,9 +38,9 @@ import numpy as np
 import tensorflow as tf
 
 from bench.random_checkpoint import random_base_checkpoint
+from engine.tflite_client import TFLiteClient
+from engine.thread_pools import schedulable_cpus
 from model_export.export import export_saved_model
-from model_export.tflite_client import TFLiteClient
-from model_export.threads import schedulable_cpus
 
 SAMPLE_RATE_HZ = 16000
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2")

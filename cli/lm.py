@@ -148,7 +148,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     from ctc_decoding import LanguageModelError, LexiconBeamDecoder, log_softmax, write_decoder_config
     from ctc_decoding.tuning import grid_search
-    from model_export.client import SavedModelClient
+    from engine.model_client import SavedModelClient
     from model_export.errors import ExportError
     from training.data.sources import Utterance, manifest_utterances
     from training.errors import TrainingError

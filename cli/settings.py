@@ -178,9 +178,9 @@ def use_models(settings: Settings, located: dict[str, LocatedModel]) -> Settings
 def check_model_folders(settings: Settings) -> None:
     """Raises `CommandError` when the model directory or the LM folder the settings name cannot be used."""
     from ctc_decoding import LanguageModelError, read_decoder_config
+    from engine.decoding import language_model_path
     from model_export.contract import resolve_version_dir
     from model_export.errors import ExportError
-    from service.decoding import language_model_path
 
     # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
     with input_errors(ExportError):

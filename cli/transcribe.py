@@ -1,4 +1,4 @@
-"""`asr transcribe FILE...`: transcripts of audio files, computed in-process with the embedded model.
+"""`asr transcribe FILE...`: transcripts of audio files, computed in-process by the gateway's engine.
 
 Prints the transcripts, or with `--format` writes each one as a file next to its input (or into
 `--output-dir`), named like the input with the format's extension, as whisper's CLI does.
@@ -17,8 +17,8 @@ from cli.lm import add_decoding_arguments, decoding_settings
 from transcription.names import RESPONSE_FORMATS
 
 if TYPE_CHECKING:  # the heavy imports wait until a command runs, so `asr --help` stays fast
+    from engine import Engine
     from service.audio import DecodedAudio
-    from service.backends.embedded import EmbeddedBackend
     from service.core.config import Settings
     from transcription import Transcript
 
@@ -99,16 +99,17 @@ def render_file(transcript: Transcript, file_format: str) -> str:
 async def transcribe_files(
     settings: Settings, args: argparse.Namespace, max_duration_s: float, show_progress: bool
 ) -> int:
-    """Transcribe `args.files` with the gateway's own embedded backend (same chunking, decoders and transcripts)."""
+    """Transcribe `args.files` with the gateway's own engine, run in-process (same chunking, decoders, transcripts)."""
+    from engine import Engine
+    from engine.errors import ServiceError
+    from engine.sources.in_process import InProcessSource
     from service.audio import decode_audio
-    from service.backends.embedded import EmbeddedBackend
-    from service.core.errors import ServiceError
     from transcription.formats import to_json
     from wav2vec2.errors import AudioError
 
-    backend = EmbeddedBackend(settings)
+    engine = Engine(settings, InProcessSource(settings))
     try:
-        await backend.start()
+        await engine.start()
     except ServiceError as error:
         print(f"asr transcribe: {error.message}", file=sys.stderr)
         return 2
@@ -124,7 +125,7 @@ async def transcribe_files(
                 print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
                 failures += 1
                 continue
-            transcript = await _transcribe(backend, settings, audio, path.name, show_progress)
+            transcript = await _transcribe(engine, audio, path.name, show_progress)
             if args.format is not None:
                 target = output_path(path, args.format, args.output_dir)
                 target.write_text(render_file(transcript, args.format), encoding="utf-8")
@@ -136,23 +137,14 @@ async def transcribe_files(
             else:
                 print(transcript.text)
     finally:
-        await backend.close()
+        await engine.close()
     return 1 if failures else 0
 
 
-async def _transcribe(
-    backend: EmbeddedBackend, settings: Settings, audio: DecodedAudio, name: str, show_progress: bool
-) -> Transcript:
-    """Returns the transcript, words gathered chunk by chunk; a tqdm bar on stderr counts the audio seconds done.
-
-    The Transcript is put together as the backends' `transcribe` does (text = the words joined, segments by
-    `group_words` under the ASR_SEGMENT_* rules); tests check it equals what the gateway answers.
-    """
+async def _transcribe(engine: Engine, audio: DecodedAudio, name: str, show_progress: bool) -> Transcript:
+    """Returns the engine's transcript of `audio`; a tqdm bar on stderr counts the audio seconds done."""
     from tqdm import tqdm
 
-    from transcription import SegmentRules, Transcript, group_words
-
-    words = []
     with tqdm(
         total=round(audio.duration_s, 1),
         unit="s",
@@ -163,16 +155,8 @@ async def _transcribe(
         leave=False,
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]",
     ) as bar:
-        async for chunk_words in backend.transcribe_chunks(audio.samples):
-            words.extend(chunk_words)
-            # Words are final up to the last one's end: that much audio is done (silence shows up at the next word).
-            bar.update(min(round(words[-1].end_s, 1), bar.total) - bar.n)
-        bar.update(bar.total - bar.n)
-    rules = SegmentRules(settings.segment_pause_s, settings.segment_max_s, settings.segment_max_chars)
-    return Transcript(
-        text=" ".join(word.text for word in words),
-        duration_s=audio.duration_s,
-        decoder=(await backend.model_info()).decoder,
-        words=tuple(words),
-        segments=group_words(words, rules),
-    )
+
+        def advance(done_s: float) -> None:
+            bar.update(min(round(done_s, 1), bar.total) - bar.n)
+
+        return await engine.transcribe(audio.samples, on_progress=advance)

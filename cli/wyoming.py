@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from service.core.errors import ModelLoadError
+    from engine.errors import ModelLoadError
     from service.logs import configure_logging
     from service.wyoming import serve_wyoming
     from service.wyoming.listener import InvalidUriError, ListenAddress

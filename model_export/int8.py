@@ -20,7 +20,7 @@ nothing initialises. The frozen graph is saved as a variable-free SavedModel wit
 flatbuffer keeps that signature's name and its input and output names, which TF Serving's TFLite session serves as
 they are. Only TensorFlow Lite's builtin ops are allowed: that session has no TensorFlow ("flex") ops. The request
 checks of the SavedModel (`tf.debugging.assert_*`) have no TensorFlow Lite form and are dropped by the converter;
-callers of the flatbuffer check their inputs themselves (`model_export.tflite_client`).
+callers of the flatbuffer check their inputs themselves (`engine.tflite_client`).
 """
 
 from __future__ import annotations

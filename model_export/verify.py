@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from engine.thread_pools import schedulable_cpus
 from model_export.contract import (
     AUDIO,
     AUDIO_LENGTH,
@@ -20,7 +21,6 @@ from model_export.contract import (
 )
 from model_export.errors import VerificationError
 from model_export.precision import INT8
-from model_export.threads import schedulable_cpus
 from model_export.warmup import WARMUP_DIR, WARMUP_FILENAME, read_warmup_file, request_inputs
 from wav2vec2 import SAMPLE_RATE_HZ
 from wav2vec2.model import Wav2Vec2ForCTC
@@ -175,7 +175,7 @@ def verify_export(
         if got != expected:
             problems.append(f"utterance {row}: transcript {got!r} != greedy decoding's {expected!r}")
     if precision == INT8:
-        from model_export.tflite_client import TFLiteClient
+        from engine.tflite_client import TFLiteClient
 
         int8_outputs = TFLiteClient(Path(export_dir), num_threads=schedulable_cpus()).run_logits(
             {AUDIO: audio, AUDIO_LENGTH: audio_length}

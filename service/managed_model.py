@@ -1,8 +1,8 @@
 """One served model's life: loaded, swapped to a new version without dropping a request, unloaded when idle.
 
-Every request runs inside `use()`, which counts it against the loaded backend it started on. A new version is
+Every request runs inside `use()`, which counts it against the loaded engine it started on. A new version is
 loaded and warmed beside the old one, then swapped in by one assignment: requests that started before finish
-on the old backend, which is closed when its last one ends; a version that fails to load is refused and the
+on the old engine, which is closed when its last one ends; a version that fails to load is refused and the
 old one keeps serving. A model unused for `ttl_s` is closed (its memory returned) and loaded again by the next
 request, which waits for the load instead of getting an error.
 """
@@ -21,18 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from service.api.schemas import ModelCard
-from service.backends import Backend
+from engine import Engine, EngineDescription
+from engine.errors import BackendUnavailableError
+from engine.memory import release_free_memory
 from service.core.config import Settings
-from service.core.errors import BackendUnavailableError
-from service.memory import release_free_memory
 from transcription import Transcript, Word
+from transcription.pipeline import ProgressFn
 
 logger = logging.getLogger(__name__)
 
 
 class _Closed:
-    """Stands in for a closed backend, so a retired `_Loaded` holds no reference to the model it ran."""
+    """Stands in for a closed engine, so a retired `_Loaded` holds no reference to the model it ran."""
 
     kind = "closed"
     queue_depth = 0
@@ -40,9 +40,9 @@ class _Closed:
 
 @dataclass(eq=False)
 class _Loaded:
-    """A started backend, the version it serves, and the requests running on it."""
+    """A started engine, the version it serves, and the requests running on it."""
 
-    backend: Backend | _Closed
+    engine: Engine | _Closed
     version: int | None
     in_flight: int = 0
     retired: bool = False
@@ -51,23 +51,23 @@ class _Loaded:
     async def close_when_idle(self) -> None:
         if self.in_flight == 0 and not self.closed.is_set():
             self.closed.set()
-            await self.backend.close()
+            await self.engine.close()
             # The loaded SavedModel is held in reference cycles (its functions, the transcriber's callbacks):
             # collected now, and the pages freed handed back, so an unloaded model's memory really goes.
-            self.backend = _Closed()
+            self.engine = _Closed()
             gc.collect()
             release_free_memory()
 
 
 class ManagedModel:
-    """A model by name, behind the `Backend` interface the doors call, with its loads, swaps and unloads."""
+    """A model by name: its engine, which the doors call through it, with its loads, swaps and unloads."""
 
-    def __init__(self, name: str, settings: Settings, build: Callable[[Settings], Backend]) -> None:
+    def __init__(self, name: str, settings: Settings, build: Callable[[Settings], Engine]) -> None:
         self.name = name
         self.settings = settings
         self._build = build
         self._loaded: _Loaded | None = None
-        self._card: ModelCard | None = None
+        self._description: EngineDescription | None = None
         self._lock = asyncio.Lock()  # one load, swap or unload at a time
         self._last_used_s = time.monotonic()
         self._retiring: set[asyncio.Task[None]] = set()
@@ -76,7 +76,7 @@ class ManagedModel:
 
     @property
     def kind(self) -> str:
-        return self._loaded.backend.kind if self._loaded else "unloaded"
+        return self._loaded.engine.kind if self._loaded else "unloaded"
 
     @property
     def version(self) -> int | None:
@@ -111,22 +111,19 @@ class ManagedModel:
         return self._loaded
 
     async def _load(self, settings: Settings) -> _Loaded:
-        backend = self._build(settings)
+        engine = self._build(settings)
         try:
-            await backend.start()
+            await engine.start()
         except BaseException:
-            await backend.close()
+            await engine.close()
             raise
-        try:
-            self._card = await backend.model_info()
-        except BackendUnavailableError:
-            # TF Serving may come up after the gateway: /readyz and /v1/models say so until it does.
-            return _Loaded(backend, None)
-        return _Loaded(backend, self._card.version)
+        with contextlib.suppress(BackendUnavailableError):  # TF Serving may come up after the gateway
+            self._description = await engine.describe()
+        return _Loaded(engine, engine.version)
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[_Loaded]:
-        """Holds the current backend for one request: loads it first if it was unloaded."""
+        """Holds the current engine for one request: loads it first if it was unloaded."""
         loaded = self._loaded
         if loaded is None:
             async with self._lock:
@@ -140,22 +137,21 @@ class ManagedModel:
             if loaded.retired:
                 self._retire(loaded)
 
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+    async def transcribe(
+        self, samples: np.ndarray, decoder: str | None = None, on_progress: ProgressFn | None = None
+    ) -> Transcript:
         async with self.use() as loaded:
-            transcript = await loaded.backend.transcribe(samples, decoder)
-        # A backend whose server swaps versions itself (TF Serving) says which one answered.
-        version = getattr(loaded.backend, "served_version", None) or loaded.version
-        return dataclasses.replace(transcript, model_version=version)
+            return await loaded.engine.transcribe(samples, decoder, on_progress)
 
     async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         async with self.use() as loaded:
-            async for words in loaded.backend.transcribe_chunks(samples, decoder):
+            async for words in loaded.engine.transcribe_chunks(samples, decoder):
                 yield words
 
     def check_admission(self, samples: np.ndarray) -> None:
-        """Raises `QueueFullError` if the backend would refuse `samples` now (an unloaded model admits it)."""
+        """Raises `QueueFullError` if the engine would refuse `samples` now (an unloaded model admits it)."""
         if self._loaded is not None:
-            self._loaded.backend.check_admission(samples)
+            self._loaded.engine.check_admission(samples)
 
     async def swap_to(self, version_dir: Path) -> bool:
         """Loads and warms `version_dir` beside the current version, then serves it; False (and the old version
@@ -181,7 +177,7 @@ class ManagedModel:
             return True
 
     async def unload(self) -> None:
-        """Closes the backend once its requests end; the next request loads it again."""
+        """Closes the engine once its requests end; the next request loads it again."""
         async with self._lock:
             old, self._loaded = self._loaded, None
             if old is not None:
@@ -200,22 +196,23 @@ class ManagedModel:
             loaded, self._loaded = self._loaded, None
         if loaded is not None:
             loaded.closed.set()
-            await loaded.backend.close()
+            await loaded.engine.close()
         await asyncio.gather(*self._retiring, return_exceptions=True)
 
     async def is_ready(self) -> bool:
         """Ready when loaded and ready, or unloaded after serving (the next request loads it)."""
         if self._loaded is None:
-            return self._card is not None
-        return await self._loaded.backend.is_ready()
+            return self._description is not None
+        return await self._loaded.engine.is_ready()
 
-    async def model_info(self) -> ModelCard:
+    async def describe(self) -> EngineDescription:
+        """What the model serves (as last seen while it was loaded); `BackendUnavailableError` before it ever was."""
         if self._loaded is not None:
-            self._card = await self._loaded.backend.model_info()
-        if self._card is None:
+            self._description = await self._loaded.engine.describe()
+        if self._description is None:
             raise BackendUnavailableError(f"the model {self.name!r} is still loading")
-        return self._card.model_copy(update={"loaded": self._loaded is not None})
+        return self._description
 
     @property
     def queue_depth(self) -> int:
-        return self._loaded.backend.queue_depth if self._loaded else 0
+        return self._loaded.engine.queue_depth if self._loaded else 0

@@ -38,7 +38,7 @@ class Metrics:
         )
         self.model_latency = Histogram(
             "asr_model_duration_seconds",
-            "Time from handing an utterance to the backend to its transcript (queueing included).",
+            "Time from handing an utterance to the engine to its transcript (queueing included).",
             buckets=_LATENCY_BUCKETS_S,
             registry=self.registry,
         )
@@ -50,9 +50,15 @@ class Metrics:
         )
         self.queue_depth = Gauge(
             "asr_queue_depth",
-            "Requests accepted but not yet answered by the model backend.",
+            "Requests accepted but not yet answered by the model.",
             registry=self.registry,
         )
+
+    def observe_transcription(self, model: str, version: int | None, audio_s: float, model_s: float) -> None:
+        """Count one answered transcription: its model and version, its audio, and the engine's time on it."""
+        self.model_latency.observe(model_s)
+        self.audio_seconds.inc(audio_s)
+        self.transcriptions.labels(model, str(version)).inc()
 
     def track_queue_depth(self, read_depth: Callable[[], int]) -> None:
         """Make the queue-depth gauge read `read_depth()` at every scrape."""

@@ -1,4 +1,4 @@
-"""The models one gateway serves, by name: each a managed backend of its own, one of them the default.
+"""The models one gateway serves, by name: each a managed engine of its own, one of them the default.
 
 Every door (HTTP, the OpenAI route, the WebSocket, Wyoming) asks the registry for the model a request names;
 a request that names none gets the default, and an unknown name is `ModelNotFoundError` (404 in the door's
@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from service.backends import build_backend
+from engine import Engine, build_engine
 from service.core.config import Settings
 from service.core.errors import ModelNotFoundError
 from service.managed_model import ManagedModel
@@ -35,8 +35,8 @@ class ModelRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> ModelRegistry:
-        def build(model_settings: Settings):
-            return build_backend(model_settings, on_batch)
+        def build(model_settings: Settings) -> Engine:
+            return build_engine(model_settings, on_batch)
 
         models = [ManagedModel(name, settings.for_model(name), build) for name in settings.model_names()]
         registry = cls(models, settings)

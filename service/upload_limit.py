@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine.errors import ServiceError
 from service.api.errors import service_error_response
-from service.core.errors import ServerShuttingDownError, ServiceError, UploadTooLargeError
+from service.core.errors import ServerShuttingDownError, UploadTooLargeError
 from service.draining import Draining
 
 

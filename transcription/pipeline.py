@@ -1,8 +1,8 @@
 """The one path from audio to a Transcript: chunk → model (batched) → stitch → decode (off the model thread) → segments.
 
-Both gateway backends and `asr transcribe` run this class; they differ only in `logits_fn`, the model call (the
-embedded micro-batcher, or a TF Serving `Predict`). Decoding (greedy or LM beam search) runs on `decode_executor`,
-never on the model's thread, so the model serves the next batch meanwhile.
+The engine (`engine.engine`) runs this class for every door and `asr transcribe`; its logits sources differ only
+in `logits_fn`, the model call (the in-process micro-batcher, or a TF Serving `Predict`). Decoding (greedy or LM
+beam search) runs on `decode_executor`, never on the model's thread, so the model serves the next batch meanwhile.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from transcription.types import Transcript, Word
 
 # chunks (each [samples] float32, 16 kHz) -> their logits (each [frames, vocab]), in order.
 LogitsFn = Callable[[Sequence[np.ndarray]], Awaitable[list[np.ndarray]]]
+# Seconds of audio transcribed so far -> None; called as a transcription advances.
+ProgressFn = Callable[[float], None]
 
 
 class ChunkedTranscriber:
@@ -69,9 +71,18 @@ class ChunkedTranscriber:
     ) -> AsyncIterator[list[Word]]:
         """Yield the words of `samples` (16 kHz mono float32) as they become final, times in whole-file seconds.
 
-        `logits_fn`: this request's model call (a backend's per-request lane), else the one given at construction.
+        `logits_fn`: this request's model call (a source's per-request lane), else the one given at construction.
         Windows the silence gate finds silent are not sent to the model.
         """
+        async with contextlib.aclosing(self._assemble(samples, decoder, logits_fn)) as pieces:
+            async for words, _ in pieces:
+                if words:
+                    yield words
+
+    async def _assemble(
+        self, samples: np.ndarray, decoder: str | None, logits_fn: LogitsFn | None
+    ) -> AsyncIterator[tuple[list[Word], float]]:
+        """Yield, window by window, the words that became final and the seconds of audio done so far."""
         chosen = self.decoder(decoder)
         logits_fn = logits_fn or self._logits_fn
         geometry = self.plan.geometry
@@ -104,25 +115,33 @@ class ChunkedTranscriber:
                             in_flight.append(start_call(groups[next_group]))
                             next_group += 1
                     words = await loop.run_in_executor(self._executor, assembler.add, window, heard_logits.pop(0))
-                if words:
-                    yield words
+                yield words, min(window.keep_end * geometry.frame_s, len(samples) / geometry.sample_rate_hz)
             words = await loop.run_in_executor(self._executor, assembler.finish)
-            if words:
-                yield words
+            yield words, len(samples) / geometry.sample_rate_hz
         finally:
             for task in in_flight:
                 task.cancel()
 
     async def transcribe(
-        self, samples: np.ndarray, decoder: str | None = None, logits_fn: LogitsFn | None = None
+        self,
+        samples: np.ndarray,
+        decoder: str | None = None,
+        logits_fn: LogitsFn | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Transcript:
-        """Return the whole Transcript of `samples`: text, words, segments, and the decoder's name."""
+        """Return the whole Transcript of `samples`: text, words, segments, and the decoder's name.
+
+        `on_progress(done_s)` is called after each window with the seconds of audio transcribed so far (a CLI's
+        progress bar); it runs on the event loop, so it must be quick.
+        """
         chosen = self.decoder(decoder)
         words: list[Word] = []
         # aclosing: a cancelled request closes the generator now, which cancels its model calls in flight.
-        async with contextlib.aclosing(self.transcribe_chunks(samples, chosen.name, logits_fn)) as pieces:
-            async for chunk_words in pieces:
-                words.extend(chunk_words)
+        async with contextlib.aclosing(self._assemble(samples, chosen.name, logits_fn)) as pieces:
+            async for window_words, done_s in pieces:
+                words.extend(window_words)
+                if on_progress is not None:
+                    on_progress(done_s)
         return Transcript(
             text=" ".join(word.text for word in words),
             duration_s=len(samples) / self.plan.geometry.sample_rate_hz,

@@ -3,7 +3,7 @@
 Starlette lets a handler run to its end after the client has gone, so an abandoned hour of audio would keep the
 model busy for minutes. Once the body is read, the server's `receive()` has nothing left to give but the
 disconnect, so waiting on it beside the work tells us the moment the client leaves; the work is then cancelled,
-which drops its chunks from the model's queue (service.batching) and frees its audio.
+which drops its chunks from the model's queue (engine.batching) and frees its audio.
 """
 
 from __future__ import annotations

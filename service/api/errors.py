@@ -18,18 +18,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from service.core.errors import (
+from engine.errors import (
     BackendError,
     BackendTimeoutError,
     BackendUnavailableError,
+    ModelLoadError,
+    QueueFullError,
+    ServiceError,
+)
+from service.core.errors import (
     ClientDisconnectedError,
     EmptyUploadError,
     InvalidStreamMessageError,
-    ModelLoadError,
     ModelNotFoundError,
-    QueueFullError,
     ServerShuttingDownError,
-    ServiceError,
     SlowClientError,
     StreamBacklogError,
     StreamDurationError,

@@ -68,7 +68,7 @@ class EmbeddedRuntime(BaseModel):
 
 
 class ModelCard(BaseModel):
-    """What a backend reports about its model (`backend.model_info()`)."""
+    """What an engine reports about its model (`engine.EngineDescription`), as `/v1/models` lists it."""
 
     name: str
     version: int | None

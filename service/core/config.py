@@ -174,7 +174,7 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How long the first queued request waits for others to join its batch."
     )
     # TensorFlow sizes both pools by the CPUs the process may run on, not by a container's CPU limit
-    # (model_export/threads.py): in a container, set intra-op to the CPU limit. bench.load compares settings.
+    # (engine/thread_pools.py): in a container, set intra-op to the CPU limit. bench.load compares settings.
     intra_op_threads: int = Field(
         0,
         ge=0,

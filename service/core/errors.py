@@ -1,20 +1,12 @@
-"""The gateway's own error types; `service.api.errors` maps each to an HTTP status in one table.
+"""The gateway's own error types (the engine's are in `engine.errors`); `service.api.errors` maps each to an HTTP
+status in one table.
 
 Bad audio is not here: `wav2vec2.errors.AudioError` and its subclasses are mapped in the same table.
 """
 
 from __future__ import annotations
 
-
-class ServiceError(Exception):
-    """Base of every error the gateway reports to a client; `code` is the stable machine-readable name."""
-
-    code = "internal_error"
-
-    def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param  # the request field at fault, when there is one (OpenAI's error shape reports it)
+from engine.errors import ServiceError
 
 
 class EmptyUploadError(ServiceError):
@@ -51,38 +43,10 @@ class UploadTooLargeError(ServiceError):
     code = "upload_too_large"
 
 
-class QueueFullError(ServiceError):
-    """The micro-batcher's queue is full; the client should retry after a moment."""
-
-    code = "queue_full"
-
-
 class ClientDisconnectedError(ServiceError):
     """The client closed the connection before its answer was ready; its work was cancelled, nobody reads this."""
 
     code = "client_closed_request"
-
-
-class BackendUnavailableError(ServiceError):
-    """The model backend cannot be reached (TF Serving down, model not loaded)."""
-
-    code = "backend_unavailable"
-
-
-class BackendTimeoutError(ServiceError):
-    code = "backend_timeout"
-
-
-class BackendError(ServiceError):
-    """The backend answered with an error that is not the client's fault."""
-
-    code = "backend_error"
-
-
-class ModelLoadError(ServiceError):
-    """The SavedModel could not be found or loaded at startup."""
-
-    code = "model_load_error"
 
 
 class InvalidStreamMessageError(ServiceError):

@@ -15,7 +15,7 @@ import pytest
 
 from bench.gateway_process import free_port
 from cli.main import main
-from model_export.tflite_client import TFLiteClient
+from engine.tflite_client import TFLiteClient
 from wav2vec2 import Wav2Vec2Processor
 from wav2vec2.audio import load_audio
 

@@ -70,10 +70,10 @@ def test_an_mp3_made_by_lame_gives_the_wavs_words_at_the_wavs_times(tmp_path, ca
 
 
 def test_a_missing_audio_file_is_exit_2_before_the_model_loads(tmp_path, capsys, monkeypatch):
-    from service.backends.embedded import EmbeddedBackend
+    from engine.sources.in_process import InProcessSource
 
     (tmp_path / "a.wav").write_bytes(encode(speechlike(0.5, 16_000), 16_000))
-    monkeypatch.setattr(EmbeddedBackend, "start", lambda self: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(InProcessSource, "start", lambda self: pytest.fail("the model was loaded"))
     missing = tmp_path / "missing.wav"
     assert main(["transcribe", str(tmp_path / "a.wav"), str(missing)]) == 2  # the README's status for bad input
     captured = capsys.readouterr()

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from model_export.client import SavedModelClient, load_model_client
+from engine.model_client import SavedModelClient, load_model_client
+from engine.tflite_client import TFLiteClient
 from model_export.contract import TFLITE_FILE
 from model_export.errors import MSG_NOT_FINITE, VerificationError
 from model_export.export import export_saved_model, load_source
-from model_export.tflite_client import TFLiteClient
 from model_export.verify import LOGIT_RTOL_BY_PRECISION, pad_like_tf_serving, verify_export
 from model_export.warmup import WARMUP_DIR, WARMUP_FILENAME, read_warmup_file
 

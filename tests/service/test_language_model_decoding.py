@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ctc_decoding import build_language_model
+from engine.decoding import language_model_path
+from engine.errors import ModelLoadError
 from model_export.contract import resolve_version_dir
 from service import create_app
 from service.core.config import BUNDLED_MODEL_PATH, Settings
-from service.core.errors import ModelLoadError
-from service.decoding import language_model_path
 from tests.service.gateway_fixtures import upload
 from tests.service.lm_fixtures import CLIPS, LEXICON, build_test_lm
 from tests.support.tfserving_standin import StandInServer

@@ -1,8 +1,8 @@
-"""Audio longer than one model window: a 5-minute file of known utterances and silences, through both backends.
+"""Audio longer than one model window: a 5-minute file of known utterances and silences, through both logits sources.
 
 The file joins the fixture recordings (FSDD digits, festival sentences) with 0.8-2 s silences; the bundled demo
 model transcribes it in overlapping windows (ASR_CHUNK_S, ASR_CHUNK_CONTEXT_S: 5 s and 1 s by default). The
-reference is each utterance transcribed on its own by the same backend and decoder, joined. Checked:
+reference is each utterance transcribed on its own by the same engine and decoder, joined. Checked:
 
 - the long transcript is the joined per-utterance transcripts up to boundary effects: no more than
   `MAX_LOST_OR_DOUBLED` of the words lost or doubled (deletions + insertions), and a word error rate of at most
@@ -23,8 +23,7 @@ import bisect
 import jiwer
 import pytest
 
-from service.backends.embedded import EmbeddedBackend
-from service.backends.tfserving import TFServingBackend
+from engine import build_engine
 from service.core.config import BUNDLED_MODEL_PATH, Settings
 from tests.support.joined_audio import JoinedAudio, Span, join_utterances
 from tests.support.tfserving_standin import StandInServer
@@ -43,14 +42,14 @@ def joined() -> JoinedAudio:
     return join_utterances(DURATION_S, seed=13)
 
 
-async def transcribe_all(backend, joined: JoinedAudio, decoder: str | None) -> tuple[Transcript, dict]:
-    """Return the whole file's transcript and each source utterance's own transcript, from one backend."""
-    await backend.start()
+async def transcribe_all(engine, joined: JoinedAudio, decoder: str | None) -> tuple[Transcript, dict]:
+    """Return the whole file's transcript and each source utterance's own transcript, from one engine."""
+    await engine.start()
     try:
-        whole = await backend.transcribe(joined.samples, decoder)
-        alone = await asyncio.gather(*(backend.transcribe(audio, decoder) for audio in joined.utterances.values()))
+        whole = await engine.transcribe(joined.samples, decoder)
+        alone = await asyncio.gather(*(engine.transcribe(audio, decoder) for audio in joined.utterances.values()))
     finally:
-        await backend.close()
+        await engine.close()
     return whole, dict(zip(joined.utterances, alone, strict=True))
 
 
@@ -94,18 +93,18 @@ def check_transcript(whole: Transcript, alone: dict, joined: JoinedAudio) -> Non
 
 
 @pytest.mark.parametrize("decoder", ["lm", "greedy"])
-def test_embedded_backend_transcribes_five_minutes_like_its_utterances(joined, decoder):
-    whole, alone = asyncio.run(transcribe_all(EmbeddedBackend(Settings()), joined, decoder))
+def test_embedded_engine_transcribes_five_minutes_like_its_utterances(joined, decoder):
+    whole, alone = asyncio.run(transcribe_all(build_engine(Settings()), joined, decoder))
     assert whole.decoder == decoder
     assert len(whole.words) > 300
     check_transcript(whole, alone, joined)
 
 
-def test_tf_serving_backend_transcribes_five_minutes_like_its_utterances(joined):
+def test_tf_serving_engine_transcribes_five_minutes_like_its_utterances(joined):
     server = StandInServer(BUNDLED_MODEL_PATH, "wav2vec2", port=0)
     try:
         settings = Settings(tfserving_address=server.address, grpc_timeout_s=120.0)
-        whole, alone = asyncio.run(transcribe_all(TFServingBackend(settings), joined, None))
+        whole, alone = asyncio.run(transcribe_all(build_engine(settings), joined, None))
     finally:
         server.stop()
     assert whole.decoder == "lm"  # the LM in the demo model's directory, as in-process

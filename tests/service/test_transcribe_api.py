@@ -13,9 +13,9 @@ import soxr
 import tensorflow as tf
 from fastapi.testclient import TestClient
 
-from model_export.client import SavedModelClient
+from engine.errors import ModelLoadError
+from engine.model_client import SavedModelClient
 from service import create_app
-from service.core.errors import ModelLoadError
 from tests.service.gateway_fixtures import encode, speechlike, upload
 
 

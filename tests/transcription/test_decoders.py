@@ -10,7 +10,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ctc_decoding import LexiconBeamDecoder, log_softmax
-from model_export.client import SavedModelClient
+from engine.model_client import SavedModelClient
 from service.core.config import BUNDLED_MODEL_PATH
 from transcription import GreedyDecoder, LanguageModelDecoder
 from transcription.assembler import WordAssembler

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from engine.errors import BackendUnavailableError
 from service.api.deps import ModelsDep
 from service.api.schemas import ErrorBody, Health
-from service.core.errors import BackendUnavailableError
 
 router = APIRouter(tags=["health"])
 

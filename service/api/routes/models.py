@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, Request
 
 from service.api.deps import ModelsDep
@@ -20,8 +22,15 @@ OWNED_BY = "wav2vec2-asr"
 )
 async def list_models(models: ModelsDep, request: Request) -> ModelList:
     listed = []
-    for _, backend in models.items():
-        card = await backend.model_info()
-        created = request.app.state.model_loaded_at
-        listed.append(ListedModel(**card.model_dump(), id=card.name, created=created, owned_by=OWNED_BY))
+    for _, model in models.items():
+        description = await model.describe()
+        listed.append(
+            ListedModel(
+                **dataclasses.asdict(description),
+                loaded=model.loaded,
+                id=description.name,
+                created=request.app.state.model_loaded_at,
+                owned_by=OWNED_BY,
+            )
+        )
     return ModelList(data=listed)

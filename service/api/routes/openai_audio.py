@@ -24,6 +24,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from engine.errors import ServiceError
 from service.api.deps import MetricsDep, ModelsDep
 from service.api.disconnect import unless_disconnected
 from service.api.errors import service_error_response
@@ -31,7 +32,7 @@ from service.api.routes.transcribe import MODEL_VERSION_HEADER
 from service.api.schemas import OpenAIErrorBody
 from service.audio import DecodedAudio, decode_audio
 from service.core.config import Settings
-from service.core.errors import ServiceError, UnsupportedParameterError
+from service.core.errors import UnsupportedParameterError
 from service.managed_model import ManagedModel
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
@@ -130,9 +131,9 @@ async def create_transcription(
     # asr_model_duration_seconds is the backend's time, as on /v1/transcribe: the upload's decoding is not in it.
     model_started = time.perf_counter()
     transcript = await unless_disconnected(request, backend.transcribe(audio.samples))
-    metrics.model_latency.observe(time.perf_counter() - model_started)
-    metrics.audio_seconds.inc(audio.duration_s)
-    metrics.transcriptions.labels(backend.name, str(transcript.model_version)).inc()
+    metrics.observe_transcription(
+        backend.name, transcript.model_version, audio.duration_s, time.perf_counter() - model_started
+    )
     response = _render(transcript, response_format, set(timestamp_granularities or ["segment"]), language_name)
     response.headers[MODEL_VERSION_HEADER] = str(transcript.model_version)
     return response
@@ -181,6 +182,5 @@ async def _events(
         response = service_error_response(error, retry_after_s, path=PATH)
         yield _sse(json.loads(response.body))
         return
-    metrics.model_latency.observe(time.perf_counter() - started)
-    metrics.audio_seconds.inc(audio.duration_s)
+    metrics.observe_transcription(backend.name, backend.version, audio.duration_s, time.perf_counter() - started)
     yield _sse({"type": "transcript.text.done", "text": " ".join(word.text for word in words)})

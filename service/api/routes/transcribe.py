@@ -120,9 +120,7 @@ async def _transcribe(
     model_started = time.perf_counter()
     transcript = await model.transcribe(audio.samples, decoder)
     finished = time.perf_counter()
-    metrics.model_latency.observe(finished - model_started)
-    metrics.audio_seconds.inc(audio.duration_s)
-    metrics.transcriptions.labels(model.name, str(transcript.model_version)).inc()
+    metrics.observe_transcription(model.name, transcript.model_version, audio.duration_s, finished - model_started)
     return _Result(
         transcript, audio.source_sample_rate_hz, audio.source_channels, round((finished - started) * 1000.0, 2)
     )

@@ -1,28 +1,28 @@
-"""The embedded backend: the SavedModel runs in this process, fed chunk batches by the micro-batcher."""
+"""The in-process source: the export (SavedModel, or its int8 TensorFlow Lite model) runs in this process, fed
+chunk batches by the micro-batcher."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model_export.client import ExportedModel, load_model_client
+from engine.batching import MicroBatcher
+from engine.errors import BackendUnavailableError, ModelLoadError
+from engine.model_client import ExportedModel, load_model_client
+from engine.sources import SourceDescription
+from engine.thread_pools import ThreadPools, set_thread_pools
 from model_export.contract import LOGITS_SIGNATURE
 from model_export.errors import ExportError, ThreadSettingsError
-from model_export.threads import ThreadPools, set_thread_pools
-from service.admission import RequestAdmission
-from service.api.schemas import EmbeddedRuntime, ModelCard
-from service.backends.base import ChunkedBackendMixin, model_card
-from service.batching import MicroBatcher
-from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
-from service.core.errors import BackendUnavailableError, ModelLoadError
-from service.decoding import ModelAssets, build_transcriber, read_model_assets
-from transcription import ChunkedTranscriber
-from transcription.pipeline import LogitsFn
+from wav2vec2.config import SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
+    from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -57,38 +57,25 @@ def load_client(settings: Settings, pools: ThreadPools) -> ExportedModel:
         raise ModelLoadError(str(error)) from error
 
 
-class EmbeddedBackend(ChunkedBackendMixin):
-    """Runs the SavedModel in-process; the chunks of concurrent requests are micro-batched into one call."""
+class InProcessSource:
+    """Runs the export in-process; the chunks of concurrent requests are micro-batched into one call."""
 
     kind = "embedded"
+    served_version = None  # the version loaded is the version that answers
 
     def __init__(self, settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> None:
         self._settings = settings
         self._on_batch = on_batch
         self._client: ExportedModel | None = None
-        self._assets: ModelAssets | None = None
         self._batcher: MicroBatcher[np.ndarray] | None = None
-        self._decode_pool: ThreadPoolExecutor | None = None
-        self._transcriber: ChunkedTranscriber | None = None
         self._thread_pools: ThreadPools | None = None
-        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
 
     async def start(self) -> None:
         self._thread_pools = apply_thread_pools(self._settings)  # before anything starts TensorFlow's runtime
         # Loading takes seconds; off the loop so the process still answers /healthz meanwhile.
-        self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
         self._client = await asyncio.to_thread(load_client, self._settings, self._thread_pools)
-        self._decode_pool = ThreadPoolExecutor(self._settings.decode_threads, thread_name_prefix="asr-decode")
-        self._transcriber = await asyncio.to_thread(
-            build_transcriber,
-            self._settings,
-            self._assets,
-            self._logits,
-            self._decode_pool,
-            self._settings.batch_max_size,
-        )
         # A warm-up call traces and allocates, so the first real request is not the slow one.
-        await asyncio.to_thread(self._client.logits_batch, [np.zeros(MODEL_SAMPLE_RATE_HZ, dtype=np.float32)])
+        await asyncio.to_thread(self._client.logits_batch, [np.zeros(SAMPLE_RATE_HZ, dtype=np.float32)])
         self._batcher = MicroBatcher(
             self._client.logits_batch,
             max_batch_size=self._settings.batch_max_size,
@@ -108,42 +95,29 @@ class EmbeddedBackend(ChunkedBackendMixin):
     async def close(self) -> None:
         if self._batcher is not None:
             await self._batcher.stop()
-        if self._decode_pool is not None:
-            self._decode_pool.shutdown(wait=True, cancel_futures=True)
-
-    async def _logits(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Return the logits of `chunks` through a lane of their own (requests bring theirs: `_model_call`)."""
-        async with self._model_call() as logits_fn:
-            return await logits_fn(chunks)
 
     @contextlib.asynccontextmanager
-    async def _model_call(self) -> AsyncIterator[LogitsFn]:
+    async def lane(self) -> AsyncIterator[LogitsFn]:
         if self._batcher is None:
             raise BackendUnavailableError("the model is still loading")
         async with self._batcher.lane() as lane:
             yield lane.logits
 
-    def _ready_transcriber(self) -> ChunkedTranscriber:
-        if self._transcriber is None or self._batcher is None:
-            raise BackendUnavailableError("the model is still loading")
-        return self._transcriber
-
     async def is_ready(self) -> bool:
         return self._batcher is not None
 
-    async def model_info(self) -> ModelCard:
-        if self._client is None or self._transcriber is None or self._thread_pools is None:
+    async def describe(self) -> SourceDescription:
+        if self._client is None or self._thread_pools is None:
             raise BackendUnavailableError("the model is still loading")
         inputs, outputs = self._client.describe(LOGITS_SIGNATURE)
-        runtime = EmbeddedRuntime(
-            engine=self._client.runtime,
-            intra_op_threads=self._thread_pools.intra_op_threads,
-            inter_op_threads=self._thread_pools.inter_op_threads,
-            schedulable_cpus=self._thread_pools.schedulable_cpus,
-            batch_max_size=self._settings.batch_max_size,
-            batch_max_wait_ms=self._settings.batch_max_wait_ms,
+        runtime = {
+            "engine": self._client.runtime,
+            "intra_op_threads": self._thread_pools.intra_op_threads,
+            "inter_op_threads": self._thread_pools.inter_op_threads,
+            "schedulable_cpus": self._thread_pools.schedulable_cpus,
+            "batch_max_size": self._settings.batch_max_size,
+            "batch_max_wait_ms": self._settings.batch_max_wait_ms,
+        }
+        return SourceDescription(
+            self._settings.model_name, self._client.model_dir.version, inputs, outputs, runtime=runtime
         )
-        return model_card(
-            self._settings.model_name, self._client.model_dir.version, self.kind, inputs, outputs,
-            self._client.vocab, self._transcriber, runtime,
-        )  # fmt: skip

@@ -1,7 +1,7 @@
-"""The gateway's decoding setup, chosen once from the settings: the decoders, the default one, the chunk plan.
+"""A model's decoding setup, chosen once from the settings: its assets, the decoders, the default one, the plan.
 
-Both backends build their `ChunkedTranscriber` here, from the model's own assets (vocabulary, config and the
-language model that travels with it), so the embedded and the TF Serving topologies decode the same way.
+Built from the model's own assets (vocabulary, config and the language model that travels with it) whichever
+source gives the logits, so the embedded and the TF Serving topologies decode the same way.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctc_decoding import LanguageModelError, LexiconBeamDecoder
+from engine.errors import ModelLoadError
 from model_export.contract import ModelVersionDir, read_model_config, read_vocab, resolve_version_dir
 from model_export.errors import ExportError
-from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
-from service.core.errors import ModelLoadError
 from transcription import (
     GREEDY,
     LANGUAGE_MODEL,
@@ -29,14 +29,18 @@ from transcription import (
 )
 from transcription.pipeline import LogitsFn
 from transcription.silence import SilenceGate
+from wav2vec2.config import SAMPLE_RATE_HZ
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ModelAssets:
-    """What the gateway reads from the model's directory, whichever process runs the model."""
+    """What the engine reads from the model's directory, whichever process runs the model."""
 
     model_dir: ModelVersionDir
     vocab: list[str]
@@ -55,7 +59,7 @@ def read_model_assets(model_path: Path) -> ModelAssets:
     if vocab is None:
         raise ModelLoadError(f"{model_dir.path} has no assets/vocab.json: export it with `asr export` to get one")
     tokenizer = Wav2Vec2CTCTokenizer.from_pretrained(model_dir.path / "assets")
-    return ModelAssets(model_dir, vocab, tokenizer, FrameGeometry.of(config, MODEL_SAMPLE_RATE_HZ))
+    return ModelAssets(model_dir, vocab, tokenizer, FrameGeometry.of(config, SAMPLE_RATE_HZ))
 
 
 def language_model_path(settings: Settings, model_dir: ModelVersionDir) -> Path | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.admission import RequestAdmission
-from service.core.errors import QueueFullError
+from engine.admission import RequestAdmission
+from engine.errors import QueueFullError
 
 
 def test_past_the_request_limit_a_request_is_refused_and_a_finished_one_frees_its_place():

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from service.batching import MicroBatcher
+from engine.batching import MicroBatcher
 
 
 def describe(batch):

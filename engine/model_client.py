@@ -80,10 +80,10 @@ def load_model_client(model_path: Path, num_threads: int) -> ExportedModel:
     """Return the int8 TensorFlow Lite client if the export has `model.tflite`, else the SavedModel client.
 
     `num_threads` sizes TensorFlow Lite's pool (TensorFlow's own pools are set before the runtime starts, see
-    `model_export.threads`).
+    `engine.thread_pools`).
     """
     if resolve_version_dir(Path(model_path)).tflite_model is not None:
-        from model_export.tflite_client import TFLiteClient
+        from engine.tflite_client import TFLiteClient
 
         client: ExportedModel = TFLiteClient(model_path, num_threads)
     else:

@@ -11,8 +11,8 @@ import tensorflow as tf
 from fastapi.testclient import TestClient
 from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
+from engine.tflite_client import TFLiteClient
 from model_export.export import export_saved_model
-from model_export.tflite_client import TFLiteClient
 from service import create_app
 from tests.service.conftest import TINY_CONFIG
 from tests.service.gateway_fixtures import encode, speechlike, upload

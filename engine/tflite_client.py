@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from model_export.client import ExportedModel
+from engine.model_client import ExportedModel
 from model_export.contract import AUDIO, LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, split_logits
 from model_export.errors import MSG_EMPTY_BATCH, MSG_NOT_FINITE, ExportError
 

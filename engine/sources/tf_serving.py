@@ -1,4 +1,4 @@
-"""The gRPC backend: TensorFlow Serving's `PredictionService/Predict` over one long-lived channel.
+"""The TF Serving source: TensorFlow Serving's `PredictionService/Predict` over one long-lived channel.
 
 The channel is created once and reused; gRPC reconnects it by itself after TF Serving restarts (the
 reconnect backoff is capped at one second so a restarted server is found quickly). Calls carry a
@@ -8,27 +8,24 @@ gateway reports 503.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
 
+from engine.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
+from engine.sources import SourceDescription
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, batch_inputs, describe_signature, split_logits
 from model_export.serving_api import MODEL_SERVICE, PREDICTION_SERVICE, ServiceStub, message
 from model_export.tensor_proto import to_ndarray, to_tensor_proto
-from service.admission import RequestAdmission
-from service.api.schemas import ModelCard
-from service.backends.base import ChunkedBackendMixin, model_card
-from service.core.config import Settings
-from service.core.errors import BackendError, BackendTimeoutError, BackendUnavailableError, ServiceError
-from service.decoding import ModelAssets, build_transcriber, read_model_assets
-from transcription import ChunkedTranscriber
-from transcription.pipeline import LogitsFn
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
+    from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +71,11 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, object]]:
     ]
 
 
-class TFServingBackend(ChunkedBackendMixin):
-    """Sends each file's chunks to TF Serving's `logits` signature, a batch per `Predict` (TF Serving may batch
-    further with `--enable_batching`), and decodes the logits in the gateway.
+class TFServingSource:
+    """Sends each request's chunks to TF Serving's `logits` signature, a batch per `Predict` (TF Serving may batch
+    further with `--enable_batching`); the engine decodes the logits in the gateway.
 
-    The gateway reads the served model's assets (vocabulary, frame rate, language model) from `settings.model_path`:
+    The engine reads the served model's assets (vocabulary, frame rate, language model) from `settings.model_path`:
     the directory TF Serving serves, mounted read-only (compose.yaml does).
     """
 
@@ -86,26 +83,16 @@ class TFServingBackend(ChunkedBackendMixin):
 
     def __init__(self, settings: Settings) -> None:
         if not settings.tfserving_address:
-            raise ValueError("TFServingBackend needs settings.tfserving_address")
+            raise ValueError("TFServingSource needs settings.tfserving_address")
         self._settings = settings
         self._channel: grpc.aio.Channel | None = None
         self._predict_stub: ServiceStub | None = None
         self._model_stub: ServiceStub | None = None
-        self._assets: ModelAssets | None = None
-        self._decode_pool: ThreadPoolExecutor | None = None
-        self._transcriber: ChunkedTranscriber | None = None
-        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
         # The version TF Serving said answered the last Predict: it loads new versions itself, and responses
         # name what it reports, not what it served when the gateway started.
         self.served_version: int | None = None
 
     async def start(self) -> None:
-        self._assets = await asyncio.to_thread(read_model_assets, self._settings.model_path)
-        self._decode_pool = ThreadPoolExecutor(self._settings.decode_threads, thread_name_prefix="asr-decode")
-        self._transcriber = await asyncio.to_thread(
-            build_transcriber, self._settings, self._assets, self._logits, self._decode_pool,
-            self._settings.batch_max_size,
-        )  # fmt: skip
         # Created inside the running loop: a grpc.aio channel belongs to the loop that made it.
         self._channel = grpc.aio.insecure_channel(
             self._settings.tfserving_address, options=channel_options(self._settings.grpc_max_message_bytes)
@@ -119,8 +106,6 @@ class TFServingBackend(ChunkedBackendMixin):
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
-        if self._decode_pool is not None:
-            self._decode_pool.shutdown(wait=True, cancel_futures=True)
 
     def _model_spec(self, request) -> None:
         request.model_spec.name = self._settings.model_name
@@ -139,24 +124,14 @@ class TFServingBackend(ChunkedBackendMixin):
         if response.model_spec.HasField("version"):
             self.served_version = response.model_spec.version.value
         logits = to_ndarray(response.outputs[LOGITS])
-        vocab_size = len(self._assets.vocab)
-        if logits.shape[-1] != vocab_size:
-            raise BackendError(
-                f"TF Serving's model gives {logits.shape[-1]} logits per frame, but the vocabulary at "
-                f"{self._assets.model_dir.path} has {vocab_size} tokens: ASR_MODEL_PATH must be the model TF "
-                "Serving serves"
-            )
         return split_logits(logits, to_ndarray(response.outputs[LOGIT_LENGTH]))
 
     @contextlib.asynccontextmanager
-    async def _model_call(self) -> AsyncIterator[LogitsFn]:
+    async def lane(self) -> AsyncIterator[LogitsFn]:
+        if self._predict_stub is None:
+            raise BackendUnavailableError("the gateway is still starting")
         # TF Serving queues and batches the Predicts itself; a request's unfinished ones are cancelled with it.
         yield self._logits
-
-    def _ready_transcriber(self) -> ChunkedTranscriber:
-        if self._transcriber is None or self._predict_stub is None:
-            raise BackendUnavailableError("the gateway is still starting")
-        return self._transcriber
 
     async def is_ready(self) -> bool:
         request = _GetModelStatusRequest()
@@ -167,7 +142,7 @@ class TFServingBackend(ChunkedBackendMixin):
             return False
         return any(status.state == _AVAILABLE for status in response.model_version_status)
 
-    async def model_info(self) -> ModelCard:
+    async def describe(self) -> SourceDescription:
         request = _GetModelMetadataRequest(metadata_field=["signature_def"])
         self._model_spec(request)
         response = await self._call(self._predict_stub.GetModelMetadata, request, _STATUS_TIMEOUT_S)
@@ -176,11 +151,8 @@ class TFServingBackend(ChunkedBackendMixin):
         if LOGITS_SIGNATURE not in signature_map.signature_def:
             raise BackendError(f"TF Serving's model has no signature {LOGITS_SIGNATURE!r}")
         inputs, outputs = describe_signature(signature_map.signature_def[LOGITS_SIGNATURE])
-        return model_card(
-            response.model_spec.name,
-            response.model_spec.version.value if response.model_spec.HasField("version") else None,
-            self.kind, inputs, outputs, self._assets.vocab, self._ready_transcriber(),
-        )  # fmt: skip
+        version = response.model_spec.version.value if response.model_spec.HasField("version") else None
+        return SourceDescription(response.model_spec.name, version, inputs, outputs)
 
     async def _call(self, method, request, timeout_s: float):
         address = self._settings.tfserving_address

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import tensorflow as tf
 
+from engine.thread_pools import ThreadPools, current_thread_pools, set_thread_pools
 from model_export.errors import ThreadSettingsError
-from model_export.threads import ThreadPools, current_thread_pools, set_thread_pools
 
 
 @pytest.fixture

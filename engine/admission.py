@@ -2,7 +2,7 @@
 
 Refusing a request before its work starts (TF Serving's bounded batching queue, sherpa-onnx's 503 when full) is
 what keeps a long upload from taking the model away from short ones chunk by chunk: once admitted, a request's
-chunks are served round-robin with the others' (`service.batching`), and every admitted request finishes. The
+chunks are served round-robin with the others' (`engine.batching`), and every admitted request finishes. The
 audio budget bounds memory: an admitted request holds its decoded audio (16 kHz float32: 230 MB per hour) until it
 is answered, so the sum of admitted audio is what the requests in flight hold.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from service.core.errors import QueueFullError
+from engine.errors import QueueFullError
 
 
 class RequestAdmission:
