@@ -100,11 +100,11 @@ async def transcribe_files(
     settings: Settings, args: argparse.Namespace, max_duration_s: float, show_progress: bool
 ) -> int:
     """Transcribe `args.files` with the gateway's own embedded backend (same chunking, decoders and transcripts)."""
+    from audio_input import AudioError
     from service.audio import decode_audio
     from service.backends.embedded import EmbeddedBackend
     from service.core.errors import ServiceError
     from transcription.formats import to_json
-    from wav2vec2.errors import AudioError
 
     backend = EmbeddedBackend(settings)
     try:

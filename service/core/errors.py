@@ -1,6 +1,6 @@
 """The gateway's own error types; `service.api.errors` maps each to an HTTP status in one table.
 
-Bad audio is not here: `wav2vec2.errors.AudioError` and its subclasses are mapped in the same table.
+Bad audio is not here: `audio_input.AudioError` and its subclasses are mapped in the same table.
 """
 
 from __future__ import annotations

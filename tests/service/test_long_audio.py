@@ -23,10 +23,10 @@ import bisect
 import jiwer
 import pytest
 
+from bench.joined_audio import JoinedAudio, Span, join_utterances
 from service.backends.embedded import EmbeddedBackend
 from service.backends.tfserving import TFServingBackend
 from service.core.config import BUNDLED_MODEL_PATH, Settings
-from tests.support.joined_audio import JoinedAudio, Span, join_utterances
 from tests.support.tfserving_standin import StandInServer
 from transcription import Transcript
 
