@@ -3,7 +3,7 @@
 Run: `python -m bench.long_audio sweep` and `python -m bench.long_audio scale` (both with the bundled demo model
 and its LM; `--decoder greedy` for greedy decoding).
 
-- `sweep`: a 5-minute file joined from the fixture recordings (tests/support/joined_audio.py) is transcribed
+- `sweep`: a 5-minute file joined from the fixture recordings (bench/joined_audio.py) is transcribed
   in-process with several (ASR_CHUNK_S, ASR_CHUNK_CONTEXT_S) pairs; each is scored by its word error rate
   against the same utterances transcribed one by one (the reference, measured in the same run), and timed.
 - `scale`: a real gateway (`asr serve` in a subprocess) transcribes uploads of 30 s, 5 min and 60 min (the
@@ -59,8 +59,8 @@ async def _transcribe(settings, samples_list):
 def sweep(decoder: str, duration_s: float, pairs: list[tuple[float, float]]) -> None:
     import jiwer
 
+    from bench.joined_audio import join_utterances
     from service.core.config import Settings
-    from tests.support.joined_audio import join_utterances
 
     joined = join_utterances(duration_s, seed=13)
     alone = asyncio.run(_transcribe(Settings(decoder=decoder), list(joined.utterances.values())))
@@ -101,7 +101,7 @@ def scale(decoder: str, durations_s: list[float]) -> None:
     import httpx
     import soundfile as sf
 
-    from tests.support.joined_audio import SAMPLE_RATE_HZ, join_utterances, tiled
+    from bench.joined_audio import SAMPLE_RATE_HZ, join_utterances, tiled
 
     joined = join_utterances(300.0, seed=13)
     print(f"{machine()}\ngateway: asr serve, embedded bundled demo model, decoder {decoder}")

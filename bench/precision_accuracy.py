@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from audio_input import load_audio
 from bench.accuracy import error_rates
 from engine.tflite_client import TFLiteClient
 from engine.thread_pools import schedulable_cpus
 from model_export.export import export_saved_model, load_source
 from model_export.precision import with_precision
-from wav2vec2.audio import load_audio
+from wav2vec2 import SAMPLE_RATE_HZ
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -80,7 +81,7 @@ def main() -> None:
         for set_name, clips in sets.items():
             logits = {precision: [] for precision in ("float32", "bfloat16", "int8")}
             for path, _ in clips:
-                audio = load_audio(path).samples
+                audio = load_audio(path, SAMPLE_RATE_HZ).samples
                 for precision, outputs in logits.items():
                     outputs.append(runs[precision](audio))
             references = [text for _, text in clips]

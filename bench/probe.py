@@ -33,9 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.gateway_process import free_port, rss_bytes, running_gateway
-from bench.long_audio import machine
-from tests.support.gateway_probes import (
+from bench.gateway_probes import (
     Slowloris,
     cpu_s,
     reset_peak_rss,
@@ -44,7 +42,9 @@ from tests.support.gateway_probes import (
     wait_for_requests_in_flight,
     wav_bytes,
 )
-from tests.support.joined_audio import SAMPLE_RATE_HZ, fixture_utterances, join_utterances, tiled
+from bench.gateway_process import free_port, rss_bytes, running_gateway
+from bench.joined_audio import SAMPLE_RATE_HZ, fixture_utterances, join_utterances, tiled
+from bench.long_audio import machine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MB = 1e6

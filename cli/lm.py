@@ -146,14 +146,14 @@ def run_build(args: argparse.Namespace) -> int:
 def run_tune(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from audio_input import AudioError, load_audio
     from ctc_decoding import LanguageModelError, LexiconBeamDecoder, log_softmax, write_decoder_config
     from ctc_decoding.tuning import grid_search
     from engine.model_client import SavedModelClient
     from model_export.errors import ExportError
     from training.data.sources import Utterance, manifest_utterances
     from training.errors import TrainingError
-    from wav2vec2.audio import load_audio
-    from wav2vec2.errors import AudioError
+    from wav2vec2 import SAMPLE_RATE_HZ
 
     # LanguageModelError is a ValueError
     with input_errors(OSError, ValueError, AudioError, ExportError, TrainingError):
@@ -169,7 +169,7 @@ def run_tune(args: argparse.Namespace) -> int:
         batches = range(0, len(utterances), args.batch_size)
         for start in tqdm(batches, desc="acoustic model", disable=args.no_progress):
             batch = utterances[start : start + args.batch_size]
-            audio = [load_audio(utterance.audio_path).samples for utterance in batch]
+            audio = [load_audio(utterance.audio_path, SAMPLE_RATE_HZ).samples for utterance in batch]
             log_probs.extend(log_softmax(logits) for logits in client.logits_batch(audio))
         references = [utterance.transcript for utterance in utterances]
         scores = grid_search(decoder, log_probs, references, args.lm_weights, args.word_scores, not args.no_progress)

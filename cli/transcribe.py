@@ -100,12 +100,12 @@ async def transcribe_files(
     settings: Settings, args: argparse.Namespace, max_duration_s: float, show_progress: bool
 ) -> int:
     """Transcribe `args.files` with the gateway's own engine, run in-process (same chunking, decoders, transcripts)."""
+    from audio_input import AudioError
     from engine import Engine
     from engine.errors import ServiceError
     from engine.sources.in_process import InProcessSource
     from service.audio import decode_audio
     from transcription.formats import to_json
-    from wav2vec2.errors import AudioError
 
     engine = Engine(settings, InProcessSource(settings))
     try:

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from audio_input import AudioError, load_audio
 from wav2vec2 import SAMPLE_RATE_HZ
-from wav2vec2.audio import load_audio
-from wav2vec2.errors import AudioError
 
 ESPEAK_VARIANT_DIR = Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v")
 
@@ -136,7 +135,7 @@ def synthesize(voice: Voice, text: str) -> np.ndarray:
 
 
 def read_16k_mono(path: str | Path) -> np.ndarray:
-    """Returns the audio file at `path` as float32 [samples] at 16 kHz, mono (`wav2vec2.audio.load_audio`)."""
+    """Returns the audio file at `path` as float32 [samples] at 16 kHz, mono (`audio_input.load_audio`)."""
     return load_audio(path, SAMPLE_RATE_HZ).samples
 
 

@@ -1,6 +1,6 @@
 """Decode an uploaded audio file into the model's input: 16 kHz mono float32 samples.
 
-The decoding, validation and resampling are `wav2vec2.audio.load_audio`, shared with training so served
+The decoding, validation and resampling are `audio_input.load_audio`, shared with training so served
 and trained-on audio match; its `AudioError`s become HTTP responses in `service.api.errors`. What is the
 gateway's own is the upload: a zero-byte body is the client's mistake (400), not a bad audio file.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from audio_input import DecodedAudio, load_audio
 from service.core.config import MODEL_SAMPLE_RATE_HZ
 from service.core.errors import EmptyUploadError
-from wav2vec2.audio import DecodedAudio, load_audio
 
 __all__ = ["DecodedAudio", "decode_audio"]
 

@@ -23,7 +23,6 @@ _EXPORTS = {
     "collapse_ctc_ids": "wav2vec2.ctc_decode",
     "ctc_greedy_ids": "wav2vec2.ctc_decode",
     "CTCLoss": "wav2vec2.ctc_loss",
-    "AudioError": "wav2vec2.errors",
     "CheckpointMismatchError": "wav2vec2.errors",
     "CheckpointNotFoundError": "wav2vec2.errors",
     "VocabularyError": "wav2vec2.errors",

@@ -18,6 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from audio_input import (
+    AudioDecodeError,
+    AudioError,
+    AudioTooLongError,
+    EmptyAudioError,
+    NonFiniteAudioError,
+    UnsupportedAudioFormatError,
+)
 from engine.errors import (
     BackendError,
     BackendTimeoutError,
@@ -44,20 +52,12 @@ from service.core.errors import (
     UploadTooLargeError,
 )
 from transcription.errors import TranscriptionError, UnknownDecoderError
-from wav2vec2.errors import (
-    AudioDecodeError,
-    AudioError,
-    AudioTooLongError,
-    EmptyAudioError,
-    NonFiniteAudioError,
-    UnsupportedAudioFormatError,
-)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Looked up along the error's class hierarchy (wav2vec2's TruncatedAudioError is an AudioDecodeError);
-# the AudioError row catches any audio error added to the library later.
+# Looked up along the error's class hierarchy (audio_input's TruncatedAudioError is an AudioDecodeError);
+# the AudioError row catches any audio error added to audio_input later.
 STATUS_BY_ERROR: dict[type[ServiceError | AudioError | TranscriptionError], int] = {
     EmptyUploadError: 400,
     UnsupportedParameterError: 400,

@@ -1,7 +1,7 @@
 """The gateway's own error types (the engine's are in `engine.errors`); `service.api.errors` maps each to an HTTP
 status in one table.
 
-Bad audio is not here: `wav2vec2.errors.AudioError` and its subclasses are mapped in the same table.
+Bad audio is not here: `audio_input.AudioError` and its subclasses are mapped in the same table.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from audio_input import load_audio
 from bench.gateway_process import free_port
 from cli.main import main
 from engine.tflite_client import TFLiteClient
-from wav2vec2 import Wav2Vec2Processor
-from wav2vec2.audio import load_audio
+from wav2vec2 import SAMPLE_RATE_HZ, Wav2Vec2Processor
 
 FSDD_CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "fsdd" / "7_jackson_32.wav"  # 8 kHz, spoken "seven"
 
@@ -188,7 +188,7 @@ def test_serve_runs_an_int8_export_on_tensorflow_lite(checkpoint, tmp_path):
     assert response.status_code == 200, response.text
     # What the int8 model itself says about the same 16 kHz samples (the gateway's decoder resamples the 8 kHz file).
     int8 = TFLiteClient(out / "asr" / "1", num_threads=1)
-    logits = int8.logits_batch([load_audio(FSDD_CLIP).samples])[0]
+    logits = int8.logits_batch([load_audio(FSDD_CLIP, SAMPLE_RATE_HZ).samples])[0]
     assert response.json()["text"] == Wav2Vec2Processor().batch_decode([logits.argmax(-1)])[0].strip()
 
 

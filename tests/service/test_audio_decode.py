@@ -7,16 +7,16 @@ import io
 import numpy as np
 import pytest
 
-from service.audio import decode_audio
-from service.core.errors import EmptyUploadError
-from tests.service.gateway_fixtures import encode, speechlike
-from wav2vec2.errors import (
+from audio_input import (
     AudioDecodeError,
     AudioTooLongError,
     EmptyAudioError,
     NonFiniteAudioError,
     UnsupportedAudioFormatError,
 )
+from service.audio import decode_audio
+from service.core.errors import EmptyUploadError
+from tests.service.gateway_fixtures import encode, speechlike
 
 
 def decode(data: bytes, max_duration_s: float = 30.0):

@@ -2,7 +2,7 @@
 a batch holds one file's audio, an abandoned upload stops costing CPU, short requests beside long uploads are all
 answered, and a silent hour never reaches the model.
 
-Long audio is cheap to send (tests/support/gateway_probes.py): an hour of loud noise is a 7 KB WAV that says 1 Hz,
+Long audio is cheap to send (bench/gateway_probes.py): an hour of loud noise is a 7 KB WAV that says 1 Hz,
 an hour of silence a 180 KB FLAC. bench/probe.py measures the same things at the issue's sizes.
 """
 
@@ -19,10 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.gateway_process import free_port, rss_bytes, running_gateway
-from bench.live_server import serve
-from service import create_app
-from tests.support.gateway_probes import (
+from bench.gateway_probes import (
     cpu_s,
     metric,
     one_hz_wav,
@@ -32,7 +29,10 @@ from tests.support.gateway_probes import (
     wait_for_requests_in_flight,
     wav_bytes,
 )
-from tests.support.joined_audio import fixture_utterances
+from bench.gateway_process import free_port, rss_bytes, running_gateway
+from bench.joined_audio import fixture_utterances
+from bench.live_server import serve
+from service import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from bench.joined_audio import join_utterances
 from bench.live_server import serve
 from service import Settings, create_app
-from tests.support.joined_audio import join_utterances
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402

@@ -11,14 +11,14 @@ import tensorflow as tf
 from fastapi.testclient import TestClient
 from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
+from audio_input import load_audio
 from engine.tflite_client import TFLiteClient
 from model_export.export import export_saved_model
 from service import create_app
 from tests.service.conftest import TINY_CONFIG
 from tests.service.gateway_fixtures import encode, speechlike, upload
 from tests.support.tfserving_standin import StandInServer
-from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
-from wav2vec2.audio import load_audio
+from wav2vec2 import SAMPLE_RATE_HZ, Wav2Vec2ForCTC, Wav2Vec2Processor
 
 CLIPS = [encode(speechlike(0.5 + 0.3 * i, 16_000, seed=200 + i), 16_000) for i in range(4)]
 
@@ -113,7 +113,7 @@ def test_an_int8_export_served_as_tf_serving_serves_it_with_prefer_tflite_model(
             assert (model["backend"], model["signature_name"]) == ("tfserving", "logits")
             assert model["outputs"]["logits"]["shape"] == [None, None, len(model["vocab"])]
             for clip in CLIPS:
-                logits = int8.logits_batch([load_audio(io.BytesIO(clip)).samples])[0]
+                logits = int8.logits_batch([load_audio(io.BytesIO(clip), SAMPLE_RATE_HZ).samples])[0]
                 expected = Wav2Vec2Processor().batch_decode([logits.argmax(-1)])[0].strip()
                 assert gateway.post("/v1/transcribe", files=upload(clip)).json()["text"] == expected
     finally:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from tests.support.joined_audio import fixture_utterances
+from bench.joined_audio import fixture_utterances
 from transcription import ChunkedTranscriber, ChunkPlan, FrameGeometry, GreedyDecoder
 from transcription.silence import SilenceGate
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer

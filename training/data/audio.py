@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from audio_input import AudioError, load_audio
 from training.errors import AudioReadError
 from wav2vec2 import SAMPLE_RATE_HZ
-from wav2vec2.audio import load_audio
-from wav2vec2.errors import AudioError
 
 
 def float_to_pcm16(audio: np.ndarray) -> np.ndarray:
@@ -23,7 +22,7 @@ def float_to_pcm16(audio: np.ndarray) -> np.ndarray:
 def load_pcm16(path: str | Path) -> np.ndarray:
     """Returns the file's audio as int16 `[samples]` at 16 kHz, mixed down to mono and resampled if needed.
 
-    Decoding is `wav2vec2.audio.load_audio`, the gateway's own, so train and serve audio match. Raises
+    Decoding is `audio_input.load_audio`, the gateway's own, so train and serve audio match. Raises
     AudioReadError for a missing, undecodable, truncated, empty or NaN-holding file, so a corpus writer can
     skip and report the file instead of stopping a multi-hour preparation run.
     """

@@ -24,6 +24,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from audio_input import AudioError
 from engine.errors import ServiceError
 from service.api.deps import MetricsDep, ModelsDep
 from service.api.disconnect import unless_disconnected
@@ -37,7 +38,6 @@ from service.managed_model import ManagedModel
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
 from transcription.names import ResponseFormat
-from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1/audio", tags=["openai"])
 

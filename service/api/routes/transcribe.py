@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from audio_input import AudioError
 from service.api.deps import AudioUploadDep, MetricsDep, RequestedModelDep
 from service.api.disconnect import unless_disconnected
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
@@ -21,7 +22,6 @@ from service.managed_model import ManagedModel
 from transcription import Transcript
 from transcription.formats import MEDIA_TYPES, render, to_json, to_verbose_json
 from transcription.names import DecoderName, ResponseFormat
-from wav2vec2.errors import AudioError
 
 router = APIRouter(prefix="/v1", tags=["transcription"])
 

@@ -11,7 +11,7 @@ The tag also decides where the audio starts. Every MP3 decodes late by the encod
 plus the decoder's (mpg123's synthesis filter bank: 529), and ends on padding up to a whole frame. A LAME tag
 states the delay and padding, and libsndfile's mpg123 drops both ("gapless" decoding: the file decodes to its
 source's exact length, samples aligned). Without a tag mpg123 drops nothing: word times would come 1105 samples
-late (69 ms at 16 kHz), so `wav2vec2.audio` drops LAME's delay itself (`UNTAGGED_MP3_DELAY_FRAMES`). LAME skips
+late (69 ms at 16 kHz), so `audio_input.decode` drops LAME's delay itself (`UNTAGGED_MP3_DELAY_FRAMES`). LAME skips
 its tag when it does not fit the first frame (its default 24 and 32 kbit/s CBR at 16 and 22.05 kHz); sox writes
 through LAME's library without one: these are the untagged files users make.
 """

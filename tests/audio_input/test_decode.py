@@ -1,4 +1,4 @@
-"""`wav2vec2.audio.load_audio` as a library: every source kind, any target rate, and its typed errors.
+"""`audio_input.load_audio` as a library: every source kind, any target rate, and its typed errors.
 
 The gateway's tests (tests/service/test_audio_decode.py) cover the formats and the HTTP-facing failures;
 these cover what the training and demo-corpus callers rely on.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import sys
+import tomllib
 import tracemalloc
 from pathlib import Path
 
@@ -17,8 +19,7 @@ import pytest
 import soundfile
 import soxr
 
-from wav2vec2.audio import load_audio
-from wav2vec2.errors import (
+from audio_input import (
     AudioDecodeError,
     AudioError,
     AudioTooLongError,
@@ -26,9 +27,10 @@ from wav2vec2.errors import (
     NonFiniteAudioError,
     TruncatedAudioError,
     UnsupportedAudioFormatError,
-    Wav2Vec2Error,
+    load_audio,
 )
-from wav2vec2.mp3_length import mp3_length_tag
+from audio_input.mp3_length import mp3_length_tag
+from wav2vec2 import SAMPLE_RATE_HZ
 
 
 def tone(duration_s: float, rate_hz: int, frequency_hz: float = 440.0) -> np.ndarray:
@@ -46,10 +48,10 @@ def test_path_bytes_and_file_object_decode_the_same(tmp_path: Path) -> None:
     data = wav_bytes(tone(0.5, 8_000), 8_000)
     path = tmp_path / "tone.wav"
     path.write_bytes(data)
-    from_path = load_audio(path)
-    from_str = load_audio(str(path))
-    from_bytes = load_audio(data)
-    from_file = load_audio(io.BytesIO(data))
+    from_path = load_audio(path, SAMPLE_RATE_HZ)
+    from_str = load_audio(str(path), SAMPLE_RATE_HZ)
+    from_bytes = load_audio(data, SAMPLE_RATE_HZ)
+    from_file = load_audio(io.BytesIO(data), SAMPLE_RATE_HZ)
     for audio in (from_str, from_bytes, from_file):
         np.testing.assert_array_equal(audio.samples, from_path.samples)
     assert from_path.sample_rate_hz == 16_000 and from_path.source_sample_rate_hz == 8_000
@@ -66,21 +68,21 @@ def test_resamples_to_any_target_rate() -> None:
 
 def test_sixteen_bit_audio_at_the_target_rate_is_returned_exactly() -> None:
     pcm = (tone(0.25, 16_000) * 32768).astype(np.int16)
-    audio = load_audio(wav_bytes(pcm, 16_000))
+    audio = load_audio(wav_bytes(pcm, 16_000), 16_000)
     np.testing.assert_array_equal(audio.samples, pcm.astype(np.float32) / 32768)
 
 
 def test_no_duration_limit_unless_asked() -> None:
     data = wav_bytes(np.zeros(3 * 8_000, dtype=np.float32), 8_000)
-    assert load_audio(data).duration_s == pytest.approx(3.0)
+    assert load_audio(data, SAMPLE_RATE_HZ).duration_s == pytest.approx(3.0)
     with pytest.raises(AudioTooLongError, match="3.0 s long; at most 2 s"):
-        load_audio(data, max_duration_s=2.0)
+        load_audio(data, SAMPLE_RATE_HZ, max_duration_s=2.0)
 
 
 def test_truncated_wav_is_its_own_decode_error() -> None:
     data = wav_bytes(tone(1.0, 16_000), 16_000)
     with pytest.raises(TruncatedAudioError, match="declares 32000 bytes") as raised:
-        load_audio(data[: len(data) // 2])
+        load_audio(data[: len(data) // 2], SAMPLE_RATE_HZ)
     assert isinstance(raised.value, AudioDecodeError)
 
 
@@ -95,14 +97,14 @@ def test_truncated_wav_is_its_own_decode_error() -> None:
 )
 def test_bad_audio_raises_the_library_error_hierarchy(data: bytes, error: type[AudioError]) -> None:
     with pytest.raises(error) as raised:
-        load_audio(data)
+        load_audio(data, SAMPLE_RATE_HZ)
     # Callers catch one base (the corpus writer skips the file); generic code sees a ValueError.
-    assert all(isinstance(raised.value, base) for base in (AudioError, Wav2Vec2Error, ValueError))
+    assert all(isinstance(raised.value, base) for base in (AudioError, ValueError))
 
 
 def test_a_missing_path_is_file_not_found_not_bad_audio(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        load_audio(tmp_path / "absent.wav")
+        load_audio(tmp_path / "absent.wav", SAMPLE_RATE_HZ)
 
 
 def test_long_audio_is_decoded_in_blocks_with_memory_near_the_output_size() -> None:
@@ -110,7 +112,7 @@ def test_long_audio_is_decoded_in_blocks_with_memory_near_the_output_size() -> N
     data = wav_bytes(np.stack([tone(duration_s, rate_hz)] * 2, axis=1), rate_hz)
     tracemalloc.start()  # numpy reports its buffers to tracemalloc
     try:
-        audio = load_audio(data)
+        audio = load_audio(data, SAMPLE_RATE_HZ)
         peak_bytes = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -170,7 +172,7 @@ def test_a_lame_tagged_mp3_decodes_to_its_wavs_length_and_time(rate_hz: int, opt
     mp3 = _mp3_by("lame", _speech(rate_hz), rate_hz, tmp_path, *options)
     assert mp3_length_tag(io.BytesIO(mp3)) in (b"Info", b"Xing")  # LAME's tag, stating its delay and padding
     reference = _speech(16_000)
-    decoded = load_audio(mp3).samples
+    decoded = load_audio(mp3, SAMPLE_RATE_HZ).samples
     assert abs(len(decoded) - len(reference)) <= 16  # 1 ms at 16 kHz
     assert abs(_lag(decoded, reference)) <= 2
 
@@ -185,7 +187,7 @@ def test_an_untagged_mp3_starts_on_time(encoder: str, rate_hz: int, frame_sample
     mp3 = _mp3_by(encoder, _speech(rate_hz), rate_hz, tmp_path)
     assert mp3_length_tag(io.BytesIO(mp3)) is None
     reference = _speech(16_000)
-    decoded = load_audio(mp3).samples
+    decoded = load_audio(mp3, SAMPLE_RATE_HZ).samples
     # The codec's delay (69 ms at 16 kHz) would put every word late; the words must come when they were said.
     assert abs(_lag(decoded, reference)) <= 2
     # Only the tag says how much padding ends the last frame: the file may be up to one frame long.
@@ -200,10 +202,10 @@ def test_an_mp3s_duration_cap_agrees_with_its_decoded_length(encoder: str, rate_
     # The cap is checked from the header before decoding: mpg123's estimate of an untagged file (0.47 % long at
     # 44.1 and 22.05 kHz) must not refuse audio that decodes within the cap.
     mp3 = _mp3_by(encoder, tone(3.7, rate_hz), rate_hz, tmp_path)
-    decoded_s = load_audio(mp3).duration_s
-    assert load_audio(mp3, max_duration_s=decoded_s + 0.03).duration_s == decoded_s
+    decoded_s = load_audio(mp3, SAMPLE_RATE_HZ).duration_s
+    assert load_audio(mp3, SAMPLE_RATE_HZ, max_duration_s=decoded_s + 0.03).duration_s == decoded_s
     with pytest.raises(AudioTooLongError):
-        load_audio(mp3, max_duration_s=decoded_s - 0.1)
+        load_audio(mp3, SAMPLE_RATE_HZ, max_duration_s=decoded_s - 0.1)
 
 
 # An ID3v2 tag (title, cover art) before the first frame: 10-byte header, then a 7-bit-per-byte ("syncsafe") size.
@@ -215,13 +217,24 @@ _ID3V2_TAG = b"ID3\x04\x00\x00" + bytes([0, 0, 0x40, 0x00]) + b"\x00" * 0x2000  
 def test_a_cut_mp3_whose_tag_counts_its_frames_is_truncated(id3_tag: bytes, tmp_path: Path) -> None:
     data = id3_tag + _mp3_by("lame", tone(3.7, 44_100), 44_100, tmp_path)
     assert b"Info" in data[: len(id3_tag) + 200]  # LAME's tag with the frame count
-    assert load_audio(data).duration_s == pytest.approx(3.7)
+    assert load_audio(data, SAMPLE_RATE_HZ).duration_s == pytest.approx(3.7)
     with pytest.raises(TruncatedAudioError, match="the header promises 163170 frames"):
-        load_audio(data[: len(data) // 2])
+        load_audio(data[: len(data) // 2], SAMPLE_RATE_HZ)
 
 
 @_needs_mp3_encoders
 def test_a_cut_mp3_without_a_length_tag_is_a_shorter_valid_mp3(tmp_path: Path) -> None:
     data = _mp3_by("sox", tone(3.7, 44_100), 44_100, tmp_path)
     # Nothing in an untagged MP3 says how long it was meant to be: what is there decodes.
-    assert load_audio(data[: len(data) // 2]).duration_s == pytest.approx(3.7 / 2, abs=0.1)
+    assert load_audio(data[: len(data) // 2], SAMPLE_RATE_HZ).duration_s == pytest.approx(3.7 / 2, abs=0.1)
+
+
+def test_importing_it_loads_neither_tensorflow_nor_any_package_of_ours() -> None:
+    # The slim gateway (no TensorFlow installed) decodes uploads with it; the model library is not its business.
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    ours = {name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    code = "import sys, audio_input; print(' '.join({name.split('.')[0] for name in sys.modules}))"
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(run.stdout.split())
+    assert "audio_input" in loaded
+    assert loaded.isdisjoint({"tensorflow", "keras", *(ours - {"audio_input"})})

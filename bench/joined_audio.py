@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wav2vec2.audio import load_audio
+from audio_input import load_audio
+from wav2vec2 import SAMPLE_RATE_HZ
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SAMPLE_RATE_HZ = 16_000
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""Decodes an audio file into model input: mono float32 samples at 16 kHz (or another target rate).
+"""Decodes an audio file into model input: mono float32 samples at the caller's rate (the model's: 16 kHz).
 
 soundfile (libsndfile) reads WAV, FLAC, OGG/Vorbis/Opus and MP3; soxr resamples with a band-limited filter.
 The gateway, the TFRecord writer and the demo corpus builder all read audio through `load_audio`, so the
 audio a model is trained on and the audio it serves are made the same way. Every way a file can be wrong
-ends in one of the `AudioError` subclasses of `wav2vec2.errors`.
+ends in one of the `AudioError` subclasses of `audio_input.errors`.
 
 The file is decoded, downmixed and resampled (soxr's streaming resampler, bit-identical to resampling the whole
 signal at once) in blocks, so memory is the 16 kHz mono float32 output (230 MB per hour) plus one block, not the
@@ -22,8 +22,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from wav2vec2.config import SAMPLE_RATE_HZ
-from wav2vec2.errors import (
+from audio_input.errors import (
     AudioDecodeError,
     AudioTooLongError,
     EmptyAudioError,
@@ -31,7 +30,7 @@ from wav2vec2.errors import (
     TruncatedAudioError,
     UnsupportedAudioFormatError,
 )
-from wav2vec2.mp3_length import UNTAGGED_MP3_DELAY_FRAMES, mp3_length_tag
+from audio_input.mp3_length import UNTAGGED_MP3_DELAY_FRAMES, mp3_length_tag
 
 AudioSource = str | os.PathLike[str] | bytes | BinaryIO
 
@@ -64,14 +63,13 @@ class DecodedAudio:
         return len(self.samples) / self.sample_rate_hz
 
 
-def load_audio(
-    source: AudioSource, sample_rate_hz: int = SAMPLE_RATE_HZ, max_duration_s: float | None = None
-) -> DecodedAudio:
+def load_audio(source: AudioSource, sample_rate_hz: int, max_duration_s: float | None = None) -> DecodedAudio:
     """Returns `source` as mono float32 at `sample_rate_hz`, or raises the `AudioError` that says what is wrong.
 
     `source` is a path, the file's bytes, or a binary file object positioned at its start. Channels are
-    averaged; other rates are resampled with soxr's "HQ" preset. With `max_duration_s`, a longer file is
-    refused from its header when the header tells, and never decoded past the limit when it does not.
+    averaged; other rates are resampled with soxr's "HQ" preset. `sample_rate_hz` is the caller's to give (the
+    model's, `wav2vec2.SAMPLE_RATE_HZ`): this package depends on nothing of ours. With `max_duration_s`, a longer
+    file is refused from its header when the header tells, and never decoded past the limit when it does not.
     A missing path raises `FileNotFoundError` (an `OSError`, not an `AudioError`: the file is absent, not bad).
     """
     if isinstance(source, bytes):
@@ -185,7 +183,7 @@ class _SampleBuffer:
 
 def _refuse_truncation(sound: soundfile.SoundFile, frames_read: int, mp3_length_is_exact: bool) -> None:
     if sound.format == "MP3" and not mp3_length_is_exact:
-        return  # the "promised" length is mpg123's estimate (wav2vec2.mp3_length); truncation cannot be seen
+        return  # the "promised" length is mpg123's estimate (audio_input.mp3_length); truncation cannot be seen
     # An exact MP3 count is what gapless decoding yields; allow one MPEG frame for encoders' rounding of it.
     tolerance = _MPEG_FRAME_SAMPLES if sound.format == "MP3" else 0
     if frames_read < sound.frames - tolerance:
