@@ -60,7 +60,7 @@ def sweep(decoder: str, duration_s: float, pairs: list[tuple[float, float]]) -> 
     import jiwer
 
     from bench.joined_audio import join_utterances
-    from service.core.config import Settings
+    from service.config import Settings
 
     joined = join_utterances(duration_s, seed=13)
     alone = asyncio.run(_transcribe(Settings(decoder=decoder), list(joined.utterances.values())))

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench.gateway_process import free_port, running_gateway
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_NAME = "demo"

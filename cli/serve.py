@@ -13,7 +13,7 @@ from cli.settings import add_model_arguments, add_thread_arguments, locate_model
 from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def serve(settings: Settings, listening_socket: socket.socket) -> None:
     import uvicorn
 
     from service import create_app
+    from service.api.middleware.http_protocol import HeadLimitedHttpToolsProtocol
     from service.draining import DrainingServer
-    from service.http_protocol import HeadLimitedHttpToolsProtocol
 
     warning = exposure_warning(settings)
     if warning:

@@ -16,7 +16,7 @@ from cli.lm import add_decoding_arguments, decoding_settings
 
 if TYPE_CHECKING:
     from model_export.export_cache import LocatedModel
-    from service.core.config import Settings
+    from service.config import Settings
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, model_help: str, model_name_help: str) -> None:
@@ -63,7 +63,7 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
     flags, over ASR_* environment variables and the defaults."""
     from pydantic import ValidationError
 
-    from service.core.config import Settings
+    from service.config import Settings
 
     flags |= {
         "tfserving_address": args.tfserving,

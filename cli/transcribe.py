@@ -17,9 +17,9 @@ from cli.lm import add_decoding_arguments, decoding_settings
 from transcription.names import RESPONSE_FORMATS
 
 if TYPE_CHECKING:  # the heavy imports wait until a command runs, so `asr --help` stays fast
+    from audio_input import DecodedAudio
     from engine import Engine
-    from service.audio import DecodedAudio
-    from service.core.config import Settings
+    from service.config import Settings
     from transcription import Transcript
 
 EPILOG = """examples:
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from service.core.config import Settings
+    from service.config import Settings
 
     if args.output_dir is not None and args.format is None:
         print("asr transcribe: --output-dir needs --format (which file to write)", file=sys.stderr)
@@ -100,12 +100,12 @@ async def transcribe_files(
     settings: Settings, args: argparse.Namespace, max_duration_s: float, show_progress: bool
 ) -> int:
     """Transcribe `args.files` with the gateway's own engine, run in-process (same chunking, decoders, transcripts)."""
-    from audio_input import AudioError
+    from audio_input import AudioError, load_audio
     from engine import Engine
     from engine.errors import ServiceError
     from engine.sources.in_process import InProcessSource
-    from service.audio import decode_audio
     from transcription.formats import to_json
+    from wav2vec2 import SAMPLE_RATE_HZ
 
     engine = Engine(settings, InProcessSource(settings))
     try:
@@ -119,10 +119,11 @@ async def transcribe_files(
     try:
         for path in args.files:
             try:
-                with path.open("rb") as file:
-                    audio = decode_audio(file, max_duration_s)
-            except (OSError, ServiceError, AudioError) as error:
-                print(f"asr transcribe: {path}: {getattr(error, 'message', error)}", file=sys.stderr)
+                if path.stat().st_size == 0:
+                    raise OSError("the file is empty (0 bytes)")
+                audio = load_audio(path, SAMPLE_RATE_HZ, max_duration_s)
+            except (OSError, AudioError) as error:
+                print(f"asr transcribe: {path}: {error}", file=sys.stderr)
                 failures += 1
                 continue
             transcript = await _transcribe(engine, audio, path.name, show_progress)

@@ -46,7 +46,7 @@ trap 'rm -rf "$staging"' EXIT
 if [[ "$model" == "default" ]]; then
     # The gateway's own rule for "no model given" (ASR_MODEL_PATH, else the bundled model; highest version).
     bundled="$("${python[@]}" -c 'import sys
-from service.core.config import Settings
+from service.config import Settings
 from model_export.errors import ExportError
 from model_export.contract import resolve_version_dir
 try:

@@ -33,7 +33,7 @@ from wav2vec2.config import SAMPLE_RATE_HZ
 from wav2vec2.tokenizer import Wav2Vec2CTCTokenizer
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
 
 logger = logging.getLogger(__name__)
 

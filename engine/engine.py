@@ -28,7 +28,7 @@ from model_export.contract import LOGITS_SIGNATURE
 from wav2vec2.config import SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
     from transcription import ChunkedTranscriber, Transcript, Word
     from transcription.pipeline import LogitsFn, ProgressFn
 

@@ -1,7 +1,7 @@
 """The errors a transcription engine reports: each has a stable `code` that every door turns into its own shape.
 
 `ServiceError` is the base of every error a client is told about (the gateway's own ones in
-`service/core/errors.py` extend it); its doors map each class to an HTTP status, a WebSocket close code or a
+`service/errors.py` extend it); its doors map each class to an HTTP status, a WebSocket close code or a
 Wyoming error event in one table (`service/api/errors.py`). Bad audio and unknown decoder names have their own
 errors, raised by the audio decoder and by `transcription`.
 """

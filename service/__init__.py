@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from service.core.config import Settings, get_settings
+from service.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from service.main import create_app
@@ -13,7 +13,7 @@ __all__ = ["Settings", "create_app", "get_settings"]
 
 
 def __getattr__(name: str) -> Any:
-    """Imports `create_app` (and TensorFlow with it) on first use, so `service.core` loads in milliseconds."""
+    """Imports `create_app` (and TensorFlow with it) on first use, so `service.config` loads in milliseconds."""
     # `asr serve` reads its settings and checks its port before TensorFlow starts (PEP 562 lazy attribute).
     if name == "create_app":
         from service.main import create_app

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import uvicorn
 
-from service.core.errors import ServerShuttingDownError
+from service.errors import ServerShuttingDownError
 
 T = TypeVar("T")
 

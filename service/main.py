@@ -16,16 +16,16 @@ from fastapi_offline import FastAPIOffline
 
 from service.api.auth import ApiKeys, require_api_key
 from service.api.errors import install_error_handlers
+from service.api.middleware.key_gate import KeyGateMiddleware
+from service.api.middleware.request_metrics import RequestMetricsMiddleware
+from service.api.middleware.upload_limit import UploadLimitMiddleware
 from service.api.query_params import reject_unknown_query_params
 from service.api.routes import health, metrics, models, openai_audio, stream, transcribe
-from service.core.config import Settings, get_settings
+from service.config import Settings, get_settings
 from service.draining import Draining
-from service.key_gate import KeyGateMiddleware
 from service.metrics import Metrics
-from service.model_registry import ModelRegistry
-from service.request_metrics import RequestMetricsMiddleware
+from service.models.registry import ModelRegistry
 from service.streaming.limits import StreamSlots
-from service.upload_limit import UploadLimitMiddleware
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
     from transcription.pipeline import LogitsFn
 
 

@@ -21,7 +21,7 @@ from model_export.errors import ExportError, ThreadSettingsError
 from wav2vec2.config import SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
     from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)

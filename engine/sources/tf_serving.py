@@ -24,7 +24,7 @@ from model_export.serving_api import MODEL_SERVICE, PREDICTION_SERVICE, ServiceS
 from model_export.tensor_proto import to_ndarray, to_tensor_proto
 
 if TYPE_CHECKING:
-    from service.core.config import Settings
+    from service.config import Settings
     from transcription.pipeline import LogitsFn
 
 logger = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection, Request
 
-from service.core.config import Settings
-from service.core.errors import UnauthorizedError
+from service.config import Settings
+from service.errors import UnauthorizedError
 
 _SCHEME = "bearer"
 # Declares the scheme in the OpenAPI document, so /docs has an "Authorize" box; the check itself is ours.

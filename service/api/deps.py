@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, UploadFile
 
 from service.api.uploads import audio_upload
-from service.core.config import Settings
-from service.managed_model import ManagedModel
+from service.config import Settings
 from service.metrics import Metrics
-from service.model_registry import ModelRegistry
+from service.models.managed import ManagedModel
+from service.models.registry import ModelRegistry
 
 
 def get_app_settings(request: Request) -> Settings:

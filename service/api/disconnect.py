@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from starlette.requests import Request
 
-from service.core.errors import ClientDisconnectedError
+from service.errors import ClientDisconnectedError
 
 T = TypeVar("T")
 

@@ -34,7 +34,7 @@ from engine.errors import (
     QueueFullError,
     ServiceError,
 )
-from service.core.errors import (
+from service.errors import (
     ClientDisconnectedError,
     EmptyUploadError,
     InvalidStreamMessageError,

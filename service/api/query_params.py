@@ -13,7 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
-from service.core.errors import UnknownQueryParameterError
+from service.errors import UnknownQueryParameterError
 
 _DECLARED: dict[int, frozenset[str]] = {}
 

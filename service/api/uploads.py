@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from tempfile import SpooledTemporaryFile
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers
+
+from audio_input import DecodedAudio, load_audio
+from service.config import MODEL_SAMPLE_RATE_HZ
+from service.errors import EmptyUploadError
 
 RAW_BODY_NAME = "the request body"  # the "file name" errors quote for a raw upload
 _SPOOL_MAX_MEMORY_BYTES = 1024 * 1024  # what Starlette's multipart parser keeps in memory before spooling to disk
@@ -63,3 +67,17 @@ async def audio_upload(
             await upload.write(chunk)  # past 1 MiB the file is on disk and the write runs in the thread pool
         await upload.seek(0)
         yield upload
+
+
+def decode_audio(file: BinaryIO, max_duration_s: float) -> DecodedAudio:
+    """Return the upload in `file` as 16 kHz mono float32, or raise the error that says what is wrong with it.
+
+    The decoding, validation and resampling are `audio_input.load_audio`, shared with training and the CLI so
+    served and trained-on audio match; what is the gateway's own is the upload: a zero-byte body is the client's
+    mistake (400 `empty_upload`), not a bad audio file.
+    """
+    file.seek(0, 2)
+    if file.tell() == 0:
+        raise EmptyUploadError("the uploaded file is empty (0 bytes)")
+    file.seek(0)
+    return load_audio(file, MODEL_SAMPLE_RATE_HZ, max_duration_s)

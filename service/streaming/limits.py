@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
-from service.core.errors import TooManyStreamsError
+from service.config import MODEL_SAMPLE_RATE_HZ, Settings
+from service.errors import TooManyStreamsError
 from service.streaming.window import TranscribeFn, WindowPolicy
 from transcription import Transcript
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from service.core.errors import SlowClientError
+from service.errors import SlowClientError
 
 SendFn = Callable[[dict[str, object]], Awaitable[None]]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.core.errors import StreamBacklogError
+from service.errors import StreamBacklogError
 from service.streaming.window import SlidingWindow, TranscribeFn, WindowPolicy
 from transcription import Segment, Word
 

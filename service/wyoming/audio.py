@@ -15,7 +15,7 @@ from wyoming.audio import AudioChunk, AudioChunkConverter
 from wyoming.event import Event
 
 from service.api.errors import validation_message
-from service.core.errors import InvalidStreamMessageError
+from service.errors import InvalidStreamMessageError
 from service.streaming import PcmConverter
 from service.streaming.protocol import StreamConfig
 

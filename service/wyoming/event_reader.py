@@ -13,7 +13,7 @@ import json
 
 from wyoming.event import Event
 
-from service.core.errors import InvalidStreamMessageError
+from service.errors import InvalidStreamMessageError
 
 # A header line or data block holds a few hundred bytes of JSON; 64 KiB is asyncio's default StreamReader limit,
 # which the listener sets explicitly so `readuntil` refuses a longer line without buffering it.

@@ -22,9 +22,9 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Describe, Info
 from wyoming.server import AsyncEventHandler
 
 from service.api.errors import websocket_close
-from service.core.config import Settings
-from service.core.errors import SlowClientError, StreamDurationError, StreamIdleError
-from service.model_registry import ModelRegistry
+from service.config import Settings
+from service.errors import SlowClientError, StreamDurationError, StreamIdleError
+from service.models.registry import ModelRegistry
 from service.streaming import StreamResult, StreamSession, WindowPolicy
 from service.streaming.limits import StreamSlots
 from service.streaming.session import Final

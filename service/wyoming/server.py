@@ -6,8 +6,8 @@ import asyncio
 import logging
 from functools import partial
 
-from service.core.config import Settings
-from service.model_registry import ModelRegistry
+from service.config import Settings
+from service.models.registry import ModelRegistry
 from service.streaming.limits import StreamSlots, window_policy
 from service.wyoming.handler import WyomingAsrHandler, describe_service
 from service.wyoming.listener import ListenAddress, listen

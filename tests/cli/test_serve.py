@@ -125,7 +125,7 @@ def test_negative_thread_counts_are_an_input_error(capsys):
 def test_several_models_by_name_from_flags_and_a_models_file(model_base_path, tmp_path, monkeypatch, capsys):
     import uvicorn
 
-    from service.core.config import BUNDLED_MODEL_PATH
+    from service.config import BUNDLED_MODEL_PATH
 
     served = []  # the real server is not started: the settings the app got are what matters here
     monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: served.append(server.config.app))

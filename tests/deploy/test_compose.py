@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from service.core.config import Settings
+from service.config import Settings
 
 from .compose_file import command_flags, mounts
 from .layout import DOCKER_DIR, MODEL_NAME, REPO_ROOT, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
@@ -160,7 +160,7 @@ def test_tfserving_threads_follow_its_cpu_limit(compose_config, tfserving_config
 
 
 def test_compose_stop_leaves_the_gateway_its_whole_drain(compose_config) -> None:
-    from service.core.config import Settings
+    from service.config import Settings
 
     grace = compose_config()["services"]["gateway"]["stop_grace_period"]  # e.g. "20s"
     grace_s = float(grace.removesuffix("s"))

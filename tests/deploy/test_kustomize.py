@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import text_format
 
 from cli.main import build_parser
-from service.core.config import Settings
+from service.config import Settings
 
 from .layout import DOCKER_DIR, K8S_DIR, MODEL_NAME, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 

@@ -43,7 +43,7 @@ from tensorflow_serving.config import model_server_config_pb2
 from bench.gateway_process import free_port
 from cli.main import main
 from model_export.contract import resolve_version_dir
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 
 from .compose_file import command_flags, interpolate, mounts
 from .layout import REPO_ROOT

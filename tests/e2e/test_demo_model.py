@@ -26,7 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cli.main import main
-from service.core.config import BUNDLED_MODEL_PATH, Settings
+from service.config import BUNDLED_MODEL_PATH, Settings
 from service.main import create_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -15,7 +15,7 @@ def test_finding_the_bundled_model_does_not_start_tensorflow() -> None:
 import sys
 from model_export.contract import resolve_version_dir
 from model_export.errors import ExportError
-from service.core.config import Settings
+from service.config import Settings
 print(resolve_version_dir(Settings().model_path).version, "tensorflow" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

@@ -1,4 +1,4 @@
-"""`service.audio.decode_audio`: every supported format to 16 kHz mono, every bad file to a typed error."""
+"""`service.api.uploads.decode_audio`: every supported format to 16 kHz mono, every bad file to a typed error."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from audio_input import (
     NonFiniteAudioError,
     UnsupportedAudioFormatError,
 )
-from service.audio import decode_audio
-from service.core.errors import EmptyUploadError
+from service.api.uploads import decode_audio
+from service.errors import EmptyUploadError
 from tests.service.gateway_fixtures import encode, speechlike
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from service.core.errors import ServerShuttingDownError
 from service.draining import Draining
+from service.errors import ServerShuttingDownError
 
 
 def test_a_wait_is_ended_by_the_shutdown_and_leaves_nothing_running() -> None:

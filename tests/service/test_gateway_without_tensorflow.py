@@ -32,7 +32,7 @@ from bench.gateway_process import free_port
 from bench.live_server import serve
 from bench.stream_client import stream_audio
 from service import Settings, create_app
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 from tests.service.gateway_fixtures import encode, speechlike
 from tests.service.test_wyoming import transcribe_like_home_assistant
 from tests.support.tfserving_standin import StandInServer

@@ -19,7 +19,7 @@ from engine.decoding import language_model_path
 from engine.errors import ModelLoadError
 from model_export.contract import resolve_version_dir
 from service import create_app
-from service.core.config import BUNDLED_MODEL_PATH, Settings
+from service.config import BUNDLED_MODEL_PATH, Settings
 from tests.service.gateway_fixtures import upload
 from tests.service.lm_fixtures import CLIPS, LEXICON, build_test_lm
 from tests.support.tfserving_standin import StandInServer

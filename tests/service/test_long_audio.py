@@ -25,7 +25,7 @@ import pytest
 
 from bench.joined_audio import JoinedAudio, Span, join_utterances
 from engine import build_engine
-from service.core.config import BUNDLED_MODEL_PATH, Settings
+from service.config import BUNDLED_MODEL_PATH, Settings
 from tests.support.tfserving_standin import StandInServer
 from transcription import Transcript
 

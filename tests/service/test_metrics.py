@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service import create_app
-from service.audio import decode_audio
+from service.api.uploads import decode_audio
 from tests.service.gateway_fixtures import encode, upload
 
 # Five minutes of 48 kHz stereo silence: a 54 kB FLAC that takes most of a second to decode and resample, while

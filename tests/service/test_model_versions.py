@@ -113,7 +113,7 @@ def test_a_broken_version_is_refused_and_the_old_one_keeps_serving(make_settings
     shutil.copytree(model_folder / "1", broken)
     (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
     settings = make_settings(model_path=model_folder, model_poll_s=POLL_S)
-    with caplog.at_level(logging.ERROR, logger="service.managed_model"), serve(create_app(settings)) as url:
+    with caplog.at_level(logging.ERROR, logger="service.models.managed"), serve(create_app(settings)) as url:
         expected = _post(url, clip).json()["text"]
         _place(broken, model_folder, 3)
         deadline = time.monotonic() + 30

@@ -23,7 +23,7 @@ from wyoming.error import Error
 from bench.live_server import serve
 from bench.stream_client import stream_audio
 from service import create_app
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 from tests.service.wyoming_client import read_until_closed, transcribe_like_home_assistant, wyoming_server
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "fsdd" / "3_jackson_0.wav"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from service.upload_limit import UploadLimitMiddleware
+from service.api.middleware.upload_limit import UploadLimitMiddleware
 
 CHUNK_BYTES = 64 * 1024
 MAX_BYTES = 1024 * 1024

@@ -26,7 +26,7 @@ from wyoming.info import Describe, Info
 
 from cli.main import build_parser
 from service import Settings
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 from tests.service.wyoming_client import (
     free_port,
     read_until_closed,

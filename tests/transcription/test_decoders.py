@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from ctc_decoding import LexiconBeamDecoder, log_softmax
 from engine.model_client import SavedModelClient
-from service.core.config import BUNDLED_MODEL_PATH
+from service.config import BUNDLED_MODEL_PATH
 from transcription import GreedyDecoder, LanguageModelDecoder
 from transcription.assembler import WordAssembler
 from transcription.chunking import ChunkPlan, FrameGeometry

@@ -24,17 +24,17 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from audio_input import AudioError
+from audio_input import AudioError, DecodedAudio
 from engine.errors import ServiceError
 from service.api.deps import MetricsDep, ModelsDep
 from service.api.disconnect import unless_disconnected
 from service.api.errors import service_error_response
 from service.api.routes.transcribe import MODEL_VERSION_HEADER
 from service.api.schemas import OpenAIErrorBody
-from service.audio import DecodedAudio, decode_audio
-from service.core.config import Settings
-from service.core.errors import UnsupportedParameterError
-from service.managed_model import ManagedModel
+from service.api.uploads import decode_audio
+from service.config import Settings
+from service.errors import UnsupportedParameterError
+from service.models.managed import ManagedModel
 from transcription import Transcript, Word
 from transcription.formats import MEDIA_TYPES, to_srt, to_verbose_json, to_vtt
 from transcription.names import ResponseFormat

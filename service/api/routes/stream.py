@@ -22,8 +22,9 @@ from starlette.websockets import WebSocketDisconnect
 
 from service.api.auth import check_api_key
 from service.api.errors import NORMAL_CLOSE, validation_message, websocket_close
-from service.core.config import Settings
-from service.core.errors import (
+from service.config import Settings
+from service.draining import Draining
+from service.errors import (
     InvalidStreamMessageError,
     ServerShuttingDownError,
     StreamDurationError,
@@ -31,8 +32,7 @@ from service.core.errors import (
     StreamTooFastError,
     UnauthorizedError,
 )
-from service.draining import Draining
-from service.managed_model import ManagedModel
+from service.models.managed import ManagedModel
 from service.streaming import PcmConverter, StreamResult, StreamSession
 from service.streaming.limits import StreamSlots, window_policy
 from service.streaming.outbox import EventOutbox

@@ -11,14 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from audio_input import AudioError
+from audio_input import AudioError, DecodedAudio
 from service.api.deps import AudioUploadDep, MetricsDep, RequestedModelDep
 from service.api.disconnect import unless_disconnected
 from service.api.schemas import BatchTranscription, ErrorBody, Transcription
-from service.audio import DecodedAudio, decode_audio
-from service.core.config import Settings
-from service.core.errors import EmptyUploadError
-from service.managed_model import ManagedModel
+from service.api.uploads import decode_audio
+from service.config import Settings
+from service.errors import EmptyUploadError
+from service.models.managed import ManagedModel
 from transcription import Transcript
 from transcription.formats import MEDIA_TYPES, render, to_json, to_verbose_json
 from transcription.names import DecoderName, ResponseFormat

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from service.core.errors import SlowClientError
+from service.errors import SlowClientError
 from service.streaming.outbox import EventOutbox
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from engine import Engine, EngineDescription
 from engine.errors import BackendUnavailableError
 from engine.memory import release_free_memory
-from service.core.config import Settings
+from service.config import Settings
 from transcription import Transcript, Word
 from transcription.pipeline import ProgressFn
 

@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.errors import ServiceError
 from service.api.errors import service_error_response
-from service.core.errors import ServerShuttingDownError, UploadTooLargeError
 from service.draining import Draining
+from service.errors import ServerShuttingDownError, UploadTooLargeError
 
 
 class _BodyCutOff(Exception):

@@ -16,7 +16,7 @@ from wav2vec2 import SAMPLE_RATE_HZ
 
 # The demo SavedModel shipped inside the `service` package (package data, so `pip install` carries it), in TF
 # Serving's `NAME/VERSION/` layout; `asr serve` with no flags loads it, `export-once` copies it.
-BUNDLED_MODEL_PATH = Path(__file__).resolve().parents[1] / "bundled_model" / "demo"
+BUNDLED_MODEL_PATH = Path(__file__).resolve().parent / "bundled_model" / "demo"
 # Its word 3-gram language model (`asr lm build` on its training sentences; demo_model/README.md) travels inside
 # the version directory (`assets.extra/lm`, model_export/contract.py), so every copy of the model carries it.
 
@@ -155,7 +155,8 @@ class Settings(BaseSettings):
         256 * 1024 * 1024, gt=0, description="Request body cap in bytes, enforced while streaming (413 past it)."
     )
     # A head comes in one packet or a few; nginx's client_header_timeout is 60 s. Past it a trickling (slowloris)
-    # connection is answered 408 and closed, so it cannot hold a file descriptor forever (service/http_protocol.py).
+    # connection is answered 408 and closed, so it cannot hold a file descriptor forever
+    # (service/api/middleware/http_protocol.py).
     request_head_timeout_s: float = Field(
         15.0, gt=0, description="Time a request's line and headers may take to arrive under `asr serve` (408 past it)."
     )

@@ -4,7 +4,7 @@ Every door (HTTP, the OpenAI route, the WebSocket, Wyoming) asks the registry fo
 a request that names none gets the default, and an unknown name is `ModelNotFoundError` (404 in the door's
 own error shape). Each model has its own micro-batcher and decoders, so an English and a German model, or an
 old and a new fine-tune, answer side by side without mixing batches. The registry's watch loop swaps in new
-versions (`service.version_watch`) and unloads models left unused past `ASR_MODEL_TTL_S`.
+versions (`service.models.version_watch`) and unloads models left unused past `ASR_MODEL_TTL_S`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import logging
 from collections.abc import Callable
 
 from engine import Engine, build_engine
-from service.core.config import Settings
-from service.core.errors import ModelNotFoundError
-from service.managed_model import ManagedModel
-from service.version_watch import VersionWatch
+from service.config import Settings
+from service.errors import ModelNotFoundError
+from service.models.managed import ManagedModel
+from service.models.version_watch import VersionWatch
 
 logger = logging.getLogger(__name__)
 

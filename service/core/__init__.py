@@ -1,1 +1,0 @@
-"""Settings and the typed errors every layer of the gateway raises."""
