@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Keyword arguments win over the environment; both speak flat names, which _group_flat_names places.
+        # Keyword arguments win over the environment; _group_flat_names places their flat names after the merge.
         return init_settings, FlatEnvironment(settings_cls)
 
     @model_validator(mode="before")
@@ -149,13 +149,18 @@ class FlatEnvironment(EnvSettingsSource):
     """
 
     def __call__(self) -> dict[str, Any]:
+        # Grouped, so that a keyword argument (a flat name, placed after the sources merge) wins over it.
         values: dict[str, Any] = {}
         for name, (group, field_name) in VARIABLES.items():
             field = (GROUPS[group] if group else Settings).model_fields[field_name]
             for env_name in ENV_ALIASES.get(name, (name,)):
                 value, _, is_complex = self.get_field_value(field, env_name)
                 if value is not None:
-                    values[name] = self.prepare_field_value(env_name, field, value, is_complex)
+                    value = self.prepare_field_value(env_name, field, value, is_complex)
+                    if group:
+                        values.setdefault(group, {})[field_name] = value
+                    else:
+                        values[field_name] = value
                     break
         return values
 
