@@ -37,32 +37,6 @@ MODEL_SAMPLE_RATE_HZ = SAMPLE_RATE_HZ
 
 ENV_PREFIX = "ASR_"
 
-# Each group's field in Settings, and its model.
-GROUPS: dict[str, type[SettingsGroup]] = {
-    "model": ModelSettings,
-    "registry": RegistrySettings,
-    "decoding": DecodingSettings,
-    "batching": BatchingSettings,
-    "admission": AdmissionSettings,
-    "tfserving": TfServingSettings,
-    "http": HttpSettings,
-    "stream": StreamSettings,
-    "wyoming": WyomingSettings,
-}
-
-# Every setting by its flat name (its `ASR_*` variable, lower case and without the prefix) → (group, field); the
-# few settings that belong to no group have the group "".
-VARIABLES: dict[str, tuple[str, str]] = {
-    group_cls.variable_name(field): (group, field)
-    for group, group_cls in GROUPS.items()
-    for field in group_cls.model_fields
-} | {"log_json": ("", "log_json")}
-
-# Variables read besides a setting's own, first found wins: ASR_MODEL is the short name of ASR_MODEL_PATH.
-ENV_ALIASES: dict[str, tuple[str, ...]] = {"model_path": ("model", "model_path")}
-
-_NAME_BY_PLACE = {place: name for name, place in VARIABLES.items()}
-
 
 class Settings(BaseSettings):
     """Everything the gateway can be told, by concern; each setting is read from its flat `ASR_*` variable."""
@@ -138,6 +112,27 @@ class Settings(BaseSettings):
                 "registry": self.registry.model_copy(update={"models": {}}),
             }
         )
+
+
+# Each group's field in Settings, and its model.
+GROUPS: dict[str, type[SettingsGroup]] = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, SettingsGroup)
+}
+
+# Every setting by its flat name (its `ASR_*` variable, lower case and without the prefix) → (group, field); the
+# few settings that belong to no group have the group "".
+VARIABLES: dict[str, tuple[str, str]] = {
+    group_cls.variable_name(field): (group, field)
+    for group, group_cls in GROUPS.items()
+    for field in group_cls.model_fields
+} | {name: ("", name) for name in Settings.model_fields if name not in GROUPS}
+
+# Variables read besides a setting's own, first found wins: ASR_MODEL is the short name of ASR_MODEL_PATH.
+ENV_ALIASES: dict[str, tuple[str, ...]] = {"model_path": ("model", "model_path")}
+
+_NAME_BY_PLACE = {place: name for name, place in VARIABLES.items()}
 
 
 class FlatEnvironment(EnvSettingsSource):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.core.config import VARIABLES, Settings
+from service.core.config import GROUPS, VARIABLES, Settings
 from service.core.settings_groups import ModelSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +63,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_every_documented_variable_is_read_into_its_group(clean_environment, tmp_path: Path) -> None:
     documented = documented_variables() - NOT_SETTINGS - ALIASES
     assert documented == {f"ASR_{name.upper()}" for name in VARIABLES}, "a setting undocumented, or a doc stale"
+    assert not set(VARIABLES) & set(GROUPS), "a variable named like a group would be taken for the whole group"
     defaults = Settings()
     explicit = changed_values(tmp_path)
     expected = {}
