@@ -131,7 +131,7 @@ def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: l
             flush = [max(at for at, _ in run.events) - run.end_sent_at for run in runs if run.events]
             codes = sorted({run.close_code for run in runs}) + (["client timeout"] * bool(failed))
             rows.append(
-                f"| {settings.model_name} | {count} | {percentile(finals, 50):.2f} | {percentile(finals, 95):.2f} "
+                f"| {settings.model.name} | {count} | {percentile(finals, 50):.2f} | {percentile(finals, 95):.2f} "
                 f"| {percentile(lags, 50):.2f} | {percentile(lags, 95):.2f} | {percentile(flush, 50):.2f} "
                 f"| {reference_s:.3f} | {len(finals)}/{len(ends_s) * count} | {codes} |"
             )

@@ -67,13 +67,13 @@ def run(args: argparse.Namespace) -> int:
         batch_max_size=args.batch_max_size,
         batch_max_wait_ms=args.batch_max_wait_ms,
     )
-    with bind_socket(settings.host, settings.port) as listening_socket:
+    with bind_socket(settings.http.host, settings.http.port) as listening_socket:
         from service.logs import configure_logging
 
         configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
         located = locate_models(settings, model_flag_given=args.model is not None)  # Hub ids are fetched here
         # With TF Serving running the models the gateway needs no TensorFlow (the slim image), unless it exports.
-        if not settings.tfserving_address or any(model.needs_export for model in located.values()):
+        if not settings.tfserving.address or any(model.needs_export for model in located.values()):
             load_tensorflow(args.verbose)
         serve(use_models(settings, located), listening_socket)
     return 0
@@ -93,11 +93,11 @@ def serve(settings: Settings, listening_socket: socket.socket) -> None:
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=settings.http.host,
+        port=settings.http.port,
         log_config=None,
-        timeout_graceful_shutdown=settings.shutdown_timeout_s,
-        http=HeadLimitedHttpToolsProtocol.with_head_timeout(settings.request_head_timeout_s),
+        timeout_graceful_shutdown=settings.http.shutdown_timeout_s,
+        http=HeadLimitedHttpToolsProtocol.with_head_timeout(settings.http.request_head_timeout_s),
     )
     # uvicorn names its address only when it binds the socket itself.
     host, port = listening_socket.getsockname()[:2]
@@ -127,10 +127,10 @@ def exposure_warning(settings: Settings) -> str | None:
     """Return a warning when the gateway would listen beyond loopback with no API key set, else None."""
     from service.api.auth import ApiKeys
 
-    loopback = settings.host in ("localhost", "::1") or settings.host.startswith("127.")
+    loopback = settings.http.host in ("localhost", "::1") or settings.http.host.startswith("127.")
     if loopback or ApiKeys.from_settings(settings).required:
         return None
     return (
-        f"listening on {settings.host} without API keys: anyone who reaches this port can transcribe; "
+        f"listening on {settings.http.host} without API keys: anyone who reaches this port can transcribe; "
         "set ASR_API_KEYS (or ASR_API_KEYS_FILE) to require `Authorization: Bearer KEY`"
     )

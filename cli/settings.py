@@ -75,7 +75,7 @@ def settings_from_flags(args: argparse.Namespace, **flags: Any) -> Settings:
     given = {name: value for name, value in flags.items() if value is not None}
     with input_errors(ValidationError):  # a bad ASR_* value in the environment
         settings = Settings(**given, **decoding_settings(args))
-    if settings.tfserving_model_config is None:
+    if settings.tfserving.model_config_file is None:
         return settings
     if args.model or args.models_file:
         raise CommandError("--tfserving-config lists the models: leave out --model and --models-file")
@@ -88,15 +88,18 @@ def _with_configured_models(settings: Settings) -> Settings:
     from model_export.errors import ModelConfigError
     from model_export.serving_config import read_model_config_list
 
-    if not settings.tfserving_address:
+    if not settings.tfserving.address:
         raise CommandError("--tfserving-config (ASR_TFSERVING_MODEL_CONFIG) needs --tfserving HOST:PORT")
     with input_errors(ModelConfigError):
-        configured = {model.name: model.base_path for model in read_model_config_list(settings.tfserving_model_config)}
+        configured = {
+            model.name: model.base_path for model in read_model_config_list(settings.tfserving.model_config_file)
+        }
     # ASR_MODEL_NAME or --model-name, when given, picks the default; else the file's first model is.
-    default_name = settings.model_name if "model_name" in settings.model_fields_set else next(iter(configured))
+    default_name = settings.model.name if "name" in settings.model.model_fields_set else next(iter(configured))
     if default_name not in configured:
         raise CommandError(
-            f"model {default_name!r} is not in {settings.tfserving_model_config} (it lists {', '.join(configured)})"
+            f"model {default_name!r} is not in {settings.tfserving.model_config_file} "
+            f"(it lists {', '.join(configured)})"
         )
     others = {name: {"path": base_path} for name, base_path in configured.items() if name != default_name}
     return settings.model_validate(
@@ -150,11 +153,11 @@ def locate_models(settings: Settings, model_flag_given: bool) -> dict[str, Locat
     located = {}
     for name in settings.model_names():
         try:
-            located[name] = locate(settings.for_model(name).model_path, settings.model_cache_dir)
+            located[name] = locate(settings.for_model(name).model.path, settings.model.cache_dir)
         except ExportError as error:
-            bundled = name == settings.model_name and not model_flag_given and not settings.tfserving_model_config
+            bundled = name == settings.model.name and not model_flag_given and not settings.tfserving.model_config_file
             hint = " (the bundled demo model is missing: pass --model or set ASR_MODEL)" if bundled else ""
-            which = f"model {name!r}: " if settings.models else ""
+            which = f"model {name!r}: " if settings.registry.models else ""
             raise CommandError(f"{which}{error}{hint}") from error
     return located
 
@@ -167,9 +170,17 @@ def use_models(settings: Settings, located: dict[str, LocatedModel]) -> Settings
 
     with input_errors(ExportError):
         saved_model_dirs = {name: export_if_needed(model) for name, model in located.items()}
-    default_dir = saved_model_dirs.pop(settings.model_name)
-    models = {name: spec.model_copy(update={"path": saved_model_dirs[name]}) for name, spec in settings.models.items()}
-    settings = settings.model_copy(update={"model_path": default_dir, "models": models})
+    default_dir = saved_model_dirs.pop(settings.model.name)
+    models = {
+        name: spec.model_copy(update={"path": saved_model_dirs[name]})
+        for name, spec in settings.registry.models.items()
+    }
+    settings = settings.model_copy(
+        update={
+            "model": settings.model.model_copy(update={"path": default_dir}),
+            "registry": settings.registry.model_copy(update={"models": models}),
+        }
+    )
     for name in settings.model_names():
         check_model_folders(settings.for_model(name))
     return settings
@@ -184,7 +195,7 @@ def check_model_folders(settings: Settings) -> None:
 
     # Both backends read the model's assets (vocabulary, frame rate, language model) from the model directory.
     with input_errors(ExportError):
-        model_dir = resolve_version_dir(settings.model_path)
+        model_dir = resolve_version_dir(settings.model.path)
     lm_dir = language_model_path(settings, model_dir)
     if lm_dir is not None:
         with input_errors(LanguageModelError):

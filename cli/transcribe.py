@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise CommandError(f"no such audio file: {', '.join(str(path) for path in missing)}")
     settings = Settings(**{"model_path": args.model} if args.model else {}, **decoding_settings(args))
-    max_duration_s = args.max_duration_s or settings.max_duration_s
+    max_duration_s = args.max_duration_s or settings.admission.max_duration_s
     show_progress = not args.quiet and sys.stderr.isatty()
     return asyncio.run(transcribe_files(settings, args, max_duration_s, show_progress))
 

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     located = locate_models(settings, model_flag_given=args.model is not None)
     # With TF Serving running the models the server needs no TensorFlow (the slim image), unless it exports.
-    if not settings.tfserving_address or any(model.needs_export for model in located.values()):
+    if not settings.tfserving.address or any(model.needs_export for model in located.values()):
         load_tensorflow(args.verbose)
     settings = use_models(settings, located)
     try:

@@ -50,7 +50,7 @@ from service.config import Settings
 from model_export.errors import ExportError
 from model_export.contract import resolve_version_dir
 try:
-    print(resolve_version_dir(Settings().model_path).path)
+    print(resolve_version_dir(Settings().model.path).path)
 except ExportError as error:
     sys.exit(f"export-once: no bundled model to copy: {error}")')"
     echo "export-once: copying the bundled model ${bundled} as ${name} version ${version} into ${out_dir}"

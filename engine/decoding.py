@@ -64,9 +64,9 @@ def read_model_assets(model_path: Path) -> ModelAssets:
 
 def language_model_path(settings: Settings, model_dir: ModelVersionDir) -> Path | None:
     """Return the LM folder to load: ASR_LM_PATH, else the one in the model's `assets.extra/lm`, else None."""
-    if settings.decoder == GREEDY:
+    if settings.decoding.decoder == GREEDY:
         return None
-    return settings.lm_path or model_dir.language_model_dir
+    return settings.decoding.lm_path or model_dir.language_model_dir
 
 
 def build_decoders(settings: Settings, assets: ModelAssets) -> tuple[dict[str, Decoder], str]:
@@ -74,7 +74,7 @@ def build_decoders(settings: Settings, assets: ModelAssets) -> tuple[dict[str, D
     decoders: dict[str, Decoder] = {GREEDY: GreedyDecoder(assets.tokenizer)}
     lm_dir = language_model_path(settings, assets.model_dir)
     if lm_dir is None:
-        if settings.decoder == LANGUAGE_MODEL:
+        if settings.decoding.decoder == LANGUAGE_MODEL:
             raise ModelLoadError(
                 f"ASR_DECODER=lm but there is no language model: set ASR_LM_PATH or put one in "
                 f"{assets.model_dir.path}/assets.extra/lm"
@@ -96,7 +96,7 @@ def build_transcriber(
     """Return the chunk → model → decode → segments path over `logits_fn`, configured by `settings`."""
     decoders, default = build_decoders(settings, assets)
     try:
-        plan = ChunkPlan.from_seconds(settings.chunk_s, settings.chunk_context_s, assets.geometry)
+        plan = ChunkPlan.from_seconds(settings.decoding.chunk_s, settings.decoding.chunk_context_s, assets.geometry)
     except ValueError as error:
         raise ModelLoadError(f"ASR_CHUNK_S / ASR_CHUNK_CONTEXT_S: {error}") from error
     return ChunkedTranscriber(
@@ -106,6 +106,8 @@ def build_transcriber(
         plan,
         decode_executor,
         chunks_per_call=chunks_per_call,
-        segment_rules=SegmentRules(settings.segment_pause_s, settings.segment_max_s, settings.segment_max_chars),
-        silence_gate=SilenceGate(absolute_floor_dbfs=settings.silence_floor_dbfs),
+        segment_rules=SegmentRules(
+            settings.decoding.segment_pause_s, settings.decoding.segment_max_s, settings.decoding.segment_max_chars
+        ),
+        silence_gate=SilenceGate(absolute_floor_dbfs=settings.decoding.silence_floor_dbfs),
     )

@@ -66,7 +66,9 @@ class Engine:
         self._assets: ModelAssets | None = None
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
-        self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
+        self._admission = RequestAdmission(
+            settings.admission.queue_max_size, settings.admission.queue_max_audio_h * 3600.0
+        )
         self._loaded_version: int | None = None
 
     @property
@@ -80,15 +82,15 @@ class Engine:
 
     async def start(self) -> None:
         """Read the assets, build the decoders, start the source; `ModelLoadError` if any of it cannot work."""
-        self._assets = await asyncio.to_thread(read_model_assets, self.settings.model_path)
-        self._decode_pool = ThreadPoolExecutor(self.settings.decode_threads, thread_name_prefix="asr-decode")
+        self._assets = await asyncio.to_thread(read_model_assets, self.settings.model.path)
+        self._decode_pool = ThreadPoolExecutor(self.settings.decoding.decode_threads, thread_name_prefix="asr-decode")
         self._transcriber = await asyncio.to_thread(
             build_transcriber,
             self.settings,
             self._assets,
             self._own_lane_logits,
             self._decode_pool,
-            self.settings.batch_max_size,
+            self.settings.batching.batch_max_size,
         )
         await self._source.start()
         # TF Serving may come up after the gateway: /readyz and /v1/models say so until it does.

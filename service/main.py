@@ -62,8 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = app_metrics
     app.state.api_keys = ApiKeys.from_settings(settings)
     app.state.draining = Draining()  # begun by `DrainingServer` (asr serve) on SIGTERM
-    app.state.stream_slots = StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes)
-    install_error_handlers(app, retry_after_s=settings.retry_after_s)
+    app.state.stream_slots = StreamSlots(settings.stream.max_streams, settings.stream.max_concurrent_decodes)
+    install_error_handlers(app, retry_after_s=settings.http.retry_after_s)
     # Probes (/healthz, /readyz) and /metrics stay open; every transcription and model route needs the key.
     protected_routers = [module.router for module in (transcribe, openai_audio, models)]
     for router in protected_routers:
@@ -80,16 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added last = outermost: the metrics see every response, the 413s of the upload cap included. The key gate is
     # outside the cap, so a keyless upload gets its 401 whatever its length.
-    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes, draining=app.state.draining)
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.http.max_upload_bytes, draining=app.state.draining)
     app.add_middleware(
         KeyGateMiddleware, protected_routes=[route for router in protected_routers for route in router.routes]
     )
     app.add_middleware(RequestMetricsMiddleware, metrics=app_metrics)
-    if settings.cors_allow_origins:
+    if settings.http.cors_allow_origins:
         # Outermost, so that even a 413 or 401 carries the CORS headers a browser needs to read it.
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=list(settings.cors_allow_origins),
+            allow_origins=list(settings.http.cors_allow_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,

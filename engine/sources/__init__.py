@@ -54,7 +54,7 @@ class LogitsSource(Protocol):
 
 def build_source(settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> LogitsSource:
     """Return the source the settings ask for: TF Serving when `tfserving_address` is set, else in-process."""
-    if settings.tfserving_address:
+    if settings.tfserving.address:
         from engine.sources.tf_serving import TFServingSource
 
         return TFServingSource(settings)

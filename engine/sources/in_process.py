@@ -33,7 +33,7 @@ def apply_thread_pools(settings: Settings) -> ThreadPools:
     Must run before the SavedModel loads: loading starts TensorFlow's runtime, which fixes the sizes.
     """
     try:
-        pools = set_thread_pools(settings.intra_op_threads, settings.inter_op_threads)
+        pools = set_thread_pools(settings.batching.intra_op_threads, settings.batching.inter_op_threads)
     except ThreadSettingsError as error:
         raise ModelLoadError(f"{error} (ASR_INTRA_OP_THREADS / ASR_INTER_OP_THREADS)") from error
     logger.info(
@@ -49,10 +49,10 @@ def apply_thread_pools(settings: Settings) -> ThreadPools:
 
 
 def load_client(settings: Settings, pools: ThreadPools) -> ExportedModel:
-    """Return the loaded model of `settings.model_path` (int8 TensorFlow Lite if the export has it, else the
+    """Return the loaded model of `settings.model.path` (int8 TensorFlow Lite if the export has it, else the
     SavedModel); `ModelLoadError` if it cannot be loaded."""
     try:
-        return load_model_client(settings.model_path, pools.intra_op_threads or pools.schedulable_cpus)
+        return load_model_client(settings.model.path, pools.intra_op_threads or pools.schedulable_cpus)
     except ExportError as error:
         raise ModelLoadError(str(error)) from error
 
@@ -78,8 +78,8 @@ class InProcessSource:
         await asyncio.to_thread(self._client.logits_batch, [np.zeros(SAMPLE_RATE_HZ, dtype=np.float32)])
         self._batcher = MicroBatcher(
             self._client.logits_batch,
-            max_batch_size=self._settings.batch_max_size,
-            max_wait_ms=self._settings.batch_max_wait_ms,
+            max_batch_size=self._settings.batching.batch_max_size,
+            max_wait_ms=self._settings.batching.batch_max_wait_ms,
             on_batch=self._on_batch,
         )
         self._batcher.start()
@@ -115,9 +115,9 @@ class InProcessSource:
             "intra_op_threads": self._thread_pools.intra_op_threads,
             "inter_op_threads": self._thread_pools.inter_op_threads,
             "schedulable_cpus": self._thread_pools.schedulable_cpus,
-            "batch_max_size": self._settings.batch_max_size,
-            "batch_max_wait_ms": self._settings.batch_max_wait_ms,
+            "batch_max_size": self._settings.batching.batch_max_size,
+            "batch_max_wait_ms": self._settings.batching.batch_max_wait_ms,
         }
         return SourceDescription(
-            self._settings.model_name, self._client.model_dir.version, inputs, outputs, runtime=runtime
+            self._settings.model.name, self._client.model_dir.version, inputs, outputs, runtime=runtime
         )

@@ -75,15 +75,15 @@ class TFServingSource:
     """Sends each request's chunks to TF Serving's `logits` signature, a batch per `Predict` (TF Serving may batch
     further with `--enable_batching`); the engine decodes the logits in the gateway.
 
-    The engine reads the served model's assets (vocabulary, frame rate, language model) from `settings.model_path`:
+    The engine reads the served model's assets (vocabulary, frame rate, language model) from `settings.model.path`:
     the directory TF Serving serves, mounted read-only (compose.yaml does).
     """
 
     kind = "tfserving"
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.tfserving_address:
-            raise ValueError("TFServingSource needs settings.tfserving_address")
+        if not settings.tfserving.address:
+            raise ValueError("TFServingSource needs settings.tfserving.address")
         self._settings = settings
         self._channel: grpc.aio.Channel | None = None
         self._predict_stub: ServiceStub | None = None
@@ -95,22 +95,22 @@ class TFServingSource:
     async def start(self) -> None:
         # Created inside the running loop: a grpc.aio channel belongs to the loop that made it.
         self._channel = grpc.aio.insecure_channel(
-            self._settings.tfserving_address, options=channel_options(self._settings.grpc_max_message_bytes)
+            self._settings.tfserving.address, options=channel_options(self._settings.tfserving.grpc_max_message_bytes)
         )
         self._predict_stub = ServiceStub(self._channel, PREDICTION_SERVICE)
         self._model_stub = ServiceStub(self._channel, MODEL_SERVICE)
         if not await self.is_ready():
             # Not fatal: TF Serving may start after the gateway; /readyz says so until it does.
-            logger.warning("TF Serving at %s is not ready yet", self._settings.tfserving_address)
+            logger.warning("TF Serving at %s is not ready yet", self._settings.tfserving.address)
 
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
 
     def _model_spec(self, request) -> None:
-        request.model_spec.name = self._settings.model_name
-        if self._settings.model_version is not None:
-            request.model_spec.version.value = self._settings.model_version
+        request.model_spec.name = self._settings.model.name
+        if self._settings.model.version is not None:
+            request.model_spec.version.value = self._settings.model.version
 
     async def _logits(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Return each chunk's logits from one `Predict` on the `logits` signature."""
@@ -120,7 +120,7 @@ class TFServingSource:
         for name, value in batch_inputs(chunks).items():
             request.inputs[name].CopyFrom(to_tensor_proto(value))
         request.output_filter.extend([LOGITS, LOGIT_LENGTH])
-        response = await self._call(self._predict_stub.Predict, request, self._settings.grpc_timeout_s)
+        response = await self._call(self._predict_stub.Predict, request, self._settings.tfserving.grpc_timeout_s)
         if response.model_spec.HasField("version"):
             self.served_version = response.model_spec.version.value
         logits = to_ndarray(response.outputs[LOGITS])
@@ -155,7 +155,7 @@ class TFServingSource:
         return SourceDescription(response.model_spec.name, version, inputs, outputs)
 
     async def _call(self, method, request, timeout_s: float):
-        address = self._settings.tfserving_address
+        address = self._settings.tfserving.address
         try:
             return await method(request, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
@@ -171,6 +171,6 @@ class TFServingSource:
             if code == grpc.StatusCode.NOT_FOUND:
                 raise BackendUnavailableError(
                     f"TensorFlow Serving at {address} does not serve model "
-                    f"{self._settings.model_name!r}: {error.details()}"
+                    f"{self._settings.model.name!r}: {error.details()}"
                 ) from error
             raise BackendError(f"TensorFlow Serving failed: {code.name}: {error.details()}") from error

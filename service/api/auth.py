@@ -38,9 +38,9 @@ class ApiKeys:
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiKeys:
         """Return the keys of `ASR_API_KEYS` plus those in `ASR_API_KEYS_FILE` (one a line, `#` comments)."""
-        keys = [secret.get_secret_value() for secret in settings.api_keys]
-        if settings.api_keys_file is not None:
-            keys += read_keys_file(settings.api_keys_file)
+        keys = [secret.get_secret_value() for secret in settings.http.api_keys]
+        if settings.http.api_keys_file is not None:
+            keys += read_keys_file(settings.http.api_keys_file)
         return cls(keys)
 
     @property

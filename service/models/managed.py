@@ -158,7 +158,11 @@ class ManagedModel:
         keeps serving) if it cannot be loaded."""
         async with self._lock:
             try:
-                new = await self._load(self.settings.model_copy(update={"model_path": version_dir}))
+                new = await self._load(
+                    self.settings.model_copy(
+                        update={"model": self.settings.model.model_copy(update={"path": version_dir})}
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - any failure to load means: keep the old version
                 logger.error(
                     "model %r: version %s not loaded, still serving version %s: %s",

@@ -74,7 +74,7 @@ class ModelRegistry:
         except BaseException:
             await self.close()
             raise
-        if self._settings.model_poll_s > 0:
+        if self._settings.registry.model_poll_s > 0:
             self._watch_task = asyncio.get_running_loop().create_task(self._watch())
 
     async def close(self) -> None:
@@ -91,11 +91,11 @@ class ModelRegistry:
     async def check_once(self) -> None:
         """Swaps in each model's new version, then unloads the models idle past the TTL."""
         for model in self._models.values():
-            if model.settings.tfserving_address is None and model.loaded:
-                version_dir = self._version_watch.new_version(model.settings.model_path, model.version)
+            if model.settings.tfserving.address is None and model.loaded:
+                version_dir = self._version_watch.new_version(model.settings.model.path, model.version)
                 if version_dir is not None and not await model.swap_to(version_dir):
                     self._version_watch.refuse(version_dir)
-        ttl_s = self._settings.model_ttl_s
+        ttl_s = self._settings.registry.model_ttl_s
         if ttl_s > 0:
             for model in self._models.values():
                 if model.loaded and model.idle_s > ttl_s:
@@ -103,7 +103,7 @@ class ModelRegistry:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self._settings.model_poll_s)
+            await asyncio.sleep(self._settings.registry.model_poll_s)
             try:
                 await self.check_once()
             except Exception:  # a watch that dies would silently stop all future swaps and unloads
@@ -111,7 +111,7 @@ class ModelRegistry:
 
     async def _make_room(self, loading: ManagedModel) -> None:
         """Before `loading` loads: unloads the least recently used idle models past ASR_MAX_LOADED_MODELS."""
-        cap = self._settings.max_loaded_models
+        cap = self._settings.registry.max_loaded_models
         if cap <= 0:
             return
         loaded = [model for model in self._models.values() if model.loaded]

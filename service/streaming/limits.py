@@ -18,11 +18,11 @@ def window_policy(settings: Settings) -> WindowPolicy:
     """Return the sliding-window policy the settings describe."""
     return WindowPolicy(
         sample_rate_hz=MODEL_SAMPLE_RATE_HZ,
-        hop_s=settings.stream_hop_s,
-        left_context_s=settings.stream_left_context_s,
-        right_context_s=settings.stream_right_context_s,
-        pause_s=settings.stream_pause_s,
-        max_segment_s=settings.stream_max_segment_s,
+        hop_s=settings.stream.hop_s,
+        left_context_s=settings.stream.left_context_s,
+        right_context_s=settings.stream.right_context_s,
+        pause_s=settings.stream.pause_s,
+        max_segment_s=settings.stream.max_segment_s,
     )
 
 

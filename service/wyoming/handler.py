@@ -116,7 +116,7 @@ class WyomingAsrHandler(AsyncEventHandler):
         while True:
             try:
                 event = await asyncio.wait_for(
-                    read_event(self.reader, self._settings.wyoming_max_payload_bytes), self._idle_timeout_s
+                    read_event(self.reader, self._settings.wyoming.max_payload_bytes), self._idle_timeout_s
                 )
             except TimeoutError:
                 raise StreamIdleError(f"nothing received for {self._idle_timeout_s:g} s") from None
@@ -149,12 +149,12 @@ class WyomingAsrHandler(AsyncEventHandler):
     def _choose_model(self, name: str | None) -> None:
         """Transcribes with the model `name` (None: the default) from now on; `ModelNotFoundError` if none."""
         model = self._models.get(name)
-        self._language = model.settings.language_code
+        self._language = model.settings.model.language_code
         self._transcribe = self._slots.limit(partial(model.transcribe, decoder=None))
 
     def _open_session(self) -> StreamSession:
         self._session = StreamSession(
-            self._transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream_max_backlog_s
+            self._transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream.max_backlog_s
         )
         self._decoding = self._session.start()
         self._converter, self._audio_s, self._started = ChunkConverter(), 0.0, False
@@ -166,9 +166,9 @@ class WyomingAsrHandler(AsyncEventHandler):
         if self._decoding is not None and self._decoding.done():
             self._decoding.result()  # the decoder failed (backend error, a client that does not read): that ends it
         self._audio_s += audio_format.seconds(len(audio))
-        if self._audio_s > self._settings.stream_max_duration_s:
+        if self._audio_s > self._settings.stream.max_duration_s:
             raise StreamDurationError(
-                f"the transcription reached its {self._settings.stream_max_duration_s:g} s limit of audio"
+                f"the transcription reached its {self._settings.stream.max_duration_s:g} s limit of audio"
             )
         # Resampling a chunk at the payload cap takes milliseconds of CPU: off the event loop, which serves
         # every other connection.

@@ -21,7 +21,7 @@ async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") ->
     models = ModelRegistry.from_settings(settings)
     await models.start()
     try:
-        served = [(name, settings.for_model(name).language_code) for name in models.names]
+        served = [(name, settings.for_model(name).model.language_code) for name in models.names]
         handler = partial(
             WyomingAsrHandler,
             info=describe_service(served, version),
@@ -29,11 +29,11 @@ async def serve_wyoming(settings: Settings, uri: str, version: str = "0.1.0") ->
             policy=window_policy(settings),
             settings=settings,
             # Shared by every connection: the connection cap, and the decodes in flight together, as on the gateway.
-            slots=StreamSlots(settings.stream_max_streams, settings.stream_max_concurrent_decodes),
+            slots=StreamSlots(settings.stream.max_streams, settings.stream.max_concurrent_decodes),
         )
 
         async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, is_stdio: bool) -> None:
-            idle_timeout_s = None if is_stdio else settings.stream_idle_timeout_s
+            idle_timeout_s = None if is_stdio else settings.stream.idle_timeout_s
             await handler(reader, writer, idle_timeout_s=idle_timeout_s).run()
 
         logger.info("wyoming server ready", extra={"uri": uri, "backend": models.default.kind, "models": models.names})

@@ -135,8 +135,11 @@ def test_several_models_by_name_from_flags_and_a_models_file(model_base_path, tm
     assert main([*argv, "--models-file", str(models_file)]) == 0
     settings = served[0].state.settings
     assert settings.model_names() == ["demo", "de", "tiny"]
-    assert settings.model_path == BUNDLED_MODEL_PATH
-    assert (settings.models["tiny"].path, settings.models["de"].decoder) == (model_base_path, "greedy")
+    assert settings.model.path == BUNDLED_MODEL_PATH
+    assert (settings.registry.models["tiny"].path, settings.registry.models["de"].decoder) == (
+        model_base_path,
+        "greedy",
+    )
 
     assert main(["serve", "--port", "0", "--model", str(BUNDLED_MODEL_PATH), "--model", str(model_base_path)]) == 2
     assert f"name each model after the first: --model NAME={model_base_path}" in capsys.readouterr().err

@@ -122,8 +122,8 @@ def test_gateway_takes_api_keys_and_cors_from_the_environment_and_stays_on_loopb
     assert host_ips(opened) == ["0.0.0.0"]
     env = opened["environment"]
     settings = Settings(api_keys=env["ASR_API_KEYS"], cors_allow_origins=env["ASR_CORS_ALLOW_ORIGINS"])
-    assert [key.get_secret_value() for key in settings.api_keys] == ["sk-a", "sk-b"]
-    assert settings.cors_allow_origins == ("https://app.example",)
+    assert [key.get_secret_value() for key in settings.http.api_keys] == ["sk-a", "sk-b"]
+    assert settings.http.cors_allow_origins == ("https://app.example",)
 
 
 def test_wyoming_serves_home_assistant_from_the_gateway_image_over_the_same_tfserving(compose_config) -> None:
@@ -164,4 +164,4 @@ def test_compose_stop_leaves_the_gateway_its_whole_drain(compose_config) -> None
 
     grace = compose_config()["services"]["gateway"]["stop_grace_period"]  # e.g. "20s"
     grace_s = float(grace.removesuffix("s"))
-    assert grace_s > Settings.model_fields["shutdown_timeout_s"].default + 2  # the drain, then uvicorn's own exit
+    assert grace_s > Settings().http.shutdown_timeout_s + 2  # the drain, then uvicorn's own exit

@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import text_format
 
 from cli.main import build_parser
-from service.config import Settings
+from service.config import VARIABLES, Settings
 
 from .layout import DOCKER_DIR, K8S_DIR, MODEL_NAME, TFSERVING_CONFIG_FILES, TFSERVING_CONFIG_MOUNT
 
@@ -170,9 +170,9 @@ def test_gateway_reaches_tfserving_and_is_probed(render_kustomization, kustomiza
     assert env["ASR_MODEL_NAME"] == MODEL_NAME
     # Every ASR_* variable is a gateway setting (a misspelt one would be ignored silently), with a valid value.
     settings_env = {name: value for name, value in env.items() if name.startswith("ASR_")}
-    assert {name.removeprefix("ASR_").lower() for name in settings_env} <= set(Settings.model_fields)
+    assert {name.removeprefix("ASR_").lower() for name in settings_env} <= set(VARIABLES)
     settings = Settings(**{name.removeprefix("ASR_").lower(): value for name, value in settings_env.items()})
-    assert settings.tfserving_address == env["ASR_TFSERVING_ADDRESS"]
+    assert settings.tfserving.address == env["ASR_TFSERVING_ADDRESS"]
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
 

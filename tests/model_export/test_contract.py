@@ -16,7 +16,7 @@ import sys
 from model_export.contract import resolve_version_dir
 from model_export.errors import ExportError
 from service.config import Settings
-print(resolve_version_dir(Settings().model_path).version, "tensorflow" in sys.modules)
+print(resolve_version_dir(Settings().model.path).version, "tensorflow" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -139,7 +139,7 @@ def test_a_full_gateway_refuses_whole_requests_before_their_work_and_streams_bef
             wait_for_requests_in_flight(url, 1)
             plain = httpx.post(url + "/v1/transcribe", files={"file": ("s.wav", short)}, timeout=60)
             with httpx.stream("POST", url + "/v1/audio/transcriptions", files={"file": ("s.wav", short)},
-                              data={"model": settings.model_name, "stream": "true"}, timeout=60) as stream:  # fmt: skip
+                              data={"model": settings.model.name, "stream": "true"}, timeout=60) as stream:  # fmt: skip
                 stream.read()
         finally:
             busy.close()

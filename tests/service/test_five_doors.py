@@ -49,7 +49,7 @@ def http_doors(settings: Settings) -> dict[str, list[tuple]]:
         assert ours.status_code == 200, ours.text
         sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=60)
         verbose = sdk.audio.transcriptions.create(
-            model=settings.model_name,
+            model=settings.model.name,
             file=SENTENCE.open("rb"),
             response_format="verbose_json",
             timestamp_granularities=["word"],

@@ -208,7 +208,7 @@ def test_missing_model_stops_startup_with_a_clear_error(make_settings, tmp_path)
 
 def test_chunked_upload_without_content_length_is_cut_off_at_the_cap(client):
     # httpx's ASGI transport pulls the body lazily, like a socket (TestClient would buffer it first).
-    limit = client.app.state.settings.max_upload_bytes
+    limit = client.app.state.settings.http.max_upload_bytes
     chunk = bytes(64 * 1024)
     pulled = 0
 

@@ -26,7 +26,7 @@ def test_a_raw_audio_body_is_transcribed_like_a_multipart_file(client, wav, cont
 
 
 def test_a_raw_body_over_the_cap_is_413(client):
-    limit = client.app.state.settings.max_upload_bytes
+    limit = client.app.state.settings.http.max_upload_bytes
     response = client.post("/v1/transcribe", content=bytes(limit + 1), headers={"content-type": "audio/wav"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "upload_too_large"

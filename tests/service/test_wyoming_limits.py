@@ -189,7 +189,7 @@ def test_a_2_gb_payload_is_refused_from_its_header(server) -> None:
     rss_before_mb = server.rss_mb()
     events, sent_bytes = asyncio.run(scenario())
     error = the_error(events)
-    assert error.code == "event_too_large" and str(DEFAULTS.wyoming_max_payload_bytes) in error.text, error
+    assert error.code == "event_too_large" and str(DEFAULTS.wyoming.max_payload_bytes) in error.text, error
     assert sent_bytes < 32 * MiB  # what the sockets' buffers hold: the server read none of it into memory
     assert server.rss_mb() - rss_before_mb < 50
 
@@ -250,7 +250,7 @@ def test_connections_are_capped_and_idle_ones_closed(server) -> None:
 
     async def scenario() -> None:
         started = time.monotonic()
-        clients = await asyncio.gather(*(hold_a_slot() for _ in range(DEFAULTS.stream_max_streams)))
+        clients = await asyncio.gather(*(hold_a_slot() for _ in range(DEFAULTS.stream.max_streams)))
         assert the_error(await send_raw(server.port, b"")).code == "too_many_streams"
 
         for client in clients:  # each now says nothing: closed after the idle timeout
@@ -278,7 +278,7 @@ def test_a_transcription_longer_than_the_duration_cap_ends_with_an_error(server)
 
 
 def test_a_chunk_at_the_payload_cap_is_transcribed_and_one_byte_more_is_refused(server) -> None:
-    cap = DEFAULTS.wyoming_max_payload_bytes  # 16 s of 16 kHz 16-bit mono
+    cap = DEFAULTS.wyoming.max_payload_bytes  # 16 s of 16 kHz 16-bit mono
 
     async def send(num_bytes: int) -> list[Event]:
         async with AsyncTcpClient("127.0.0.1", server.port) as client:

@@ -60,15 +60,15 @@ _ERRORS = {
 
 def check_language(language: str | None, settings: Settings) -> str:
     """Return the verbose_json name of the model's language; raise if the caller asked for another language."""
-    name, code = settings.language.lower(), settings.language_code
+    name, code = settings.model.language.lower(), settings.model.language_code
     if language and language.strip().lower() not in {name, code}:
         accepted = " or ".join(repr(value) for value in sorted({code, name}))
         raise UnsupportedParameterError(
-            f"language {language!r} is not supported: the model `{settings.model_name}` transcribes only {name}; "
+            f"language {language!r} is not supported: the model `{settings.model.name}` transcribes only {name}; "
             f"omit `language` or pass {accepted}",
             param="language",
         )
-    return settings.language
+    return settings.model.language
 
 
 @router.post(
@@ -119,12 +119,12 @@ async def create_transcription(
         )
     # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop. A bad file is
     # a 4xx here, before any event of a stream is sent.
-    audio = await run_in_threadpool(decode_audio, file.file, settings.max_duration_s)
+    audio = await run_in_threadpool(decode_audio, file.file, settings.admission.max_duration_s)
     if stream:
         # Refused now, a busy server answers 503 with Retry-After; past the 200 it could only send an error event.
         backend.check_admission(audio.samples)
         return StreamingResponse(
-            _events(audio, backend, metrics, settings.retry_after_s),
+            _events(audio, backend, metrics, settings.http.retry_after_s),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -54,9 +54,9 @@ class _Clock:
 
     def receive_timeout_s(self) -> tuple[float, bool]:
         """Return how long the next receive may wait, and whether hitting it is the duration cap."""
-        remaining_s = self.opened + self.settings.stream_max_duration_s - time.monotonic()
-        return min(self.settings.stream_idle_timeout_s, max(remaining_s, 0.0)), (
-            remaining_s <= self.settings.stream_idle_timeout_s
+        remaining_s = self.opened + self.settings.stream.max_duration_s - time.monotonic()
+        return min(self.settings.stream.idle_timeout_s, max(remaining_s, 0.0)), (
+            remaining_s <= self.settings.stream.idle_timeout_s
         )
 
 
@@ -78,8 +78,8 @@ async def _receive(websocket: WebSocket, clock: _Clock) -> str | bytes:
     except TimeoutError:
         settings = clock.settings
         if is_duration_cap:
-            raise StreamDurationError(f"the stream reached its {settings.stream_max_duration_s:g} s limit") from None
-        raise StreamIdleError(f"nothing received for {settings.stream_idle_timeout_s:g} s") from None
+            raise StreamDurationError(f"the stream reached its {settings.stream.max_duration_s:g} s limit") from None
+        raise StreamIdleError(f"nothing received for {settings.stream.idle_timeout_s:g} s") from None
 
 
 def _parse(text: str | bytes, model: type[Message]) -> Message:
@@ -101,9 +101,9 @@ def _parse(text: str | bytes, model: type[Message]) -> Message:
 async def _receive_config(websocket: WebSocket, settings: Settings) -> StreamConfig:
     """Return the stream's config once it has come with an accepted key; raises after `stream_config_timeout_s`."""
     try:
-        config = _parse(await _read(websocket, settings.stream_config_timeout_s), StreamConfig)
+        config = _parse(await _read(websocket, settings.stream.config_timeout_s), StreamConfig)
     except TimeoutError:
-        raise StreamIdleError(f"no config message within {settings.stream_config_timeout_s:g} s") from None
+        raise StreamIdleError(f"no config message within {settings.stream.config_timeout_s:g} s") from None
     if not check_api_key(websocket, config.api_key):
         raise UnauthorizedError("a valid API key is needed: send it as the config's api_key or as a Bearer token")
     return config
@@ -124,9 +124,9 @@ async def _receive_audio(websocket: WebSocket, session: StreamSession, converter
         first_audio_at = first_audio_at if first_audio_at is not None else now
         received_s += converter.seconds(len(message))
         lead_s = received_s - (now - first_audio_at)
-        if lead_s > settings.stream_max_lead_s:
+        if lead_s > settings.stream.max_lead_s:
             raise StreamTooFastError(
-                f"audio is arriving {lead_s:.1f} s ahead of real time (limit {settings.stream_max_lead_s:g} s)"
+                f"audio is arriving {lead_s:.1f} s ahead of real time (limit {settings.stream.max_lead_s:g} s)"
             )
         try:
             samples = converter.convert(message)
@@ -152,7 +152,7 @@ async def _run_stream(
         slots.limit(partial(backend.transcribe, decoder=config.decoder)),
         on_result,
         window_policy(settings),
-        max_backlog_s=settings.stream_max_backlog_s,
+        max_backlog_s=settings.stream.max_backlog_s,
     )
     converter = PcmConverter(config.encoding, config.sample_rate_hz, config.channels)
     decoding = session.start()
@@ -219,7 +219,7 @@ async def stream(websocket: WebSocket) -> None:
     slots: StreamSlots = websocket.app.state.stream_slots
     draining: Draining = websocket.app.state.draining
     await websocket.accept()
-    outbox = EventOutbox(websocket.send_json, settings.stream_max_pending_events)
+    outbox = EventOutbox(websocket.send_json, settings.stream.max_pending_events)
     outbox.start()
     code, last_event = NORMAL_CLOSE, None
     with draining.stream():
@@ -234,4 +234,4 @@ async def stream(websocket: WebSocket) -> None:
         except Exception as error:  # noqa: BLE001 - every ending becomes a close code in one table
             code, last_event = websocket_close(error)
         reason = "end of audio" if last_event is None else last_event["error"]["code"]  # type: ignore[index]
-        await _close(websocket, outbox, last_event, code, reason, settings.stream_idle_timeout_s)
+        await _close(websocket, outbox, last_event, code, reason, settings.stream.idle_timeout_s)

@@ -86,7 +86,7 @@ class _Result:
 
 async def _decode(upload: UploadFile, settings: Settings) -> DecodedAudio:
     # Decoding and resampling are blocking C calls: in the thread pool, never on the event loop.
-    return await run_in_threadpool(decode_audio, upload.file, settings.max_duration_s)
+    return await run_in_threadpool(decode_audio, upload.file, settings.admission.max_duration_s)
 
 
 async def _transcribe_batch(
@@ -129,7 +129,7 @@ async def _transcribe(
 def _json_body(result: _Result, settings: Settings) -> Transcription:
     return Transcription(
         **to_json(result.transcript),
-        model=settings.model_name,
+        model=settings.model.name,
         model_version=result.transcript.model_version,
         processing_ms=result.processing_ms,
         source_sample_rate_hz=result.source_sample_rate_hz,
@@ -139,7 +139,7 @@ def _json_body(result: _Result, settings: Settings) -> Transcription:
 
 def _verbose_json_body(result: _Result, settings: Settings) -> dict:
     # OpenAI's fields, plus the decoder our JSON responses always name (OpenAI's clients ignore unknown keys).
-    return {**to_verbose_json(result.transcript, settings.language), "decoder": result.transcript.decoder}
+    return {**to_verbose_json(result.transcript, settings.model.language), "decoder": result.transcript.decoder}
 
 
 def _decoder_header(results: list[_Result]) -> dict[str, str]:
