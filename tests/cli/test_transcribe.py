@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import re
 import shutil
+import struct
 import subprocess
+import termios
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,3 +86,39 @@ def test_a_missing_audio_file_is_exit_2_before_the_model_loads(tmp_path, capsys,
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"asr transcribe: no such audio file: {missing}\n"
+
+
+def test_on_a_terminal_a_long_file_shows_its_progress_in_audio_seconds(tmp_path):
+    """The bar is the engine's progress callback drawn by tqdm on stderr, only when stderr is a terminal."""
+    duration_s = 240.0
+    (tmp_path / "long.wav").write_bytes(encode(speechlike(duration_s, 16_000, seed=3), 16_000))
+    controller, terminal = os.openpty()
+    # A new pseudo-terminal is 0 columns wide, where tqdm draws an empty bar; a user's terminal has a width.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    drawn_chunks: list[bytes] = []
+
+    def read_terminal() -> None:  # read while it draws: a terminal's buffer is small
+        with contextlib.suppress(OSError):  # EIO once the other end is closed
+            while chunk := os.read(controller, 65536):
+                drawn_chunks.append(chunk)
+
+    reader = threading.Thread(target=read_terminal)
+    reader.start()
+    try:
+        done = subprocess.run(
+            ["asr", "transcribe", str(tmp_path / "long.wav")],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        reader.join(timeout=10)
+        os.close(controller)
+    drawn = b"".join(drawn_chunks)
+    assert done.returncode == 0, drawn.decode(errors="replace")[-2000:]
+    assert done.stdout.strip(), "the transcript is printed on stdout, not mixed with the bar"
+    seconds_done = [float(n) for n in re.findall(rb"\| ([\d.]+)/240\.0 s audio", drawn)]
+    assert len(seconds_done) >= 2 and seconds_done == sorted(seconds_done), drawn.decode(errors="replace")[-2000:]
+    assert 0 < seconds_done[-1] <= duration_s
