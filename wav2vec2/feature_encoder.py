@@ -28,20 +28,28 @@ class MaskedChannelNorm(keras.layers.Layer):
         self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
-    def call(self, x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tf.Tensor:
+    def call(
+        self, x: tf.Tensor, frame_mask: tf.Tensor | None = None, moments: tuple[tf.Tensor, tf.Tensor] | None = None
+    ) -> tf.Tensor:
+        """Returns `x` normalised per channel; `moments`, from `channel_moments` of a longer input, replace its own."""
         # x: [batch, frames, channels]; frame_mask: [batch, frames] bool
         compute_dtype = x.dtype
         x = tf.cast(x, tf.float32)
-        if frame_mask is None:
-            mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)
-        else:
-            weights = tf.expand_dims(tf.cast(frame_mask, tf.float32), -1)
-            count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
-            mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
-            variance = tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
+        mean, variance = moments if moments is not None else self.channel_moments(x, frame_mask)
         normalized = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
         out = normalized * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
         return tf.cast(out, compute_dtype)
+
+    @staticmethod
+    def channel_moments(x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns each channel's mean and biased variance over the valid frames, `[batch, 1, channels]` each."""
+        x = tf.cast(x, tf.float32)
+        if frame_mask is None:
+            return tf.nn.moments(x, axes=[1], keepdims=True)
+        weights = tf.expand_dims(tf.cast(frame_mask, tf.float32), -1)
+        count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
+        mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
+        return mean, tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
 
     def get_config(self) -> dict[str, object]:
         return {**super().get_config(), "epsilon": self.epsilon}
@@ -81,13 +89,19 @@ class ConvBlock(keras.layers.Layer):
             self.layer_norm = None
         self.activation_fn = get_activation(activation)
 
-    def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None) -> tf.Tensor:
+    def call(
+        self,
+        x: tf.Tensor,
+        output_lengths: tf.Tensor | None = None,
+        moments: tuple[tf.Tensor, tf.Tensor] | None = None,
+    ) -> tf.Tensor:
+        """`moments`: the group norm's statistics taken over a longer input (`FeatureEncoder.features_from`)."""
         x = self.conv(x)
         if self.norm == "group":
             frame_mask = None
             if output_lengths is not None:
                 frame_mask = tf.sequence_mask(output_lengths, maxlen=tf.shape(x)[1])
-            x = self.layer_norm(x, frame_mask=frame_mask)
+            x = self.layer_norm(x, frame_mask=frame_mask, moments=moments)
         elif self.norm == "layer":
             x = self.layer_norm(x)
         return self.activation_fn(x)
@@ -141,4 +155,27 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
             if lengths is not None:
                 lengths = conv_output_length(lengths, block.kernel_size, block.stride)
             x = block(x, output_lengths=lengths)
+        return x
+
+    def features_from(self, audio: tf.Tensor, sample_lengths: tf.Tensor, first_frame: tf.Tensor) -> tf.Tensor:
+        """Returns `call(audio, sample_lengths)[:, first_frame:]` without computing the frames before `first_frame`.
+
+        Each frame sees only its receptive field, except where block 0 has a group norm: its per-channel statistics
+        span the whole input, so they are taken from block 0's convolution of all of `audio` (a small share of the
+        encoder's cost: one input channel) and the later, costly blocks run on the audio of the new frames alone.
+        A stream that keeps the frames it has encoded asks each hop for the new ones only.
+        """
+        # audio: [batch, samples] float32; sample_lengths: [batch] int32; first_frame: scalar int32
+        offset = first_frame * self.config.total_stride
+        first_block = self.conv_layers[0]
+        moments = None
+        if first_block.norm == "group":
+            whole = first_block.conv(tf.expand_dims(audio, -1))
+            lengths = conv_output_length(sample_lengths, first_block.kernel_size, first_block.stride)
+            moments = MaskedChannelNorm.channel_moments(whole, tf.sequence_mask(lengths, maxlen=tf.shape(whole)[1]))
+        x = tf.expand_dims(audio[:, offset:], -1)
+        lengths = tf.maximum(sample_lengths - offset, 0)
+        for index, block in enumerate(self.conv_layers):
+            lengths = conv_output_length(lengths, block.kernel_size, block.stride)
+            x = block(x, output_lengths=lengths, moments=moments if index == 0 else None)
         return x
