@@ -182,7 +182,8 @@ class ServingModule(tf.Module):
                 self.logits, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC], autograph=AUTOGRAPH
             ),
             CONV_FEATURES_SIGNATURE: tf.function(
-                self.conv_features, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC, FIRST_FRAME_SPEC], autograph=AUTOGRAPH
+                self.conv_features, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC, FIRST_FRAME_SPEC],
+                autograph=AUTOGRAPH,
             ),
             FEATURE_LOGITS_SIGNATURE: tf.function(
                 self.logits_from_features, input_signature=[self._features_spec, FEATURE_LENGTH_SPEC],

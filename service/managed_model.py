@@ -27,6 +27,7 @@ from service.core.config import Settings
 from service.core.errors import BackendUnavailableError
 from service.memory import release_free_memory
 from transcription import Transcript, Word
+from transcription.pipeline import WrapLogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +141,11 @@ class ManagedModel:
             if loaded.retired:
                 self._retire(loaded)
 
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+    async def transcribe(
+        self, samples: np.ndarray, decoder: str | None = None, wrap_logits: WrapLogitsFn | None = None
+    ) -> Transcript:
         async with self.use() as loaded:
-            transcript = await loaded.backend.transcribe(samples, decoder)
+            transcript = await loaded.backend.transcribe(samples, decoder, wrap_logits)
         # A backend whose server swaps versions itself (TF Serving) says which one answered.
         version = getattr(loaded.backend, "served_version", None) or loaded.version
         return dataclasses.replace(transcript, model_version=version)

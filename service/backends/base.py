@@ -15,7 +15,7 @@ from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.core.config import MODEL_SAMPLE_RATE_HZ
 from service.memory import release_free_memory
 from transcription import ChunkedTranscriber, Transcript, Word
-from transcription.pipeline import LogitsFn
+from transcription.pipeline import FeatureHalves, LogitsFn, WrapLogitsFn
 
 
 class Backend(Protocol):
@@ -29,9 +29,12 @@ class Backend(Protocol):
     async def close(self) -> None:
         """Release threads, channels and queued requests."""
 
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+    async def transcribe(
+        self, samples: np.ndarray, decoder: str | None = None, wrap_logits: WrapLogitsFn | None = None
+    ) -> Transcript:
         """Return the timed transcript of `samples` ([samples] float32, 16 kHz); `decoder`: None (the configured
-        default), "greedy" or "lm" (`UnknownDecoderError` if not configured)."""
+        default), "greedy" or "lm" (`UnknownDecoderError` if not configured); `wrap_logits`: a caller's wrapper
+        of this request's model call (a live stream's cache), given the model's halves where it has them."""
 
     def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         """Yield the same words as `transcribe`, chunk by chunk as they become final."""
@@ -69,6 +72,10 @@ class ChunkedBackendMixin:
         """Return a block that gives one request's model call, and drops its unfinished calls when left."""
         raise NotImplementedError
 
+    def _feature_halves(self) -> FeatureHalves | None:
+        """Return the model's two halves for a stream's feature cache, or None (the runtime has the whole model)."""
+        return None
+
     def check_admission(self, samples: np.ndarray) -> None:
         self._admission.check(len(samples) / MODEL_SAMPLE_RATE_HZ)
 
@@ -83,9 +90,13 @@ class ChunkedBackendMixin:
             if duration_s >= RELEASE_MEMORY_AFTER_AUDIO_S:
                 asyncio.get_running_loop().run_in_executor(None, release_free_memory)
 
-    async def transcribe(self, samples: np.ndarray, decoder: str | None = None) -> Transcript:
+    async def transcribe(
+        self, samples: np.ndarray, decoder: str | None = None, wrap_logits: WrapLogitsFn | None = None
+    ) -> Transcript:
         transcriber = self._ready_transcriber()
         async with self._request(samples) as logits_fn:
+            if wrap_logits is not None:
+                logits_fn = wrap_logits(logits_fn, self._feature_halves())
             return await transcriber.transcribe(samples, decoder, logits_fn)
 
     async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:

@@ -17,6 +17,7 @@ from model_export.threads import ThreadPools, set_thread_pools
 from service.admission import RequestAdmission
 from service.api.schemas import EmbeddedRuntime, ModelCard
 from service.backends.base import ChunkedBackendMixin, model_card
+from service.backends.feature_halves import ThreadedFeatureHalves
 from service.batching import MicroBatcher
 from service.core.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.core.errors import BackendUnavailableError, ModelLoadError
@@ -71,6 +72,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
         self._decode_pool: ThreadPoolExecutor | None = None
         self._transcriber: ChunkedTranscriber | None = None
         self._thread_pools: ThreadPools | None = None
+        self._halves: ThreadedFeatureHalves | None = None
         self._admission = RequestAdmission(settings.queue_max_size, settings.queue_max_audio_h * 3600.0)
 
     async def start(self) -> None:
@@ -96,6 +98,7 @@ class EmbeddedBackend(ChunkedBackendMixin):
             on_batch=self._on_batch,
         )
         self._batcher.start()
+        self._halves = ThreadedFeatureHalves.of(self._client, self._assets.geometry)
         logger.info(
             "embedded model loaded",
             extra={
@@ -122,6 +125,9 @@ class EmbeddedBackend(ChunkedBackendMixin):
             raise BackendUnavailableError("the model is still loading")
         async with self._batcher.lane() as lane:
             yield lane.logits
+
+    def _feature_halves(self) -> ThreadedFeatureHalves | None:
+        return self._halves
 
     def _ready_transcriber(self) -> ChunkedTranscriber:
         if self._transcriber is None or self._batcher is None:

@@ -225,6 +225,11 @@ class Settings(BaseSettings):
     stream_right_context_s: float = Field(0.5, ge=0, description="Audio that must follow a word before it is final.")
     stream_pause_s: float = Field(0.5, gt=0, description="A gap between words this long ends a segment.")
     stream_max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
+    stream_reuse_features: bool = Field(
+        True,
+        description="Keep the conv features of audio a stream has encoded and encode only new audio each hop (exports "
+        "with the conv_features signature; docs/streaming.md, 'Streaming per core').",
+    )
     stream_max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
     stream_max_concurrent_decodes: int = Field(
         4,

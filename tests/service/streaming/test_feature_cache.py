@@ -1,0 +1,118 @@
+"""A stream's cache (service/streaming/feature_cache.py) against the real exports it runs on.
+
+- a layer-norm model (large-lv60's feature encoder) on audio its export does not normalise: every hop's logits
+  through the kept conv features equal the whole model's on the window, while most frames are not encoded again;
+- a long window, on an export without the feature signatures (the bundled demo model, as every export made
+  before them): its unchanged chunks' logits are reused and the stream's words are those of the uncached stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from model_export.client import SavedModelClient
+from service import Settings
+from service.backends.embedded import EmbeddedBackend
+from service.backends.feature_halves import ThreadedFeatureHalves
+from service.core.config import BUNDLED_MODEL_PATH
+from service.streaming import SlidingWindow, WindowPolicy
+from service.streaming.feature_cache import StreamCache
+from tests.support.built_once import built_once
+from tests.support.tiny_models import tiny_checkpoint
+from transcription import FrameGeometry
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+HOP_SAMPLES = 8_000  # the default ASR_STREAM_HOP_S, 0.5 s
+
+
+def speech(names: list[str]) -> np.ndarray:
+    """FSDD digits (8 kHz) at 16 kHz, joined by 0.3 s of faint noise."""
+    import soxr
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for name in names:
+        samples, rate = soundfile.read(FIXTURES / "fsdd" / name, dtype="float32")
+        parts += [soxr.resample(samples, rate, 16_000).astype(np.float32), 1e-3 * rng.standard_normal(4_800)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def unnormalised_layer_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny large-lv60-style model exported with a processor that does not normalise audio."""
+    checkpoint = tiny_checkpoint(tmp_path_factory, "layer")
+
+    def build(directory: Path) -> None:
+        from model_export.export import export_saved_model
+        from wav2vec2 import Wav2Vec2ForCTC, Wav2Vec2Processor
+        from wav2vec2.feature_extractor import Wav2Vec2FeatureExtractor
+
+        processor = Wav2Vec2Processor.from_pretrained(checkpoint)
+        processor = Wav2Vec2Processor(feature_extractor=Wav2Vec2FeatureExtractor(do_normalize=False),
+                                      tokenizer=processor.tokenizer)  # fmt: skip
+        export_saved_model(Wav2Vec2ForCTC.from_pretrained(checkpoint), processor, directory, "tiny-layer-raw", 1)
+
+    return built_once(tmp_path_factory, "export-tiny-layer-raw", build) / "tiny-layer-raw"
+
+
+def test_kept_conv_features_give_the_whole_models_logits_on_a_layer_norm_model(unnormalised_layer_export):
+    client = SavedModelClient(unnormalised_layer_export)
+    halves = ThreadedFeatureHalves.of(client, FrameGeometry.of(client.config))
+    assert halves is not None  # a new export has the two halves
+
+    async def whole_model(chunks):
+        return client.logits_batch(chunks)
+
+    async def grow() -> StreamCache:
+        cache = StreamCache()
+        logits_fn = cache.wrap(whole_model, halves)
+        audio = speech(["3_jackson_0.wav", "7_jackson_0.wav"])
+        for end in range(HOP_SAMPLES, len(audio) + HOP_SAMPLES, HOP_SAMPLES):
+            window = audio[:end]
+            (cached,) = await logits_fn([window])
+            np.testing.assert_allclose(cached, client.logits_batch([window])[0], rtol=1e-4, atol=1e-4)
+        return cache
+
+    counts = asyncio.run(grow()).counts
+    assert counts.kept_frames > 0  # hops that encoded only their new frames were among those compared
+
+
+async def replay(backend: EmbeddedBackend, audio: np.ndarray, cache: StreamCache | None) -> list[str]:
+    """The stream's finals, one hop fed and decoded at a time (the decodes of a stream that keeps up)."""
+    window = SlidingWindow(WindowPolicy())
+    finals = []
+
+    async def transcribe(samples: np.ndarray):
+        return await backend.transcribe(samples, None, cache.wrap if cache else None)
+
+    for start in range(0, len(audio), HOP_SAMPLES):
+        window.feed(audio[start : start + HOP_SAMPLES])
+        finals += (await window.decode(transcribe))[0]
+    while not window.finished:
+        finals += (await window.decode(transcribe, flush=True))[0]
+    return [segment.text for segment in finals]
+
+
+def test_an_export_without_the_halves_streams_the_same_words_reusing_unchanged_chunks():
+    # Digits with short gaps: the window runs past ASR_CHUNK_S (5 s), so the transcriber splits it in chunks.
+    audio = speech(["0_jackson_0.wav", "1_jackson_0.wav", "2_jackson_0.wav", "3_jackson_0.wav", "4_jackson_0.wav",
+                     "5_jackson_0.wav", "6_jackson_0.wav", "7_jackson_0.wav", "8_jackson_0.wav"])  # fmt: skip
+
+    async def both() -> tuple[list[str], list[str], StreamCache]:
+        backend = EmbeddedBackend(Settings(model_path=BUNDLED_MODEL_PATH, log_json=False))
+        await backend.start()
+        try:
+            cache = StreamCache()
+            return await replay(backend, audio, None), await replay(backend, audio, cache), cache
+        finally:
+            await backend.close()
+
+    plain, cached, cache = asyncio.run(both())
+    assert cached == plain and " ".join(plain).split()
+    assert cache.counts.reused_chunks > 0
+    assert cache.counts.encoded_frames == 0  # exported before the halves: the whole model ran every chunk
