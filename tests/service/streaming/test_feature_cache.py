@@ -3,7 +3,9 @@
 - a layer-norm model (large-lv60's feature encoder) on audio its export does not normalise: every hop's logits
   through the kept conv features equal the whole model's on the window, while most frames are not encoded again;
 - a long window, on an export without the feature signatures (the bundled demo model, as every export made
-  before them): its unchanged chunks' logits are reused and the stream's words are those of the uncached stream.
+  before them): its unchanged chunks' logits are reused and the stream's words are those of the uncached stream;
+- through the gateway, a client's `websockets` stream of spoken digits: the same finals with the kept features (the
+  default) as without on the layer-norm model, and within a word of four on the demo model's weights.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 import soundfile
 
+from bench.live_server import serve
+from bench.stream_cache import reexport
+from bench.stream_client import stream_audio
 from model_export.client import SavedModelClient
-from service import Settings
+from service import Settings, create_app
 from service.backends.embedded import EmbeddedBackend
 from service.backends.feature_halves import ThreadedFeatureHalves
 from service.core.config import BUNDLED_MODEL_PATH
@@ -116,3 +122,39 @@ def test_an_export_without_the_halves_streams_the_same_words_reusing_unchanged_c
     assert cached == plain and " ".join(plain).split()
     assert cache.counts.reused_chunks > 0
     assert cache.counts.encoded_frames == 0  # exported before the halves: the whole model ran every chunk
+
+
+@pytest.fixture(scope="module")
+def demo_with_halves(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo model's weights, exported again by today's `asr export` (with the feature halves)."""
+    return built_once(
+        tmp_path_factory, "export-demo-halves", lambda out: reexport(BUNDLED_MODEL_PATH / "1", out, "demo")
+    )
+
+
+def streamed_finals(model_path: Path, audio: np.ndarray, reuse_features: bool, speed: float) -> list[str]:
+    """The finals' texts of `audio` streamed by a `websockets` client through a gateway serving `model_path`."""
+    settings = Settings(model_path=model_path, stream_max_lead_s=60.0, stream_reuse_features=reuse_features)
+    with serve(create_app(settings)) as url:
+        run = asyncio.run(stream_audio(url.removeprefix("http://"), audio, frame_s=0.25, speed=speed))
+    assert run.close_code == 1000
+    return [final["text"] for final in run.finals]
+
+
+def test_a_websocket_stream_gets_the_same_finals_with_kept_features_on_a_layer_norm_model(unnormalised_layer_export):
+    # Each hop is decoded before the next arrives (a tiny model), so both streams decode the same windows; the
+    # flush at the end decodes the whole stream through the features kept since its first hop.
+    audio = speech(["4_jackson_0.wav", "7_jackson_0.wav", "0_jackson_0.wav"])
+    with_cache = streamed_finals(unnormalised_layer_export, audio, reuse_features=True, speed=2.0)
+    assert with_cache == streamed_finals(unnormalised_layer_export, audio, reuse_features=False, speed=2.0)
+    assert " ".join(with_cache).strip()
+
+
+@pytest.mark.slow
+def test_the_demo_models_websocket_finals_with_kept_features_stay_within_a_word_of_four(demo_with_halves):
+    """Real speech, normalised audio: kept frames saw the statistics of a shorter chunk, so a near-tie word of the
+    weak demo model may come out otherwise (bench/stream_cache.py measures 0.94-1.00 word agreement)."""
+    audio = speech(["4_jackson_0.wav", "7_jackson_0.wav", "0_jackson_0.wav", "9_jackson_0.wav"])
+    with_cache = " ".join(streamed_finals(demo_with_halves / "demo", audio, reuse_features=True, speed=2.0))
+    without = " ".join(streamed_finals(demo_with_halves / "demo", audio, reuse_features=False, speed=2.0))
+    assert len(without.split()) == 4 and jiwer.wer(without, with_cache) <= 0.25, (without, with_cache)
