@@ -28,15 +28,17 @@ class MaskedChannelNorm(keras.layers.Layer):
         self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer="ones")
         self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
-    def call(
-        self, x: tf.Tensor, frame_mask: tf.Tensor | None = None, moments: tuple[tf.Tensor, tf.Tensor] | None = None
-    ) -> tf.Tensor:
-        """Returns `x` normalised per channel; `moments`, from `channel_moments` of a longer input, replace its own."""
+    def call(self, x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tf.Tensor:
         # x: [batch, frames, channels]; frame_mask: [batch, frames] bool
+        return self.normalize(x, *self.channel_moments(x, frame_mask))
+
+    def normalize(self, x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) -> tf.Tensor:
+        """Returns `x` normalised with given channel statistics (`channel_moments`, perhaps of a longer input).
+
+        A plain method, not a layer call: Keras would cast float32 statistics to a bfloat16 compute dtype.
+        """
         compute_dtype = x.dtype
-        x = tf.cast(x, tf.float32)
-        mean, variance = moments if moments is not None else self.channel_moments(x, frame_mask)
-        normalized = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+        normalized = (tf.cast(x, tf.float32) - mean) * tf.math.rsqrt(variance + self.epsilon)
         out = normalized * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
         return tf.cast(out, compute_dtype)
 
@@ -89,19 +91,13 @@ class ConvBlock(keras.layers.Layer):
             self.layer_norm = None
         self.activation_fn = get_activation(activation)
 
-    def call(
-        self,
-        x: tf.Tensor,
-        output_lengths: tf.Tensor | None = None,
-        moments: tuple[tf.Tensor, tf.Tensor] | None = None,
-    ) -> tf.Tensor:
-        """`moments`: the group norm's statistics taken over a longer input (`FeatureEncoder.features_from`)."""
+    def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None) -> tf.Tensor:
         x = self.conv(x)
         if self.norm == "group":
             frame_mask = None
             if output_lengths is not None:
                 frame_mask = tf.sequence_mask(output_lengths, maxlen=tf.shape(x)[1])
-            x = self.layer_norm(x, frame_mask=frame_mask, moments=moments)
+            x = self.layer_norm(x, frame_mask=frame_mask)
         elif self.norm == "layer":
             x = self.layer_norm(x)
         return self.activation_fn(x)
@@ -167,15 +163,19 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
         """
         # audio: [batch, samples] float32; sample_lengths: [batch] int32; first_frame: scalar int32
         offset = first_frame * self.config.total_stride
-        first_block = self.conv_layers[0]
-        moments = None
-        if first_block.norm == "group":
-            whole = first_block.conv(tf.expand_dims(audio, -1))
-            lengths = conv_output_length(sample_lengths, first_block.kernel_size, first_block.stride)
-            moments = MaskedChannelNorm.channel_moments(whole, tf.sequence_mask(lengths, maxlen=tf.shape(whole)[1]))
         x = tf.expand_dims(audio[:, offset:], -1)
         lengths = tf.maximum(sample_lengths - offset, 0)
-        for index, block in enumerate(self.conv_layers):
+        blocks = self.conv_layers
+        first_block = blocks[0]
+        if first_block.norm == "group":
+            whole = first_block.conv(tf.expand_dims(audio, -1))
+            whole_lengths = conv_output_length(sample_lengths, first_block.kernel_size, first_block.stride)
+            mask = tf.sequence_mask(whole_lengths, maxlen=tf.shape(whole)[1])
+            moments = first_block.layer_norm.channel_moments(whole, mask)
+            x = first_block.activation_fn(first_block.layer_norm.normalize(first_block.conv(x), *moments))
+            lengths = conv_output_length(lengths, first_block.kernel_size, first_block.stride)
+            blocks = blocks[1:]
+        for block in blocks:
             lengths = conv_output_length(lengths, block.kernel_size, block.stride)
-            x = block(x, output_lengths=lengths, moments=moments if index == 0 else None)
+            x = block(x, output_lengths=lengths)
         return x
