@@ -37,6 +37,7 @@ import jiwer  # noqa: E402
 import numpy as np  # noqa: E402
 import soundfile  # noqa: E402
 
+from bench.streaming import export_random_base  # noqa: E402
 from service import Settings  # noqa: E402
 from service.backends.embedded import EmbeddedBackend  # noqa: E402
 from service.core.config import BUNDLED_MODEL_PATH  # noqa: E402
@@ -137,14 +138,6 @@ def reexport(version_dir: Path, out_dir: Path, name: str) -> Path:
         variable.assign(value)
     processor = Wav2Vec2Processor.from_pretrained(version_dir / "assets")
     return export_saved_model(model, processor, out_dir, name, 1).parent
-
-
-def export_random_base(out_dir: Path) -> Path:
-    from model_export.export import export_saved_model
-    from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
-
-    model = Wav2Vec2ForCTC(Wav2Vec2Config()).build_weights()
-    return export_saved_model(model, Wav2Vec2Processor(), out_dir, "random-base", 1).parent
 
 
 async def measure(

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 
 import jiwer
@@ -19,14 +20,14 @@ import pytest
 import soundfile
 
 from bench.live_server import serve
-from bench.stream_cache import reexport
+from bench.stream_cache import reexport, replay
 from bench.stream_client import stream_audio
 from model_export.client import SavedModelClient
 from service import Settings, create_app
 from service.backends.embedded import EmbeddedBackend
 from service.backends.feature_halves import ThreadedFeatureHalves
 from service.core.config import BUNDLED_MODEL_PATH
-from service.streaming import SlidingWindow, WindowPolicy
+from service.streaming import WindowPolicy
 from service.streaming.feature_cache import StreamCache
 from tests.support.built_once import built_once
 from tests.support.tiny_models import tiny_checkpoint
@@ -88,22 +89,6 @@ def test_kept_conv_features_give_the_whole_models_logits_on_a_layer_norm_model(u
     assert counts.kept_frames > 0  # hops that encoded only their new frames were among those compared
 
 
-async def replay(backend: EmbeddedBackend, audio: np.ndarray, cache: StreamCache | None) -> list[str]:
-    """The stream's finals, one hop fed and decoded at a time (the decodes of a stream that keeps up)."""
-    window = SlidingWindow(WindowPolicy())
-    finals = []
-
-    async def transcribe(samples: np.ndarray):
-        return await backend.transcribe(samples, None, cache.wrap if cache else None)
-
-    for start in range(0, len(audio), HOP_SAMPLES):
-        window.feed(audio[start : start + HOP_SAMPLES])
-        finals += (await window.decode(transcribe))[0]
-    while not window.finished:
-        finals += (await window.decode(transcribe, flush=True))[0]
-    return [segment.text for segment in finals]
-
-
 def test_an_export_without_the_halves_streams_the_same_words_reusing_unchanged_chunks():
     # Digits with short gaps: the window runs past ASR_CHUNK_S (5 s), so the transcriber splits it in chunks.
     audio = speech(["0_jackson_0.wav", "1_jackson_0.wav", "2_jackson_0.wav", "3_jackson_0.wav", "4_jackson_0.wav",
@@ -114,7 +99,9 @@ def test_an_export_without_the_halves_streams_the_same_words_reusing_unchanged_c
         await backend.start()
         try:
             cache = StreamCache()
-            return await replay(backend, audio, None), await replay(backend, audio, cache), cache
+            plain = await replay(partial(backend.transcribe, wrap_logits=None), audio, WindowPolicy())
+            cached = await replay(partial(backend.transcribe, wrap_logits=cache.wrap), audio, WindowPolicy())
+            return plain, cached, cache
         finally:
             await backend.close()
 
