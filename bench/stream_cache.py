@@ -7,6 +7,7 @@ backend, the gateway's model path:
 - agreement: the demo model's weights re-exported with the `conv_features` / `logits_from_features` signatures
   (layer-norm feature encoder, audio normalised per call); the finals of real speech fixtures (festival sentences
   and FSDD digits joined by 1 s pauses) with the cache vs without: word agreement (1 - WER) and exact-match rate;
+- the conv feature encoder's share of one base-model decode of a 2-10 s window (CPU time of each half alone);
 - cost: CPU seconds of the process (model, decoding, everything) per second of streamed audio, with no cache,
   with the logits of unchanged chunks kept (what every runtime gets), and with the conv features kept as well,
   for the demo model and a random model of the base architecture (94 M parameters, group norm), on the festival
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -140,6 +142,31 @@ def reexport(version_dir: Path, out_dir: Path, name: str) -> Path:
     return export_saved_model(model, processor, out_dir, name, 1).parent
 
 
+def conv_share(model_path: Path, windows_s: tuple[float, ...] = (2.0, 4.0, 6.0, 10.0), repeats: int = 5) -> None:
+    """Print the conv feature encoder's share of one decode of a window: what keeping its output can save at most."""
+    import statistics
+
+    from model_export.client import SavedModelClient
+
+    client = SavedModelClient(model_path)
+    rng = np.random.default_rng(0)
+    for window_s in windows_s:
+        audio = (0.1 * rng.standard_normal(int(window_s * 16_000))).astype(np.float32)
+        calls = {
+            "whole": partial(client.logits_batch, [audio]),
+            "conv": partial(client.conv_features, audio, 0),
+        }
+        timings: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(repeats + 1):  # the first round traces the shapes: not counted
+            for name, call in calls.items():
+                started = time.process_time()
+                call()
+                timings[name].append(time.process_time() - started)
+        whole_s, conv_s = (statistics.median(timings[name][1:]) for name in ("whole", "conv"))
+        print(f"| {window_s:g} s window | whole model {1000 * whole_s:.0f} ms | conv features {1000 * conv_s:.0f} ms "
+              f"| share {conv_s / whole_s:.2f} |", flush=True)  # fmt: skip
+
+
 async def measure(
     model_path: Path, name: str, streams: dict[str, tuple[np.ndarray, str]], agreement: bool, policy: WindowPolicy
 ) -> None:
@@ -197,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(measure(export_demo_with_halves(Path(tmp)), "demo", streams, True, policy))
             else:
                 path = export_random_base(Path(tmp))
+                conv_share(path / "1")
                 asyncio.run(measure(path, "random-base", {"festival": streams["festival"]}, False, policy))
     print(f"load after: {os.getloadavg()}")
     return 0
