@@ -11,8 +11,8 @@ The kept conv features are exact for a layer-norm feature encoder (large-lv60 an
 only its 400 samples) on audio the export does not normalise. The export normalises each call's audio to zero
 mean and unit variance, and the base model's group norm takes each channel's statistics over the whole call, so
 frames encoded earlier were computed with the statistics of the shorter chunk of their hop: the new frames use
-the statistics of the whole chunk, as an uncached decode would, and the kept ones differ by that much (measured
-in docs/streaming.md, "Streaming per core").
+the statistics of the whole chunk, as an uncached decode would, and the kept ones differ by that much until they
+are encoded again (`REFRESH_SCALE_RATIO`; measured in docs/streaming.md, "Streaming per core").
 
 Memory: the previous decode's chunks and their logits, and the last chunk's features: one window's worth.
 """
@@ -44,8 +44,11 @@ class _GrowingChunk:
 # were: the export normalises each call's audio by it (and the base model's group norm follows the same energy).
 # Measured with bench/stream_cache.py (docs/streaming.md): on the demo model's festival stream the finals agree
 # with the uncached stream's 1.00 / 0.94 / 0.92 of words at 1.05 / 1.25 / never, with the same WER against the
-# true words; on the base architecture 1.25 keeps nearly all of the saving (1.25x vs 1.35x never, 1.08x at 1.05).
+# true words; on the base architecture, sentence-length windows, 1.25 keeps most of the saving (1.25x less CPU
+# than no cache, vs 1.35x never re-encoding and 1.08x at 1.05).
 REFRESH_SCALE_RATIO = 1.25
+# Below this standard deviation the audio is digital silence: the ratio is taken against it instead of zero.
+_SILENT_SCALE = 1e-12
 
 
 @dataclass
@@ -113,7 +116,7 @@ class StreamCache:
             kept is not None
             and len(kept.audio) <= len(audio)
             and np.array_equal(kept.audio, audio[: len(kept.audio)])
-            and max(scale, kept.scale) <= REFRESH_SCALE_RATIO * max(min(scale, kept.scale), 1e-12)
+            and max(scale, kept.scale) <= REFRESH_SCALE_RATIO * max(min(scale, kept.scale), _SILENT_SCALE)
         ):
             # Frames whose receptive field lies inside the audio encoded before: the same samples in.
             first_frame = min(halves.geometry.num_frames(len(kept.audio)), len(kept.features))
