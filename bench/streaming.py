@@ -16,6 +16,8 @@ and the end-of-audio latency are meaningful for it).
 
     python -m bench.streaming                         # demo and base, 1 and 8 streams (~4 min on 2 cores)
     python -m bench.streaming --models demo --streams 1 4
+    taskset -c 0 python -m bench.streaming --models base --streams 4 --search-p95-s 1 --max-segment-s 3.5
+                                                      # streams per core: the most whose final p95 <= 1 s
 """
 
 from __future__ import annotations
@@ -112,12 +114,25 @@ def export_random_base(out_dir: Path) -> Path:
     return export_saved_model(model, Wav2Vec2Processor(), out_dir, "random-base", 1).parent
 
 
-def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: list[float]) -> list[str]:
+def final_latencies_or_flush(run: StreamRun, utterance_ends_s: list[float]) -> list[float]:
+    """The sentences' final latencies; for a model whose words are noise (random weights), the end of audio -> the
+    last event instead: the time a client waits for the rest of the transcript after it stops talking."""
+    latencies = final_latencies(run, utterance_ends_s)
+    if latencies:
+        return latencies
+    return [max(at for at, _ in run.events) - run.end_sent_at] if run.events else [float("inf")]
+
+
+def measure(
+    settings: Settings, streams: list[int], audio: np.ndarray, ends_s: list[float], search_p95_s: float | None = None
+) -> list[str]:
+    """One table row per stream count; with `search_p95_s`, counts 1, 2, ... until the final p95 passes it."""
     rows = []
     with serve(create_app(settings)) as url:
         address = url.removeprefix("http://")
         reference_s = offline_reference_s(address)
-        for count in streams:
+        counts = range(1, max(streams) + 1) if search_p95_s is not None else streams
+        for count in counts:
 
             async def run_all(count: int = count) -> list[StreamRun | BaseException]:
                 clients = (stream_audio(address, audio, FRAME_S) for _ in range(count))
@@ -126,7 +141,7 @@ def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: l
             results = asyncio.run(run_all())
             runs = [run for run in results if isinstance(run, StreamRun)]
             failed = len(results) - len(runs)  # e.g. still waiting for finals after the client's timeout
-            finals = [lat for run in runs for lat in final_latencies(run, ends_s)]
+            finals = [lat for run in runs for lat in final_latencies_or_flush(run, ends_s)] + [float("inf")] * failed
             lags = [lag for run in runs for lag in partial_lags(run)]
             flush = [max(at for at, _ in run.events) - run.end_sent_at for run in runs if run.events]
             codes = sorted({run.close_code for run in runs}) + (["client timeout"] * bool(failed))
@@ -136,6 +151,12 @@ def measure(settings: Settings, streams: list[int], audio: np.ndarray, ends_s: l
                 f"| {reference_s:.3f} | {len(finals)}/{len(ends_s) * count} | {codes} |"
             )
             print(rows[-1], flush=True)
+            if search_p95_s is not None and not percentile(finals, 95) <= search_p95_s:
+                print(f"streams at 1x with final p95 <= {search_p95_s:g} s: {count - 1}", flush=True)
+                break
+        else:
+            if search_p95_s is not None:
+                print(f"streams at 1x with final p95 <= {search_p95_s:g} s: at least {count}", flush=True)
     return rows
 
 
@@ -143,6 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["demo", "base"], choices=["demo", "base"])
     parser.add_argument("--streams", nargs="+", type=int, default=[1, 8])
+    parser.add_argument(
+        "--search-p95-s",
+        type=float,
+        help="run 1, 2, ... streams (up to the largest --streams) until the final p95 exceeds this; under "
+        "`taskset -c 0` the count before is the streams per core",
+    )
+    parser.add_argument(
+        "--max-segment-s",
+        type=float,
+        default=Settings.model_fields["stream_max_segment_s"].default,
+        help="ASR_STREAM_MAX_SEGMENT_S: a random model hears no pauses, so its segments run to this cap (3.5: "
+        "windows of a spoken sentence's length)",
+    )
     args = parser.parse_args(argv)
     audio, ends_s = stream_file()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()}")
@@ -154,11 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
+            common = {"log_json": False, "stream_max_segment_s": args.max_segment_s}
             if model == "demo":
-                settings = Settings(model_name="demo", log_json=False)
+                settings = Settings(model_name="demo", **common)
             else:
-                settings = Settings(model_path=export_random_base(Path(tmp)), model_name="random-base", log_json=False)
-            measure(settings, args.streams, audio, ends_s)
+                settings = Settings(model_path=export_random_base(Path(tmp)), model_name="random-base", **common)
+            measure(settings, args.streams, audio, ends_s, args.search_p95_s)
     print(f"load after: {os.getloadavg()}")
     return 0
 

@@ -30,7 +30,7 @@ from wav2vec2.config import SAMPLE_RATE_HZ
 if TYPE_CHECKING:
     from service.config import Settings
     from transcription import ChunkedTranscriber, Transcript, Word
-    from transcription.pipeline import LogitsFn, ProgressFn
+    from transcription.pipeline import LogitsFn, ProgressFn, WrapLogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +107,23 @@ class Engine:
         self._admission.check(len(samples) / SAMPLE_RATE_HZ)
 
     async def transcribe(
-        self, samples: np.ndarray, decoder: str | None = None, on_progress: ProgressFn | None = None
+        self,
+        samples: np.ndarray,
+        decoder: str | None = None,
+        on_progress: ProgressFn | None = None,
+        wrap_logits: WrapLogitsFn | None = None,
     ) -> Transcript:
         """Return the timed transcript of `samples`, stamped with the model version that answered.
 
         `decoder`: None (the configured default), "greedy" or "lm" (`UnknownDecoderError` if not configured);
-        `on_progress(done_s)`: called as the audio is transcribed, with the seconds done so far.
+        `on_progress(done_s)`: called as the audio is transcribed, with the seconds done so far; `wrap_logits`: a
+        caller's wrapper of this request's model call (a live stream's cache), given the source's model halves
+        where it has them.
         """
         transcriber = self._ready_transcriber()
         async with self._request(samples) as logits_fn:
+            if wrap_logits is not None:
+                logits_fn = wrap_logits(logits_fn, self._source.feature_halves())
             transcript = await transcriber.transcribe(samples, decoder, logits_fn, on_progress)
         return dataclasses.replace(transcript, model_version=self.version)
 

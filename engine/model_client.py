@@ -16,6 +16,13 @@ import numpy as np
 import tensorflow as tf
 
 from model_export.contract import (
+    AUDIO,
+    AUDIO_LENGTH,
+    CONV_FEATURES_SIGNATURE,
+    FEATURE_LENGTH,
+    FEATURE_LOGITS_SIGNATURE,
+    FEATURES,
+    FIRST_FRAME,
     LOGIT_LENGTH,
     LOGITS,
     LOGITS_SIGNATURE,
@@ -56,6 +63,20 @@ class ExportedModel(ABC):
     def logits_batch(self, utterances: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Return each utterance's logits, `[frames, vocab]` float32, from one zero-padded call."""
 
+    @property
+    def has_feature_halves(self) -> bool:
+        """Whether `conv_features` and `logits_from_features` work: exports older than them, and runtimes
+        other than TensorFlow, only have the whole model."""
+        return False
+
+    def conv_features(self, audio: np.ndarray, first_frame: int) -> np.ndarray:
+        """Return the conv features `[frames - first_frame, conv_dim]` of frames `first_frame`.. of `audio`."""
+        raise NotImplementedError(f"{self.runtime} runs the whole model only")
+
+    def logits_from_features(self, features: np.ndarray) -> np.ndarray:
+        """Return the logits `[frames, vocab]` of one utterance's conv features `[frames, conv_dim]`."""
+        raise NotImplementedError(f"{self.runtime} runs the whole model only")
+
 
 class SavedModelClient(ExportedModel):
     """A loaded export run by TensorFlow: its SavedModel's `logits` signature."""
@@ -74,6 +95,23 @@ class SavedModelClient(ExportedModel):
         inputs = {name: tf.constant(value) for name, value in batch_inputs(utterances).items()}
         outputs = self._logits(**inputs)
         return split_logits(outputs[LOGITS].numpy(), outputs[LOGIT_LENGTH].numpy())
+
+    @property
+    def has_feature_halves(self) -> bool:
+        return {CONV_FEATURES_SIGNATURE, FEATURE_LOGITS_SIGNATURE} <= set(self.signature_defs)
+
+    def conv_features(self, audio: np.ndarray, first_frame: int) -> np.ndarray:
+        outputs = self._loaded.signatures[CONV_FEATURES_SIGNATURE](
+            **{AUDIO: tf.constant(audio[None]), AUDIO_LENGTH: tf.constant([len(audio)], tf.int32)},
+            **{FIRST_FRAME: tf.constant(first_frame, tf.int32)},
+        )
+        return outputs[FEATURES].numpy()[0, : int(outputs[FEATURE_LENGTH][0])]
+
+    def logits_from_features(self, features: np.ndarray) -> np.ndarray:
+        outputs = self._loaded.signatures[FEATURE_LOGITS_SIGNATURE](
+            **{FEATURES: tf.constant(features[None]), FEATURE_LENGTH: tf.constant([len(features)], tf.int32)}
+        )
+        return outputs[LOGITS].numpy()[0]
 
 
 def load_model_client(model_path: Path, num_threads: int) -> ExportedModel:

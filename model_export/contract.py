@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 SERVING_SIGNATURE = "serving_default"
 TRANSCRIBE_WAV_SIGNATURE = "transcribe_wav"
 LOGITS_SIGNATURE = "logits"
+# Optional (exports made before them lack them): the model in two halves, so a live stream keeps the conv features
+# of the audio it has encoded and encodes only new audio each hop (service/streaming/feature_cache.py).
+CONV_FEATURES_SIGNATURE = "conv_features"
+FEATURE_LOGITS_SIGNATURE = "logits_from_features"
 
 # Tensor names of the signatures' inputs and outputs.
 AUDIO = "audio"  # [batch, samples] float32, 16 kHz mono, zero-padded
@@ -38,6 +42,9 @@ WAV = "wav"  # [batch] string, WAV file bytes
 LOGITS = "logits"  # [batch, frames, vocab] float32
 LOGIT_LENGTH = "logit_length"  # [batch] int32, valid frames per row
 TRANSCRIPT = "transcript"  # [batch] string
+FIRST_FRAME = "first_frame"  # [] int32, the first conv frame `conv_features` returns
+FEATURES = "features"  # [batch, frames, conv_dim[-1]] float32, the conv feature encoder's output
+FEATURE_LENGTH = "feature_length"  # [batch] int32, valid feature frames per row
 
 # The folder layout: TF Serving loads `NAME/VERSION/saved_model.pb`; clients read the assets beside it.
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -54,6 +61,11 @@ LANGUAGE_MODEL_DIR = "assets.extra/lm"
 __all__ = [
     "AUDIO",
     "AUDIO_LENGTH",
+    "CONV_FEATURES_SIGNATURE",
+    "FEATURES",
+    "FEATURE_LENGTH",
+    "FEATURE_LOGITS_SIGNATURE",
+    "FIRST_FRAME",
     "LANGUAGE_MODEL_DIR",
     "LOGITS",
     "LOGITS_SIGNATURE",

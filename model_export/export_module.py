@@ -15,6 +15,11 @@ import tensorflow as tf
 from model_export.contract import (
     AUDIO,
     AUDIO_LENGTH,
+    CONV_FEATURES_SIGNATURE,
+    FEATURE_LENGTH,
+    FEATURE_LOGITS_SIGNATURE,
+    FEATURES,
+    FIRST_FRAME,
     LOGIT_LENGTH,
     LOGITS,
     LOGITS_SIGNATURE,
@@ -41,6 +46,8 @@ from wav2vec2.processor import Wav2Vec2Processor
 AUDIO_SPEC = tf.TensorSpec([None, None], tf.float32, name=AUDIO)
 AUDIO_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name=AUDIO_LENGTH)
 WAV_SPEC = tf.TensorSpec([None], tf.string, name=WAV)
+FIRST_FRAME_SPEC = tf.TensorSpec([], tf.int32, name=FIRST_FRAME)
+FEATURE_LENGTH_SPEC = tf.TensorSpec([None], tf.int32, name=FEATURE_LENGTH)
 
 # The graph code uses TF ops for all tensor-dependent control flow, so autograph's source conversion would only
 # add tracing time (model_export/README.md, "Tracing"); a Python `if` on a tensor fails the trace loudly.
@@ -66,7 +73,8 @@ def check_audio_batch(audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Ten
 
 
 class ServingModule(tf.Module):
-    """Holds the model's weights and builds the `serving_default`, `transcribe_wav` and `logits` signatures.
+    """Holds the model's weights and builds the `serving_default`, `transcribe_wav` and `logits` signatures, and
+    the model's two halves `conv_features` and `logits_from_features` (a live stream's feature cache).
 
     What a load rebuilds is kept to what serving needs: the weights and one traced copy of each function. The
     Keras model is held outside TF's tracking (in a `functools.partial`); tracked, it would save its ~940 layer
@@ -87,24 +95,31 @@ class ServingModule(tf.Module):
             )
         self.weights = list(model.weights)  # tracked: what the SavedModel's variables restore
         self._run_model = functools.partial(model, training=False)  # untracked: see the class docstring
+        # The model's two halves, for a stream's feature cache (untracked likewise).
+        self._features_from = functools.partial(model.wav2vec2.feature_extractor.features_from)
+        self._logits_from_features = functools.partial(model.logits_from_features)
         self._config = model.config
         self._tokenizer = tokenizer  # not trackable: its tables become graph constants when traced
         self._do_normalize = processor.feature_extractor.do_normalize
         # Rows shorter than the receptive field have 0 frames; the batch itself must still give one conv output.
         self._min_samples = receptive_field(model.config)
         self._frame_duration_s = float(model.config.total_stride) / SAMPLE_RATE_HZ
+        self._features_spec = tf.TensorSpec([None, None, model.config.conv_dim[-1]], tf.float32, name=FEATURES)
         self.compute_logits = tf.function(
             self._compute_logits, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC], autograph=AUTOGRAPH
         )
 
-    def _compute_logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Returns `(logits [batch, frames, vocab] float32, logit_length [batch] int32)` for checked audio."""
+    def _model_input(self, audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns the checked, normalised `(audio, audio_length)` the model takes (the processor's job, in-graph)."""
         audio, audio_length = check_audio_batch(audio, audio_length)
         audio = tf.pad(audio, [[0, 0], [0, tf.maximum(self._min_samples - tf.shape(audio)[1], 0)]])
         if self._do_normalize:
-            audio = normalize_audio(audio, audio_length)  # also zeroes the padding
-        else:
-            audio = tf.where(sample_mask(audio_length, tf.shape(audio)[1]), audio, 0.0)
+            return normalize_audio(audio, audio_length), audio_length  # also zeroes the padding
+        return tf.where(sample_mask(audio_length, tf.shape(audio)[1]), audio, 0.0), audio_length
+
+    def _compute_logits(self, audio: tf.Tensor, audio_length: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns `(logits [batch, frames, vocab] float32, logit_length [batch] int32)` for checked audio."""
+        audio, audio_length = self._model_input(audio, audio_length)
         logits = self._run_model(audio, audio_length=audio_length)
         return logits, frame_lengths(audio_length, self._config)
 
@@ -139,6 +154,18 @@ class ServingModule(tf.Module):
         logits, logit_length = self.compute_logits(audio, audio_length)
         return {LOGITS: logits, LOGIT_LENGTH: logit_length}
 
+    def conv_features(self, audio: tf.Tensor, audio_length: tf.Tensor, first_frame: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Returns the conv features of frames `first_frame`.. of the audio, normalised as the whole of it."""
+        audio, audio_length = self._model_input(audio, audio_length)
+        first_frame = tf.maximum(first_frame, 0)
+        features = self._features_from(audio, audio_length, first_frame)
+        feature_length = tf.maximum(frame_lengths(audio_length, self._config) - first_frame, 0)
+        return {FEATURES: tf.cast(features, tf.float32), FEATURE_LENGTH: feature_length}
+
+    def logits_from_features(self, features: tf.Tensor, feature_length: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = self._logits_from_features(features, feature_length)
+        return {LOGITS: logits, LOGIT_LENGTH: feature_length}
+
     def signatures(self) -> dict[str, tf.types.experimental.PolymorphicFunction]:
         """Returns the signature map for `tf.saved_model.save`.
 
@@ -153,4 +180,12 @@ class ServingModule(tf.Module):
             LOGITS_SIGNATURE: tf.function(
                 self.logits, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC], autograph=AUTOGRAPH
             ),
-        }
+            CONV_FEATURES_SIGNATURE: tf.function(
+                self.conv_features, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC, FIRST_FRAME_SPEC],
+                autograph=AUTOGRAPH,
+            ),
+            FEATURE_LOGITS_SIGNATURE: tf.function(
+                self.logits_from_features, input_signature=[self._features_spec, FEATURE_LENGTH_SPEC],
+                autograph=AUTOGRAPH,
+            ),
+        }  # fmt: skip

@@ -322,6 +322,11 @@ class StreamSettings(SettingsGroup):
     right_context_s: float = Field(0.5, ge=0, description="Audio that must follow a word before it is final.")
     pause_s: float = Field(0.5, gt=0, description="A gap between words this long ends a segment.")
     max_segment_s: float = Field(10.0, gt=1, description="Longest segment; longer speech is cut.")
+    reuse_features: bool = Field(
+        True,
+        description="Keep the conv features of audio a stream has encoded and encode only new audio each hop (exports "
+        "with the conv_features signature; docs/streaming.md, 'Streaming per core').",
+    )
     max_streams: int = Field(16, ge=1, description="Open streams at once; past it, close 1013.")
     max_concurrent_decodes: int = Field(
         4,

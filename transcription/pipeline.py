@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from typing import Protocol
 
 import numpy as np
 
 from transcription.assembler import WordAssembler
-from transcription.chunking import ChunkPlan, Window
+from transcription.chunking import ChunkPlan, FrameGeometry, Window
 from transcription.decoders import Decoder
 from transcription.errors import UnknownDecoderError
 from transcription.segments import SegmentRules, group_words
@@ -26,6 +27,24 @@ from transcription.types import Transcript, Word
 LogitsFn = Callable[[Sequence[np.ndarray]], Awaitable[list[np.ndarray]]]
 # Seconds of audio transcribed so far -> None; called as a transcription advances.
 ProgressFn = Callable[[float], None]
+
+
+class FeatureHalves(Protocol):
+    """The model in two halves, where the runtime has them (a SavedModel exported with `conv_features`): a caller
+    that keeps the conv features of audio it has encoded (a live stream) runs only the rest again."""
+
+    geometry: FrameGeometry
+
+    async def conv_features(self, audio: np.ndarray, first_frame: int) -> np.ndarray:
+        """Return the conv features `[frames - first_frame, dim]` of frames `first_frame`.. of `audio` ([samples])."""
+
+    async def logits_from_features(self, features: np.ndarray) -> np.ndarray:
+        """Return the logits `[frames, vocab]` of one utterance's conv features `[frames, dim]`."""
+
+
+# A caller's wrapper around one request's model call, given the model's halves or None (a stream's cache:
+# service/streaming/feature_cache.py).
+WrapLogitsFn = Callable[[LogitsFn, FeatureHalves | None], LogitsFn]
 
 
 class ChunkedTranscriber:

@@ -30,18 +30,28 @@ class MaskedChannelNorm(keras.layers.Layer):
 
     def call(self, x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tf.Tensor:
         # x: [batch, frames, channels]; frame_mask: [batch, frames] bool
+        return self.normalize(x, *self.channel_moments(x, frame_mask))
+
+    def normalize(self, x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor) -> tf.Tensor:
+        """Returns `x` normalised with given channel statistics (`channel_moments`, perhaps of a longer input).
+
+        A plain method, not a layer call: Keras would cast float32 statistics to a bfloat16 compute dtype.
+        """
         compute_dtype = x.dtype
-        x = tf.cast(x, tf.float32)
-        if frame_mask is None:
-            mean, variance = tf.nn.moments(x, axes=[1], keepdims=True)
-        else:
-            weights = tf.expand_dims(tf.cast(frame_mask, tf.float32), -1)
-            count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
-            mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
-            variance = tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
-        normalized = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+        normalized = (tf.cast(x, tf.float32) - mean) * tf.math.rsqrt(variance + self.epsilon)
         out = normalized * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
         return tf.cast(out, compute_dtype)
+
+    @staticmethod
+    def channel_moments(x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns each channel's mean and biased variance over the valid frames, `[batch, 1, channels]` each."""
+        x = tf.cast(x, tf.float32)
+        if frame_mask is None:
+            return tf.nn.moments(x, axes=[1], keepdims=True)
+        weights = tf.expand_dims(tf.cast(frame_mask, tf.float32), -1)
+        count = tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1.0)
+        mean = tf.reduce_sum(x * weights, axis=1, keepdims=True) / count
+        return mean, tf.reduce_sum(tf.square(x - mean) * weights, axis=1, keepdims=True) / count
 
     def get_config(self) -> dict[str, object]:
         return {**super().get_config(), "epsilon": self.epsilon}
@@ -140,5 +150,32 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
         for block in self.conv_layers:
             if lengths is not None:
                 lengths = conv_output_length(lengths, block.kernel_size, block.stride)
+            x = block(x, output_lengths=lengths)
+        return x
+
+    def features_from(self, audio: tf.Tensor, sample_lengths: tf.Tensor, first_frame: tf.Tensor) -> tf.Tensor:
+        """Returns `call(audio, sample_lengths)[:, first_frame:]` without computing the frames before `first_frame`.
+
+        Each frame sees only its receptive field, except where block 0 has a group norm: its per-channel statistics
+        span the whole input, so they are taken from block 0's convolution of all of `audio` (a small share of the
+        encoder's cost: one input channel) and the later, costly blocks run on the audio of the new frames alone.
+        A stream that keeps the frames it has encoded asks each hop for the new ones only.
+        """
+        # audio: [batch, samples] float32; sample_lengths: [batch] int32; first_frame: scalar int32
+        offset = first_frame * self.config.total_stride
+        x = tf.expand_dims(audio[:, offset:], -1)
+        lengths = tf.maximum(sample_lengths - offset, 0)
+        blocks = self.conv_layers
+        first_block = blocks[0]
+        if first_block.norm == "group":
+            whole = first_block.conv(tf.expand_dims(audio, -1))
+            whole_lengths = conv_output_length(sample_lengths, first_block.kernel_size, first_block.stride)
+            mask = tf.sequence_mask(whole_lengths, maxlen=tf.shape(whole)[1])
+            moments = first_block.layer_norm.channel_moments(whole, mask)
+            x = first_block.activation_fn(first_block.layer_norm.normalize(first_block.conv(x), *moments))
+            lengths = conv_output_length(lengths, first_block.kernel_size, first_block.stride)
+            blocks = blocks[1:]
+        for block in blocks:
+            lengths = conv_output_length(lengths, block.kernel_size, block.stride)
             x = block(x, output_lengths=lengths)
         return x

@@ -238,6 +238,19 @@ class Wav2Vec2ForCTC(CheckpointModel):
         logits = self.lm_head(self.dropout(hidden, training=training))
         return tf.cast(logits, tf.float32)
 
+    def logits_from_features(self, features: tf.Tensor, feature_length: tf.Tensor) -> tf.Tensor:
+        """Returns the logits `[batch, frames, vocab_size]` of conv features (`FeatureEncoder`'s output), inference.
+
+        The second half of `call`: with `FeatureEncoder.features_from` it lets a caller keep the conv features of
+        audio it has already encoded (a live stream) and run only the transformer again.
+        """
+        # features: [batch, frames, conv_dim[-1]]; feature_length: [batch] int32
+        body = self.wav2vec2
+        hidden, _ = body.feature_projection(features, training=False)
+        frame_mask = tf.sequence_mask(feature_length, maxlen=tf.shape(hidden)[1])
+        hidden = body.encoder(hidden, frame_mask=frame_mask, training=False)
+        return tf.cast(self.lm_head(hidden), tf.float32)
+
     def compile(self, optimizer: Any = "rmsprop", loss: CTCLoss | None = None, **kwargs: Any) -> None:
         """Keras' `compile`; `loss` is None (a `CTCLoss` built from the config) or a `CTCLoss` to use instead."""
         if "loss_fn" in kwargs:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from service.config import Settings
-    from transcription.pipeline import LogitsFn
+    from transcription.pipeline import FeatureHalves, LogitsFn
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class LogitsSource(Protocol):
 
     async def describe(self) -> SourceDescription:
         """The served model's name, version and signature (`BackendUnavailableError` while it loads)."""
+
+    def feature_halves(self) -> FeatureHalves | None:
+        """The model's two halves (conv features, logits from features) for a stream's cache; None where the
+        runtime has only the whole model."""
 
 
 def build_source(settings: Settings, on_batch: Callable[[int], None] = lambda size: None) -> LogitsSource:

@@ -15,9 +15,11 @@ from engine.batching import MicroBatcher
 from engine.errors import BackendUnavailableError, ModelLoadError
 from engine.model_client import ExportedModel, load_model_client
 from engine.sources import SourceDescription
+from engine.sources.feature_halves import ThreadedFeatureHalves
 from engine.thread_pools import ThreadPools, set_thread_pools
 from model_export.contract import LOGITS_SIGNATURE
 from model_export.errors import ExportError, ThreadSettingsError
+from transcription.chunking import FrameGeometry
 from wav2vec2.config import SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class InProcessSource:
         self._client: ExportedModel | None = None
         self._batcher: MicroBatcher[np.ndarray] | None = None
         self._thread_pools: ThreadPools | None = None
+        self._halves: ThreadedFeatureHalves | None = None
 
     async def start(self) -> None:
         self._thread_pools = apply_thread_pools(self._settings)  # before anything starts TensorFlow's runtime
@@ -83,6 +86,7 @@ class InProcessSource:
             on_batch=self._on_batch,
         )
         self._batcher.start()
+        self._halves = ThreadedFeatureHalves.of(self._client, FrameGeometry.of(self._client.config, SAMPLE_RATE_HZ))
         logger.info(
             "embedded model loaded",
             extra={
@@ -105,6 +109,9 @@ class InProcessSource:
 
     async def is_ready(self) -> bool:
         return self._batcher is not None
+
+    def feature_halves(self) -> ThreadedFeatureHalves | None:
+        return self._halves
 
     async def describe(self) -> SourceDescription:
         if self._client is None or self._thread_pools is None:

@@ -142,6 +142,9 @@ class TFServingSource:
             return False
         return any(status.state == _AVAILABLE for status in response.model_version_status)
 
+    def feature_halves(self) -> None:
+        return None  # the halves' `first_frame` is a scalar, which TF Serving's batching cannot take
+
     async def describe(self) -> SourceDescription:
         request = _GetModelMetadataRequest(metadata_field=["signature_def"])
         self._model_spec(request)

@@ -26,7 +26,7 @@ from engine.errors import BackendUnavailableError
 from engine.memory import release_free_memory
 from service.config import Settings
 from transcription import Transcript, Word
-from transcription.pipeline import ProgressFn
+from transcription.pipeline import ProgressFn, WrapLogitsFn
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +138,14 @@ class ManagedModel:
                 self._retire(loaded)
 
     async def transcribe(
-        self, samples: np.ndarray, decoder: str | None = None, on_progress: ProgressFn | None = None
+        self,
+        samples: np.ndarray,
+        decoder: str | None = None,
+        on_progress: ProgressFn | None = None,
+        wrap_logits: WrapLogitsFn | None = None,
     ) -> Transcript:
         async with self.use() as loaded:
-            return await loaded.engine.transcribe(samples, decoder, on_progress)
+            return await loaded.engine.transcribe(samples, decoder, on_progress, wrap_logits)
 
     async def transcribe_chunks(self, samples: np.ndarray, decoder: str | None = None) -> AsyncIterator[list[Word]]:
         async with self.use() as loaded:

@@ -26,6 +26,7 @@ from service.config import Settings
 from service.errors import SlowClientError, StreamDurationError, StreamIdleError
 from service.models.registry import ModelRegistry
 from service.streaming import StreamResult, StreamSession, WindowPolicy
+from service.streaming.feature_cache import StreamCache
 from service.streaming.limits import StreamSlots
 from service.streaming.session import Final
 from service.wyoming.audio import AudioFormat, ChunkConverter
@@ -150,11 +151,13 @@ class WyomingAsrHandler(AsyncEventHandler):
         """Transcribes with the model `name` (None: the default) from now on; `ModelNotFoundError` if none."""
         model = self._models.get(name)
         self._language = model.settings.model.language_code
-        self._transcribe = self._slots.limit(partial(model.transcribe, decoder=None))
+        self._model = model
 
     def _open_session(self) -> StreamSession:
+        cache = StreamCache(reuse_features=self._settings.stream.reuse_features)  # one per transcription
+        transcribe = self._slots.limit(partial(self._model.transcribe, decoder=None, wrap_logits=cache.wrap))
         self._session = StreamSession(
-            self._transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream.max_backlog_s
+            transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream.max_backlog_s
         )
         self._decoding = self._session.start()
         self._converter, self._audio_s, self._started = ChunkConverter(), 0.0, False

@@ -25,7 +25,7 @@ from model_export.verify import LOGIT_RTOL, pad_like_tf_serving, reference_outpu
 from model_export.wav_decode import decode_wav_batch
 from wav2vec2.lengths import frame_lengths, receptive_field
 
-SIGNATURES = {"serving_default", "transcribe_wav", "logits"}
+SIGNATURES = {"serving_default", "transcribe_wav", "logits", "conv_features", "logits_from_features"}
 
 
 def upsample(utterances: list[np.ndarray]) -> list[np.ndarray]:
@@ -61,8 +61,9 @@ def test_version_directory_has_the_tf_serving_layout(exported_group) -> None:
 
 def test_the_saved_model_holds_the_model_once_and_no_keras_objects(exported_group) -> None:
     """What every load rebuilds (in TF Serving, `asr serve`, each `asr transcribe`): one copy of the model's graph,
-    called by the three signatures, and the weights, without the Keras layer objects or Keras' own serving
-    function. The demo model's load took 3.2-3.8 s of CPU with them, 1.5-2.0 s without."""
+    called by the three signatures, its two halves for a stream's feature cache, and the weights, without the
+    Keras layer objects or Keras' own serving function. The demo model's load took 3.2-3.8 s of CPU with them,
+    1.5-2.0 s without."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved = saved_model_pb2.SavedModel.FromString((exported_group.path / "saved_model.pb").read_bytes())
@@ -70,7 +71,7 @@ def test_the_saved_model_holds_the_model_once_and_no_keras_objects(exported_grou
     ops_by_function = {f.signature.name: {node.op for node in f.node_def} for f in graph.graph_def.library.function}
     # The functions that read the weights, but for the one that writes them to a checkpoint (SaveV2).
     with_the_model = [name for name, ops in ops_by_function.items() if "ReadVariableOp" in ops and "SaveV2" not in ops]
-    assert len(with_the_model) == 1, with_the_model
+    assert len(with_the_model) == 3, with_the_model  # the model, its conv features, its logits from features
     objects = [node.WhichOneof("kind") for node in graph.object_graph_def.nodes]
     assert objects.count("variable") == len(exported_group.model.weights)
     assert objects.count("user_object") <= 3, objects  # the module, its weight list, the signature map
@@ -220,3 +221,21 @@ def test_non_wav_bytes_are_an_invalid_argument(exported_group) -> None:
         exported_group.signature("transcribe_wav")(wav=tf.constant([b"ID3\x04 an mp3, not a wav"]))
     with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(MSG_EMPTY_BATCH)):
         exported_group.signature("transcribe_wav")(wav=tf.constant([], tf.string))
+
+
+@pytest.mark.parametrize("architecture", ["group", "layer"])
+def test_conv_features_then_logits_from_features_equal_the_logits_signature(architecture, request, speech) -> None:
+    """The two halves a stream's feature cache calls: the features of frames `first_frame`.. of a window equal the
+    tail of its whole encoding (group norm included: its statistics still span the window), and the logits of the
+    whole features equal the `logits` signature's."""
+    exported = request.getfixturevalue(f"exported_{architecture}")
+    audio = upsample(speech)[0][None]
+    inputs = {"audio": tf.constant(audio), "audio_length": tf.constant([audio.shape[1]])}
+    whole = exported.signature("conv_features")(**inputs, first_frame=tf.constant(0))
+    tail = exported.signature("conv_features")(**inputs, first_frame=tf.constant(40))
+    assert int(tail["feature_length"][0]) == int(whole["feature_length"][0]) - 40
+    np.testing.assert_allclose(tail["features"].numpy(), whole["features"].numpy()[:, 40:], atol=1e-5)
+    from_features = exported.signature("logits_from_features")(
+        features=whole["features"], feature_length=whole["feature_length"]
+    )
+    assert_logits_close(from_features["logits"].numpy(), call(exported, "logits", audio, [audio.shape[1]])["logits"])

@@ -111,8 +111,12 @@ def slim_gateway(standin: StandInServer, model_base_path: Path, tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def full_gateway(model_base_path: Path) -> Iterator[str]:
-    """The reference: the embedded gateway (TensorFlow in-process) over the same export, with the same defaults."""
-    with serve(create_app(Settings(model_path=model_base_path, model_name=MODEL_NAME))) as url:
+    """The reference: the embedded gateway (TensorFlow in-process) over the same export, with the same defaults but
+    one: its streams do not keep conv features between hops, an approximation only the in-process model makes
+    (docs/streaming.md, "Streaming per core"; tests/service/streaming/test_feature_cache.py), so both stream
+    through the same arithmetic."""
+    settings = Settings(model_path=model_base_path, model_name=MODEL_NAME, stream_reuse_features=False)
+    with serve(create_app(settings)) as url:
         yield url
 
 

@@ -43,6 +43,7 @@ def changed_values(tmp_path: Path) -> dict[str, tuple[str, object]]:
         "cors_allow_origins": ("https://a.example,https://b.example", ("https://a.example", "https://b.example")),
         "host": ("0.0.0.0", "0.0.0.0"),
         "log_json": ("false", False),
+        "stream_reuse_features": ("false", False),
     }
 
 

@@ -34,6 +34,7 @@ from service.errors import (
 )
 from service.models.managed import ManagedModel
 from service.streaming import PcmConverter, StreamResult, StreamSession
+from service.streaming.feature_cache import StreamCache
 from service.streaming.limits import StreamSlots, window_policy
 from service.streaming.outbox import EventOutbox
 from service.streaming.protocol import EndOfAudio, StreamConfig, result_event
@@ -148,8 +149,9 @@ async def _run_stream(
     async def on_result(result: StreamResult) -> None:
         outbox.put(result_event(result))
 
+    cache = StreamCache(reuse_features=settings.stream.reuse_features)
     session = StreamSession(
-        slots.limit(partial(backend.transcribe, decoder=config.decoder)),
+        slots.limit(partial(backend.transcribe, decoder=config.decoder, wrap_logits=cache.wrap)),
         on_result,
         window_policy(settings),
         max_backlog_s=settings.stream.max_backlog_s,
