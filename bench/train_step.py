@@ -13,9 +13,10 @@ with `save_pretrained`, and loaded by both sides (transformers reads the same fi
 SpecAugment off so both compute the same function. A step: forward on a batch of 4 x 4 s of audio (random, every row
 full length), CTC loss with PyTorch's "mean" reduction (per-utterance loss / label length, averaged; blank 0,
 zero_infinity), backward, AdamW (lr 1e-4, weight decay 0.01, betas 0.9/0.98, eps 1e-8). Ours is one `tf.function`
-(what `training.trainer` runs, minus gradient clipping and the distribution strategy); theirs is HF's model with
-`labels=`, `loss.backward()` and `torch.optim.AdamW`. After 2 warm-up steps each, every repeat times one step of
-each side in turn, so load from other processes hits both alike; the table gives medians and ours / HF.
+(what `training.trainer` runs, its `FusedAdamW` included, minus gradient clipping and the distribution
+strategy); theirs is HF's model with `labels=`, `loss.backward()` and `torch.optim.AdamW`. After 2 warm-up steps
+each, every repeat times one step of each side in turn, so load from other processes hits both alike; the table
+gives medians and ours / HF.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import tensorflow as tf
 
 from bench.rtf import cpu_description
 from model_export.precision import global_dtype_policy
+from training.optimizer import FusedAdamW
 from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC
 from wav2vec2.ctc_loss import CTCLoss
 from wav2vec2.lengths import frame_lengths
@@ -65,7 +67,7 @@ def our_step(checkpoint: Path, audio: np.ndarray, labels: np.ndarray, jit: bool,
     with global_dtype_policy("mixed_bfloat16" if mixed else "float32"):
         model = Wav2Vec2ForCTC.from_pretrained(checkpoint)
     loss_fn = CTCLoss(blank_id=model.config.pad_token_id, reduction_mode="mean", zero_infinity=True)
-    optimizer = keras.optimizers.AdamW(
+    optimizer = FusedAdamW(
         learning_rate=LEARNING_RATE, weight_decay=WEIGHT_DECAY, beta_1=BETAS[0], beta_2=BETAS[1], epsilon=EPSILON
     )
     audio_t, labels_t = tf.constant(audio), tf.constant(labels)

@@ -2,8 +2,9 @@
 evaluation and export.
 
 One optimizer step = `grad_accum_steps` micro-batches per replica. Gradients are summed over micro-batches
-and replicas (an explicit all-reduce), clipped by their *global* norm, then applied by AdamW; the loss of
-each replica is already divided by the global batch size, so the sum is the gradient of the global mean.
+and replicas (an explicit all-reduce), clipped by their *global* norm, then applied by AdamW
+(`training.optimizer.FusedAdamW`); the loss of each replica is already divided by the global batch size, so the
+sum is the gradient of the global mean.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from model_export.export import export_saved_model
 from training.base_task import Task
 from training.config import TrainConfig
 from training.evaluate import EvalReport, evaluate_dataset
+from training.optimizer import FusedAdamW
 from training.schedule import WarmupDecay
 from training.strategy import get_strategy, is_chief
 from training.task import CTCTask
@@ -129,7 +131,7 @@ class Trainer:
     def _build_optimizer(self, policy: str) -> keras.optimizers.Optimizer:
         config = self.config
         schedule = WarmupDecay(config.learning_rate, min(config.warmup_steps, config.steps), config.steps, config.decay)
-        optimizer = keras.optimizers.AdamW(
+        optimizer = FusedAdamW(
             learning_rate=schedule, weight_decay=config.weight_decay, beta_1=0.9, beta_2=0.98, epsilon=1e-8
         )
         optimizer.exclude_from_weight_decay(var_names=NO_DECAY_NAMES)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -80,21 +78,43 @@ def dense_ctc_loss(
     )
 
 
-@functools.cache
-def dense_ctc_loss_as_a_graph(blank_id: int) -> Callable[..., tf.Tensor]:
-    """`dense_ctc_loss` traced once for every shape, for eager callers.
+def kernel_ctc_loss(
+    blank_id: int, labels: tf.Tensor, logits: tf.Tensor, label_length: tf.Tensor, logit_length: tf.Tensor
+) -> tf.Tensor:
+    """`[batch]` CTC losses from TensorFlow's CTC kernel, the same function as `dense_ctc_loss`.
 
-    TF's dense-label CTC (the form TPUs and XLA accept) is a while loop over frames: called eagerly, that loop runs
-    in Python (3.1 s for 450 frames, 0.07 s as a graph). One trace for all shapes also keeps TF from reusing a
-    loop body traced for other shapes, which its graph optimiser reports as an error.
+    The dense form is a while loop over frames that runs a few small ops per frame; the kernel is one op that
+    computes loss and gradient together, but XLA cannot compile it (its labels are sparse).
+    Rows whose labels need more frames than they have get 0 here (`ignore_longer_outputs_than_inputs`) instead of
+    an error; `CTCLoss` replaces those losses anyway.
     """
-    any_shape = (
-        tf.TensorSpec([None, None], tf.int32),
-        tf.TensorSpec([None, None, None], tf.float32),
-        tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([None], tf.int32),
+    # labels: [batch, max_label] int32, valid ids first; logits: [batch, frames, vocab] float32
+    # The kernel's blank is the last class: move the blank's logits there and shift the ids above it down by one.
+    logits = tf.concat(
+        [logits[:, :, :blank_id], logits[:, :, blank_id + 1 :], logits[:, :, blank_id : blank_id + 1]], axis=-1
     )
-    return tf.function(functools.partial(dense_ctc_loss, blank_id), input_signature=any_shape, autograph=False)
+    ids = tf.where(labels > blank_id, labels - 1, labels)
+    indices = tf.where(tf.sequence_mask(label_length, tf.shape(labels)[1]))
+    sparse_labels = tf.SparseTensor(indices, tf.gather_nd(ids, indices), tf.shape(labels, out_type=tf.int64))
+    return tf.compat.v1.nn.ctc_loss(
+        labels=sparse_labels,
+        inputs=logits,
+        sequence_length=logit_length,
+        preprocess_collapse_repeated=False,
+        ctc_merge_repeated=True,
+        ignore_longer_outputs_than_inputs=True,
+        time_major=False,
+    )
+
+
+def compiled_by_xla() -> bool:
+    """Whether the function being traced will be compiled by XLA (`jit_compile=True`, TPUs).
+
+    TensorFlow's own ops ask the same question this way; there is no public form of it.
+    """
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 @register
@@ -157,12 +177,9 @@ class CTCLoss(keras.losses.Loss):
         if logit_length is None:
             logit_length = tf.fill(tf.shape(logits)[:1], tf.shape(logits)[1])
         logit_length = tf.cast(logit_length, tf.int32)
-        if tf.executing_eagerly():
-            ctc_loss = dense_ctc_loss_as_a_graph(self.blank_id)
-        else:
-            ctc_loss = functools.partial(dense_ctc_loss, self.blank_id)
-        losses = ctc_loss(dense_labels, logits, label_length, logit_length)
-        # TF returns a large finite number where no alignment exists; PyTorch returns inf.
+        ctc_loss = dense_ctc_loss if compiled_by_xla() else kernel_ctc_loss
+        losses = ctc_loss(self.blank_id, dense_labels, logits, label_length, logit_length)
+        # Where no alignment exists TF returns a large finite number (dense form) or 0 (kernel); PyTorch returns inf.
         feasible = ctc_min_frames(labels) <= logit_length
         impossible_value = 0.0 if self.zero_infinity else float("inf")
         losses = tf.where(feasible, losses, tf.fill(tf.shape(losses), impossible_value))

@@ -9,6 +9,7 @@ from wav2vec2.activations import get_activation
 from wav2vec2.config import Wav2Vec2Config
 from wav2vec2.lengths import conv_output_length
 from wav2vec2.serialization import ConfigSerializable, register
+from wav2vec2.strided_conv import conv1d_with_matmul_gradients
 
 
 @register
@@ -91,8 +92,16 @@ class ConvBlock(keras.layers.Layer):
             self.layer_norm = None
         self.activation_fn = get_activation(activation)
 
-    def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None) -> tf.Tensor:
-        x = self.conv(x)
+    def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None, training: bool | None = None) -> tf.Tensor:
+        if training:
+            # The same convolution; only its gradients differ in how they are computed (see strided_conv). Inference
+            # graphs, the exports among them, keep the plain layer.
+            kernel = tf.cast(self.conv.kernel, x.dtype)
+            x = conv1d_with_matmul_gradients(x, kernel, self.stride)
+            if self.use_bias:
+                x = tf.nn.bias_add(x, tf.cast(self.conv.bias, x.dtype))
+        else:
+            x = self.conv(x)
         if self.norm == "group":
             frame_mask = None
             if output_lengths is not None:
@@ -143,14 +152,16 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
                 )
             )
 
-    def call(self, audio: tf.Tensor, sample_lengths: tf.Tensor | None = None) -> tf.Tensor:
+    def call(
+        self, audio: tf.Tensor, sample_lengths: tf.Tensor | None = None, training: bool | None = None
+    ) -> tf.Tensor:
         # audio: [batch, samples] → [batch, frames, conv_dim[-1]]
         x = tf.expand_dims(audio, -1)  # not audio[:, :, None]: no TensorFlow Lite builtin for it (int8 export)
         lengths = sample_lengths
         for block in self.conv_layers:
             if lengths is not None:
                 lengths = conv_output_length(lengths, block.kernel_size, block.stride)
-            x = block(x, output_lengths=lengths)
+            x = block(x, output_lengths=lengths, training=training)
         return x
 
     def features_from(self, audio: tf.Tensor, sample_lengths: tf.Tensor, first_frame: tf.Tensor) -> tf.Tensor:

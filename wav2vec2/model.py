@@ -158,7 +158,7 @@ class Wav2Vec2Model(CheckpointModel):
         # audio: [batch, samples] float32
         audio, audio_length, attention_mask = unpack_inputs(audio, audio_length, attention_mask)
         sample_lengths = resolve_sample_lengths(audio, audio_length, attention_mask)
-        features = self.feature_extractor(audio, sample_lengths=sample_lengths)
+        features = self.feature_extractor(audio, sample_lengths=sample_lengths, training=training)
         hidden, extract_features = self.feature_projection(features, training=training)
         frame_mask = None
         num_frames = tf.shape(hidden)[1]

@@ -73,10 +73,7 @@ def test_labels_with_padding_in_the_middle_are_refused():
 
 @pytest.mark.parametrize("blank_id", [0, 3])
 def test_eager_calls_give_the_graphs_loss_and_gradient_for_any_shape(blank_id):
-    """A custom training loop calls the loss eagerly: it runs TF's frame loop as one graph traced for all shapes
-    (run as Python, that loop took 3.1 s for 450 frames), with the same values and gradients as inside `fit`."""
-    from wav2vec2.ctc_loss import dense_ctc_loss_as_a_graph
-
+    """A custom training loop calls the loss eagerly: same values and gradients as inside `fit`, for any shape."""
     loss = CTCLoss(blank_id=blank_id, reduction_mode="sum")
     in_a_graph = tf.function(loss.__call__)
     rng = np.random.default_rng(1)
@@ -89,7 +86,58 @@ def test_eager_calls_give_the_graphs_loss_and_gradient_for_any_shape(blank_id):
             gradients.append(tape.gradient(value, logits).numpy())
             np.testing.assert_allclose(float(value), float(in_a_graph(tf.constant(labels), logits)), rtol=1e-6)
         np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-5, atol=1e-6)
-    assert dense_ctc_loss_as_a_graph(blank_id).experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+@pytest.mark.parametrize("blank_id", [0, 3])
+def test_loss_and_gradient_equal_pytorchs_with_zero_infinity(jit_compile: bool, blank_id: int) -> None:
+    """What a training step gets, outside XLA (TF's CTC kernel) and under it (the dense form): PyTorch's mean loss
+    and its gradient, impossible rows (too many labels; repeats with no frame for the blank between) at zero."""
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(4, 12, 7)).astype(np.float32)
+    logit_length = np.array([12, 9, 3, 4], np.int32)
+    other = [i for i in range(7) if i != blank_id]
+    labels = np.array([other[:5], other[1:4] + [-100] * 2, other[:4] + [-100], [other[2]] * 3 + [-100] * 2])
+
+    def our_loss(y, p):  # noqa: ANN001, ANN202
+        return CTCLoss(blank_id=blank_id, reduction_mode="mean", zero_infinity=True)(y, p, logit_length=logit_length)
+
+    step = tf.function(our_loss, jit_compile=jit_compile)
+    variable = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        ours = step(tf.constant(labels), variable)
+    our_gradient = tape.gradient(ours, variable).numpy()
+
+    torch_logits = torch.from_numpy(logits).requires_grad_()
+    label_mask = torch.from_numpy(labels) >= 0
+    expected = torch.nn.functional.ctc_loss(
+        torch_logits.log_softmax(-1).transpose(0, 1),
+        torch.from_numpy(labels)[label_mask],
+        torch.from_numpy(logit_length).long(),
+        label_mask.sum(-1),
+        blank=blank_id,
+        reduction="mean",
+        zero_infinity=True,
+    )
+    expected.backward()
+    np.testing.assert_allclose(float(ours), float(expected.detach()), rtol=1e-5)
+    np.testing.assert_allclose(our_gradient, torch_logits.grad.numpy(), atol=1e-6)
+    assert not our_gradient[2:].any()  # the two impossible rows train nothing
+
+
+def test_outside_xla_the_loss_is_tensorflows_ctc_kernel_not_a_loop_over_frames() -> None:
+    """The dense form runs a few small ops per frame (several times the kernel's time in a training step); XLA
+    cannot compile the kernel, so a `jit_compile` step keeps the dense form."""
+    labels = tf.TensorSpec([None, None], tf.int32)
+    logits = tf.TensorSpec([None, None, 6], tf.float32)
+
+    def op_types(jit_compile: bool) -> set[str]:
+        traced = tf.function(lambda y, p: CTCLoss().per_utterance(y, p), jit_compile=jit_compile)
+        return {op.type for op in traced.get_concrete_function(labels, logits).graph.get_operations()}
+
+    plain, compiled = op_types(jit_compile=False), op_types(jit_compile=True)
+    assert "CTCLoss" in plain and not plain & {"While", "StatelessWhile"}
+    assert "CTCLoss" not in compiled and compiled & {"While", "StatelessWhile"}
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
