@@ -43,6 +43,7 @@ import soundfile  # noqa: E402
 from bench.live_server import serve  # noqa: E402
 from bench.stream_client import StreamRun, stream_audio  # noqa: E402
 from service import Settings, create_app  # noqa: E402
+from service.settings_groups import StreamSettings  # noqa: E402
 
 FESTIVAL = REPO_ROOT / "tests" / "fixtures" / "festival"
 SENTENCES = ["eval_festival-festival-007900.wav", "eval_festival-festival-007902.wav",
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-segment-s",
         type=float,
-        default=Settings.model_fields["stream_max_segment_s"].default,
+        default=StreamSettings.model_fields["max_segment_s"].default,
         help="ASR_STREAM_MAX_SEGMENT_S: a random model hears no pauses, so its segments run to this cap (3.5: "
         "windows of a spoken sentence's length)",
     )
