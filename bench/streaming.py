@@ -106,13 +106,14 @@ def offline_reference_s(address: str, repeats: int = 5) -> float:
     return statistics.median(times[1:])
 
 
-def export_random_base(out_dir: Path) -> Path:
-    """Write a random wav2vec 2.0 base-architecture SavedModel (as bench/export_latency.py does)."""
+def export_random_base(out_dir: Path, precision: str = "float32") -> Path:
+    """Write a random wav2vec 2.0 base-architecture SavedModel (as bench/export_latency.py does); `precision`
+    as `asr export --precision` takes it (int8: the gateway runs its TensorFlow Lite model)."""
     from model_export.export import export_saved_model
     from wav2vec2 import Wav2Vec2Config, Wav2Vec2ForCTC, Wav2Vec2Processor
 
     model = Wav2Vec2ForCTC(Wav2Vec2Config()).build_weights()
-    return export_saved_model(model, Wav2Vec2Processor(), out_dir, "random-base", 1).parent
+    return export_saved_model(model, Wav2Vec2Processor(), out_dir, "random-base", 1, precision).parent
 
 
 def final_latencies_or_flush(run: StreamRun, utterance_ends_s: list[float]) -> list[float]:
@@ -178,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         help="ASR_STREAM_MAX_SEGMENT_S: a random model hears no pauses, so its segments run to this cap (3.5: "
         "windows of a spoken sentence's length)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "int8"],
+        default="float32",
+        help="the base model's export (`asr export --precision`); the demo model is always the bundled one",
+    )
     args = parser.parse_args(argv)
     audio, ends_s = stream_file()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()}")
@@ -193,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             if model == "demo":
                 settings = Settings(model_name="demo", **common)
             else:
-                settings = Settings(model_path=export_random_base(Path(tmp)), model_name="random-base", **common)
+                path = export_random_base(Path(tmp), args.precision)
+                settings = Settings(model_path=path, model_name=f"random-base-{args.precision}", **common)
             measure(settings, args.streams, audio, ends_s, args.search_p95_s)
     print(f"load after: {os.getloadavg()}")
     return 0
