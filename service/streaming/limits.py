@@ -1,15 +1,18 @@
-"""What the settings allow a stream: its window policy, and how many streams may be open at once."""
+"""What the settings allow a stream: its window policy, how many streams may be open at once, and its session."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 
 import numpy as np
 
 from service.config import MODEL_SAMPLE_RATE_HZ, Settings
 from service.errors import TooManyStreamsError
+from service.streaming.feature_cache import StreamCache
+from service.streaming.session import ResultSink, StreamSession
 from service.streaming.window import TranscribeFn, WindowPolicy
 from transcription import Transcript
 
@@ -58,3 +61,19 @@ class StreamSlots:
             yield
         finally:
             self.open -= 1
+
+
+def model_session(
+    transcribe: Callable[..., Awaitable[Transcript]],
+    decoder: str | None,
+    settings: Settings,
+    slots: StreamSlots,
+    on_result: ResultSink,
+    policy: WindowPolicy,
+) -> StreamSession:
+    """Return one stream's session over a model's `transcribe` (`ManagedModel.transcribe`), as every door opens it:
+    its decodes wait for one of the shared decode places and reuse what its earlier hops computed (a cache of its
+    own), and it ends with `StreamBacklogError` past the backlog cap."""
+    cache = StreamCache(reuse_features=settings.stream.reuse_features)
+    limited = slots.limit(partial(transcribe, decoder=decoder, wrap_logits=cache.wrap))
+    return StreamSession(limited, on_result, policy, max_backlog_s=settings.stream.max_backlog_s)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from functools import partial
 
 from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -26,8 +25,7 @@ from service.config import Settings
 from service.errors import SlowClientError, StreamDurationError, StreamIdleError
 from service.models.registry import ModelRegistry
 from service.streaming import StreamResult, StreamSession, WindowPolicy
-from service.streaming.feature_cache import StreamCache
-from service.streaming.limits import StreamSlots
+from service.streaming.limits import StreamSlots, model_session
 from service.streaming.session import Final
 from service.wyoming.audio import AudioFormat, ChunkConverter
 from service.wyoming.event_reader import read_event
@@ -154,10 +152,9 @@ class WyomingAsrHandler(AsyncEventHandler):
         self._model = model
 
     def _open_session(self) -> StreamSession:
-        cache = StreamCache(reuse_features=self._settings.stream.reuse_features)  # one per transcription
-        transcribe = self._slots.limit(partial(self._model.transcribe, decoder=None, wrap_logits=cache.wrap))
-        self._session = StreamSession(
-            transcribe, self._on_result, self._policy, max_backlog_s=self._settings.stream.max_backlog_s
+        # One session (and so one cache) per transcription.
+        self._session = model_session(
+            self._model.transcribe, None, self._settings, self._slots, self._on_result, self._policy
         )
         self._decoding = self._session.start()
         self._converter, self._audio_s, self._started = ChunkConverter(), 0.0, False

@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-from functools import partial
 from typing import TypeVar
 
 from fastapi import APIRouter, WebSocket
@@ -34,8 +33,7 @@ from service.errors import (
 )
 from service.models.managed import ManagedModel
 from service.streaming import PcmConverter, StreamResult, StreamSession
-from service.streaming.feature_cache import StreamCache
-from service.streaming.limits import StreamSlots, window_policy
+from service.streaming.limits import StreamSlots, model_session, window_policy
 from service.streaming.outbox import EventOutbox
 from service.streaming.protocol import EndOfAudio, StreamConfig, result_event
 
@@ -149,13 +147,7 @@ async def _run_stream(
     async def on_result(result: StreamResult) -> None:
         outbox.put(result_event(result))
 
-    cache = StreamCache(reuse_features=settings.stream.reuse_features)
-    session = StreamSession(
-        slots.limit(partial(backend.transcribe, decoder=config.decoder, wrap_logits=cache.wrap)),
-        on_result,
-        window_policy(settings),
-        max_backlog_s=settings.stream.max_backlog_s,
-    )
+    session = model_session(backend.transcribe, config.decoder, settings, slots, on_result, window_policy(settings))
     converter = PcmConverter(config.encoding, config.sample_rate_hz, config.channels)
     decoding = session.start()
     loop = asyncio.get_running_loop()
