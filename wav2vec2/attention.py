@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from wav2vec2.frame_dense import build_dense, project
 from wav2vec2.serialization import register
 
 
@@ -24,17 +25,22 @@ class SelfAttention(keras.layers.Layer):
         self.out_proj = keras.layers.Dense(hidden_size, name="out_proj")
         self.attention_dropout = keras.layers.Dropout(dropout)
 
-    def _split_heads(self, x: tf.Tensor) -> tf.Tensor:
-        # [batch, frames, hidden] → [batch, heads, frames, head_dim]
-        shape = tf.shape(x)
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        for layer in (self.q_proj, self.k_proj, self.v_proj, self.out_proj):
+            build_dense(layer, self.hidden_size)
+
+    def _split_heads(self, x: tf.Tensor, shape: tf.Tensor) -> tf.Tensor:
+        # [batch * frames, hidden] → [batch, heads, frames, head_dim]
         x = tf.reshape(x, [shape[0], shape[1], self.num_heads, self.head_dim])
         return tf.transpose(x, [0, 2, 1, 3])
 
     def call(self, x: tf.Tensor, key_mask: tf.Tensor | None = None, training: bool | None = None) -> tf.Tensor:
         # x: [batch, frames, hidden]; key_mask: [batch, frames] bool, False on padded frames
-        query = self._split_heads(self.q_proj(x) * (self.head_dim**-0.5))
-        key = self._split_heads(self.k_proj(x))
-        value = self._split_heads(self.v_proj(x))
+        shape = tf.shape(x)
+        frames = tf.reshape(x, [-1, self.hidden_size])  # the projections as 2-D products (see frame_dense)
+        query = self._split_heads(project(self.q_proj, frames) * (self.head_dim**-0.5), shape)
+        key = self._split_heads(project(self.k_proj, frames), shape)
+        value = self._split_heads(project(self.v_proj, frames), shape)
         scores = tf.cast(tf.matmul(query, key, transpose_b=True), tf.float32)
         if key_mask is not None:
             # float32 min keeps masked keys at exactly zero weight; fully masked rows only occur on padding.
@@ -44,9 +50,8 @@ class SelfAttention(keras.layers.Layer):
         weights = tf.cast(tf.nn.softmax(scores, axis=-1), x.dtype)
         weights = self.attention_dropout(weights, training=training)
         context = tf.matmul(weights, value)
-        shape = tf.shape(x)
-        context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [shape[0], shape[1], self.hidden_size])
-        return self.out_proj(context)
+        context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, self.hidden_size])
+        return tf.reshape(project(self.out_proj, context), shape)
 
     def get_config(self) -> dict[str, object]:
         return {

@@ -8,6 +8,7 @@ import tensorflow as tf
 from wav2vec2.activations import get_activation
 from wav2vec2.attention import SelfAttention
 from wav2vec2.config import Wav2Vec2Config
+from wav2vec2.frame_dense import build_dense, project
 from wav2vec2.positional_conv import PositionalConvEmbedding
 from wav2vec2.serialization import ConfigSerializable, register
 
@@ -23,9 +24,18 @@ class FeedForward(ConfigSerializable, keras.layers.Layer):
         self.output_dense = keras.layers.Dense(config.hidden_size, name="output_dense")
         self.output_dropout = keras.layers.Dropout(config.hidden_dropout)
 
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        build_dense(self.intermediate_dense, self.config.hidden_size)
+        build_dense(self.output_dense, self.config.intermediate_size)
+
     def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        x = self.intermediate_dropout(self.activation_fn(self.intermediate_dense(x)), training=training)
-        return self.output_dropout(self.output_dense(x), training=training)
+        # x: [batch, frames, hidden]; the projections run on [batch * frames, ...] (see frame_dense).
+        shape = tf.shape(x)
+        frames = tf.reshape(x, [-1, self.config.hidden_size])
+        hidden = self.activation_fn(project(self.intermediate_dense, frames))
+        hidden = self.intermediate_dropout(hidden, training=training)
+        out = self.output_dropout(project(self.output_dense, hidden), training=training)
+        return tf.reshape(out, shape)
 
 
 @register

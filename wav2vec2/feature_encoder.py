@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from wav2vec2.activations import get_activation
 from wav2vec2.config import Wav2Vec2Config
+from wav2vec2.conv_moments import has_patch_moments, patch_conv_moments
 from wav2vec2.lengths import conv_output_length
 from wav2vec2.serialization import ConfigSerializable, register
 from wav2vec2.strided_conv import conv1d_with_matmul_gradients
@@ -38,10 +39,10 @@ class MaskedChannelNorm(keras.layers.Layer):
 
         A plain method, not a layer call: Keras would cast float32 statistics to a bfloat16 compute dtype.
         """
-        compute_dtype = x.dtype
-        normalized = (tf.cast(x, tf.float32) - mean) * tf.math.rsqrt(variance + self.epsilon)
-        out = normalized * tf.cast(self.gamma, tf.float32) + tf.cast(self.beta, tf.float32)
-        return tf.cast(out, compute_dtype)
+        # One multiply-add per value: the block-0 output this normalises is the model's widest tensor.
+        scale = tf.math.rsqrt(variance + self.epsilon) * tf.cast(self.gamma, tf.float32)
+        shift = tf.cast(self.beta, tf.float32) - mean * scale
+        return tf.cast(tf.cast(x, tf.float32) * scale + shift, x.dtype)
 
     @staticmethod
     def channel_moments(x: tf.Tensor, frame_mask: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
@@ -92,7 +93,15 @@ class ConvBlock(keras.layers.Layer):
             self.layer_norm = None
         self.activation_fn = get_activation(activation)
 
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        # The group norm is applied through its `normalize` method, never called as a layer: build it here.
+        if not self.conv.built:
+            self.conv.build(input_shape)
+        if self.norm == "group" and not self.layer_norm.built:
+            self.layer_norm.build((None, None, self.filters))
+
     def call(self, x: tf.Tensor, output_lengths: tf.Tensor | None = None, training: bool | None = None) -> tf.Tensor:
+        inputs = x
         if training:
             # The same convolution; only its gradients differ in how they are computed (see strided_conv). Inference
             # graphs, the exports among them, keep the plain layer.
@@ -106,10 +115,25 @@ class ConvBlock(keras.layers.Layer):
             frame_mask = None
             if output_lengths is not None:
                 frame_mask = tf.sequence_mask(output_lengths, maxlen=tf.shape(x)[1])
-            x = self.layer_norm(x, frame_mask=frame_mask)
+            x = self.layer_norm.normalize(x, *self.output_moments(inputs, x, frame_mask))
         elif self.norm == "layer":
             x = self.layer_norm(x)
         return self.activation_fn(x)
+
+    def output_moments(
+        self, inputs: tf.Tensor, outputs: tf.Tensor | None, frame_mask: tf.Tensor | None
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Returns the group norm's channel statistics of the convolution of `inputs` (its `outputs`, if computed).
+
+        From the input patches (conv_moments) where the kernel is a whole number of strides, as in every wav2vec 2.0
+        config: no pass over the output. Otherwise by reducing `outputs`.
+        """
+        if has_patch_moments(self.kernel_size, self.stride):
+            bias = self.conv.bias if self.use_bias else None
+            return patch_conv_moments(inputs, self.conv.kernel, self.stride, bias, frame_mask)
+        if outputs is None:
+            outputs = self.conv(inputs)
+        return self.layer_norm.channel_moments(outputs, frame_mask)
 
     def get_config(self) -> dict[str, object]:
         return {
@@ -179,10 +203,11 @@ class FeatureEncoder(ConfigSerializable, keras.layers.Layer):
         blocks = self.conv_layers
         first_block = blocks[0]
         if first_block.norm == "group":
-            whole = first_block.conv(tf.expand_dims(audio, -1))
+            whole_audio = tf.expand_dims(audio, -1)
             whole_lengths = conv_output_length(sample_lengths, first_block.kernel_size, first_block.stride)
-            mask = tf.sequence_mask(whole_lengths, maxlen=tf.shape(whole)[1])
-            moments = first_block.layer_norm.channel_moments(whole, mask)
+            whole_frames = conv_output_length(tf.shape(audio)[1], first_block.kernel_size, first_block.stride)
+            mask = tf.sequence_mask(whole_lengths, maxlen=whole_frames)
+            moments = first_block.output_moments(whole_audio, None, mask)
             x = first_block.activation_fn(first_block.layer_norm.normalize(first_block.conv(x), *moments))
             lengths = conv_output_length(lengths, first_block.kernel_size, first_block.stride)
             blocks = blocks[1:]
