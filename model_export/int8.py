@@ -38,13 +38,22 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 from model_export.contract import LOGIT_LENGTH, LOGITS, LOGITS_SIGNATURE, TFLITE_FILE
 from model_export.errors import ExportError
 from model_export.export_module import AUDIO_LENGTH_SPEC, AUDIO_SPEC, AUTOGRAPH, ServingModule
+from wav2vec2.graph_target import tflite_builtins
 
 logger = logging.getLogger(__name__)
 
 
 def frozen_logits_module(module: ServingModule) -> tf.Module:
-    """Returns a variable-free module whose `logits` function is the export's, weights as constants."""
-    frozen = convert_variables_to_constants_v2(module.compute_logits.get_concrete_function())
+    """Returns a variable-free module whose `logits` function is the export's, weights as constants.
+
+    The model is traced again, for TensorFlow Lite's builtin ops (`wav2vec2.graph_target`): the SavedModel's trace
+    holds forms that have no TensorFlow Lite op.
+    """
+    with tflite_builtins():
+        compute_logits = tf.function(
+            module.compute_logits.python_function, input_signature=[AUDIO_SPEC, AUDIO_LENGTH_SPEC], autograph=AUTOGRAPH
+        )
+        frozen = convert_variables_to_constants_v2(compute_logits.get_concrete_function())
 
     def logits(audio: tf.Tensor, audio_length: tf.Tensor) -> dict[str, tf.Tensor]:
         logits, logit_length = frozen(audio, audio_length)
