@@ -20,6 +20,7 @@ class FeedForward(ConfigSerializable, keras.layers.Layer):
         self.config = config
         self.intermediate_dense = keras.layers.Dense(config.intermediate_size, name="intermediate_dense")
         self.activation_fn = get_activation(config.hidden_act)
+        self.training_activation_fn = get_activation(config.hidden_act, training=True)
         self.intermediate_dropout = keras.layers.Dropout(config.activation_dropout)
         self.output_dense = keras.layers.Dense(config.hidden_size, name="output_dense")
         self.output_dropout = keras.layers.Dropout(config.hidden_dropout)
@@ -32,7 +33,8 @@ class FeedForward(ConfigSerializable, keras.layers.Layer):
         # x: [batch, frames, hidden]; the projections run on [batch * frames, ...] (see frame_dense).
         shape = tf.shape(x)
         frames = tf.reshape(x, [-1, self.config.hidden_size])
-        hidden = self.activation_fn(project(self.intermediate_dense, frames))
+        hidden = project(self.intermediate_dense, frames)
+        hidden = self.training_activation_fn(hidden) if training else self.activation_fn(hidden)
         hidden = self.intermediate_dropout(hidden, training=training)
         out = self.output_dropout(project(self.output_dense, hidden), training=training)
         return tf.reshape(out, shape)

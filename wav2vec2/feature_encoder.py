@@ -92,6 +92,7 @@ class ConvBlock(keras.layers.Layer):
         else:
             self.layer_norm = None
         self.activation_fn = get_activation(activation)
+        self.training_activation_fn = get_activation(activation, training=True)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         # The group norm is applied through its `normalize` method, never called as a layer: build it here.
@@ -118,7 +119,7 @@ class ConvBlock(keras.layers.Layer):
             x = self.layer_norm.normalize(x, *self.output_moments(inputs, x, frame_mask))
         elif self.norm == "layer":
             x = self.layer_norm(x)
-        return self.activation_fn(x)
+        return self.training_activation_fn(x) if training else self.activation_fn(x)
 
     def output_moments(
         self, inputs: tf.Tensor, outputs: tf.Tensor | None, frame_mask: tf.Tensor | None
