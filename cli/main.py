@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if not getattr(args, "loads_tensorflow_itself", False):
-            load_tensorflow(args.verbose)
+            load_tensorflow(args.verbose, inference_only=getattr(args, "inference_only", False))
         return int(args.func(args) or 0)
     except CommandError as error:
         print(f"{args.prog}: {error}", file=sys.stderr)

@@ -9,8 +9,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.errors import CommandError
-from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
-from cli.tf_setup import load_tensorflow
+from cli.settings import (
+    add_model_arguments,
+    add_thread_arguments,
+    load_tensorflow_to_serve,
+    locate_models,
+    settings_from_flags,
+    use_models,
+)
 
 if TYPE_CHECKING:
     from service.config import Settings
@@ -72,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
         configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
         located = locate_models(settings, model_flag_given=args.model is not None)  # Hub ids are fetched here
-        # With TF Serving running the models the gateway needs no TensorFlow (the slim image), unless it exports.
-        if not settings.tfserving.address or any(model.needs_export for model in located.values()):
-            load_tensorflow(args.verbose)
+        load_tensorflow_to_serve(settings, located, args.verbose)
         serve(use_models(settings, located), listening_socket)
     return 0
 

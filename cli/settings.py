@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli.errors import CommandError, input_errors
 from cli.lm import add_decoding_arguments, decoding_settings
+from cli.tf_setup import load_tensorflow
 
 if TYPE_CHECKING:
     from model_export.export_cache import LocatedModel
@@ -160,6 +161,20 @@ def locate_models(settings: Settings, model_flag_given: bool) -> dict[str, Locat
             which = f"model {name!r}: " if settings.registry.models else ""
             raise CommandError(f"{which}{error}{hint}") from error
     return located
+
+
+def load_tensorflow_to_serve(settings: Settings, located: dict[str, LocatedModel], verbose: bool) -> None:
+    """Loads TensorFlow for a server (`asr serve`, `asr wyoming`) if it runs models or exports a checkpoint.
+
+    With TF Serving running the models the server needs no TensorFlow (the slim image), unless it exports. A server
+    that only loads SavedModels runs no model whose weights change, so oneDNN may cache their layouts
+    (`inference_only`, cli.tf_setup); an export in this process calls Keras models eagerly, where that cache would
+    hand one layer's weights to another with the same shapes, so not then.
+    """
+    if settings.tfserving.address and not any(model.needs_export for model in located.values()):
+        return
+    exporting = any(model.exports_now for model in located.values())
+    load_tensorflow(verbose, inference_only=not exporting)
 
 
 def use_models(settings: Settings, located: dict[str, LocatedModel]) -> Settings:

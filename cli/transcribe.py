@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", type=Path, metavar="DIR", help="where --format files go (created if absent)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none is shown off a terminal)")
     add_decoding_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, inference_only=True)
 
 
 def run(args: argparse.Namespace) -> int:

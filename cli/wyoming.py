@@ -6,8 +6,14 @@ import argparse
 import logging
 
 from cli.errors import input_errors
-from cli.settings import add_model_arguments, add_thread_arguments, locate_models, settings_from_flags, use_models
-from cli.tf_setup import load_tensorflow
+from cli.settings import (
+    add_model_arguments,
+    add_thread_arguments,
+    load_tensorflow_to_serve,
+    locate_models,
+    settings_from_flags,
+    use_models,
+)
 
 EPILOG = """examples:
   asr wyoming                                          # bundled demo model on tcp://127.0.0.1:10300
@@ -57,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_flags(args, language=args.language)
     configure_logging(json_lines=settings.log_json, level=logging.DEBUG if args.verbose else logging.INFO)
     located = locate_models(settings, model_flag_given=args.model is not None)
-    # With TF Serving running the models the server needs no TensorFlow (the slim image), unless it exports.
-    if not settings.tfserving.address or any(model.needs_export for model in located.values()):
-        load_tensorflow(args.verbose)
+    load_tensorflow_to_serve(settings, located, args.verbose)
     settings = use_models(settings, located)
     try:
         with input_errors(ModelLoadError):

@@ -46,6 +46,11 @@ class LocatedModel:
     def needs_export(self) -> bool:
         return self.checkpoint_dir is not None
 
+    @property
+    def exports_now(self) -> bool:
+        """Whether `export_if_needed` will export it (a checkpoint not in the cache yet)."""
+        return self.needs_export and not (self.saved_model_dir / str(CACHED_VERSION)).is_dir()
+
 
 def locate(reference: str | Path, cache_dir: Path) -> LocatedModel:
     """Returns the SavedModel `reference` names, downloading a Hub id's checkpoint if it is not cached.
@@ -73,7 +78,7 @@ def locate(reference: str | Path, cache_dir: Path) -> LocatedModel:
 
 def export_if_needed(model: LocatedModel) -> Path:
     """Exports `model`'s checkpoint into its cache folder if it is not there yet; returns the SavedModel dir."""
-    if not model.needs_export or (model.saved_model_dir / str(CACHED_VERSION)).is_dir():
+    if not model.exports_now:
         return model.saved_model_dir
     from model_export.export import export_saved_model, load_source  # TensorFlow: only when there is work
 
