@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -41,6 +42,9 @@ from bench.random_checkpoint import random_base_checkpoint
 from engine.tflite_client import TFLiteClient
 from engine.thread_pools import schedulable_cpus
 from model_export.export import export_saved_model
+
+if TYPE_CHECKING:
+    import torch
 
 SAMPLE_RATE_HZ = 16000
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile", "avx512f", "avx2")
@@ -61,6 +65,25 @@ def cpu_description() -> str:
     return f"{name}, {os.cpu_count()} cores visible; {marks}"
 
 
+def normalised(audio: np.ndarray) -> np.ndarray:
+    """HF's processor normalisation, which HF's model call leaves to it: every variant then does the same work."""
+    return ((audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)).astype(np.float32)
+
+
+def hf_logits(module: torch.nn.Module, audio: np.ndarray, bf16: bool = False) -> np.ndarray:
+    """Returns a transformers model's logits `[frames, vocab]` for `audio` `[1, samples]`, optionally autocast."""
+    import torch
+
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        return module(torch.from_numpy(normalised(audio))).logits.float().numpy()[0]
+
+
+def signature_logits(signature: Callable[..., dict[str, tf.Tensor]], audio: np.ndarray) -> np.ndarray:
+    """Returns an export's `logits` signature output `[frames, vocab]` for `audio` `[1, samples]` (it normalises)."""
+    length = tf.constant([audio.shape[1]], tf.int32)
+    return signature(audio=tf.constant(audio), audio_length=length)["logits"].numpy()[0]
+
+
 def build_variants(
     workdir: Path, max_samples: int, bfloat16: bool = True
 ) -> tuple[dict[str, Callable[[np.ndarray], np.ndarray]], str]:
@@ -76,10 +99,7 @@ def build_variants(
     hf_int8 = torch.ao.quantization.quantize_dynamic(copy.deepcopy(hf_model), {torch.nn.Linear}, dtype=torch.qint8)
 
     def hf(audio: np.ndarray, bf16: bool = False, module: torch.nn.Module = hf_model) -> np.ndarray:
-        # HF's processor normalises before the model; done here too, so that every variant does the same work.
-        normalised = (audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            return module(torch.from_numpy(normalised)).logits.float().numpy()[0]
+        return hf_logits(module, audio, bf16)
 
     variants["HF PyTorch fp32"] = hf
     if bfloat16:
@@ -109,8 +129,7 @@ def build_variants(
             session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
             def ort(audio: np.ndarray, session=session) -> np.ndarray:  # noqa: ANN001
-                normalised = ((audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)).astype(np.float32)
-                return session.run(["logits"], {"audio": normalised})[0][0]
+                return session.run(["logits"], {"audio": normalised(audio)})[0][0]
 
             variants[name] = ort
         versions += f", onnxruntime {onnxruntime.__version__}"
@@ -123,12 +142,7 @@ def build_variants(
             variants["ours int8"] = lambda audio, client=client: client.logits_batch([audio[0]])[0]
             continue
         signature = tf.saved_model.load(str(path)).signatures["logits"]
-
-        def ours(audio: np.ndarray, signature=signature) -> np.ndarray:  # noqa: ANN001
-            length = tf.constant([audio.shape[1]], tf.int32)
-            return signature(audio=tf.constant(audio), audio_length=length)["logits"].numpy()[0]
-
-        variants[f"ours {precision}"] = ours
+        variants[f"ours {precision}"] = lambda audio, signature=signature: signature_logits(signature, audio)
     return variants, versions
 
 

@@ -53,19 +53,16 @@ def main() -> None:
         import torch
         import transformers
 
-        from bench.rtf import cpu_description
+        from bench.rtf import cpu_description, hf_logits, signature_logits
 
         hf_model = transformers.Wav2Vec2ForCTC.from_pretrained(Path(directory) / "checkpoint").eval()
         signature = tf.saved_model.load(str(Path(directory) / "models" / "asr" / "1")).signatures["logits"]
 
         def hf(audio: np.ndarray) -> np.ndarray:
-            normalised = (audio - audio.mean()) / np.sqrt(audio.var() + 1e-7)
-            with torch.inference_mode():
-                return hf_model(torch.from_numpy(normalised)).logits.numpy()[0]
+            return hf_logits(hf_model, audio)
 
         def ours(audio: np.ndarray) -> np.ndarray:
-            length = tf.constant([audio.shape[1]], tf.int32)
-            return signature(audio=tf.constant(audio), audio_length=length)["logits"].numpy()[0]
+            return signature_logits(signature, audio)
 
         cache = "off" if args.no_weight_cache else "on"
         print(f"machine: {cpu_description()}")

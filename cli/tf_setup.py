@@ -28,7 +28,7 @@ def load_tensorflow(verbose: bool, inference_only: bool = False) -> None:
     """Imports TensorFlow once, quietly unless `verbose`; later imports of it anywhere are then silent.
 
     `inference_only`: the command only runs models whose weights never change (serve, wyoming, transcribe).
-    oneDNN then keeps each convolution's and matmul's weights in its own blocked layout from the first call
+    oneDNN then keeps each convolution's weights in its own blocked layout from the first call
     instead of converting them on every call (`TF_ONEDNN_ASSUME_FROZEN_WEIGHTS`, what Intel's model zoo sets for
     SavedModel inference): base model, 10 s of audio, two threads on a Xeon, 0.747 -> 0.669 s, logits unchanged.
     TensorFlow reads it once per process, at its first oneDNN op, and a process that trains must never have it
@@ -39,9 +39,9 @@ def load_tensorflow(verbose: bool, inference_only: bool = False) -> None:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     else:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", QUIET_NATIVE_LOG_LEVEL)  # a user's own setting wins
-    if inference_only and "tensorflow" not in sys.modules:
-        os.environ.setdefault(FROZEN_WEIGHTS_VARIABLE, "1")
     if "tensorflow" not in sys.modules:
+        if inference_only:
+            os.environ.setdefault(FROZEN_WEIGHTS_VARIABLE, "1")
         with _native_stderr_silenced(enabled=not verbose):
             try:
                 import tensorflow  # noqa: F401

@@ -77,31 +77,37 @@ class SelfAttention(keras.layers.Layer):
             tf.transpose(tf.reshape(t, [shape[0], shape[1], self.num_heads, self.head_dim]), [0, 2, 1, 3])
             for t in (query, key, value)
         )
-        scores = tf.cast(tf.matmul(query, key, transpose_b=True), tf.float32)
         if additive_mask is not None:
             # [batch, 1, 1, keys] by expand_dims: `[:, None, None, :]` has no TensorFlow Lite builtin (int8 export).
-            scores += tf.expand_dims(tf.expand_dims(additive_mask, 1), 1)
-        weights = tf.cast(tf.nn.softmax(scores, axis=-1), query.dtype)
-        weights = self.attention_dropout(weights, training=training)
-        context = tf.matmul(weights, value)
+            additive_mask = tf.expand_dims(tf.expand_dims(additive_mask, 1), 1)
+        context = self._attend(query, key, value, additive_mask, training)
         return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [-1, self.hidden_size])
 
     def _attend_head_by_head(
         self, query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, additive_mask: tf.Tensor | None, shape: tf.Tensor
     ) -> tf.Tensor:
         """The same context, one head at a time: each head's `[frames, frames]` scores stay in the CPU's cache."""
+        if additive_mask is not None:
+            additive_mask = tf.expand_dims(additive_mask, 1)  # [batch, 1, keys]
         contexts = []
         for head in range(self.num_heads):
             columns = slice(head * self.head_dim, (head + 1) * self.head_dim)
             head_query, head_key, head_value = (
                 tf.reshape(t[:, columns], [shape[0], shape[1], self.head_dim]) for t in (query, key, value)
             )
-            scores = tf.cast(tf.matmul(head_query, head_key, transpose_b=True), tf.float32)  # [batch, frames, keys]
-            if additive_mask is not None:
-                scores += tf.expand_dims(additive_mask, 1)
-            weights = tf.cast(tf.nn.softmax(scores, axis=-1), query.dtype)
-            contexts.append(tf.matmul(weights, head_value))
+            contexts.append(self._attend(head_query, head_key, head_value, additive_mask, training=False))
         return tf.reshape(tf.concat(contexts, axis=-1), [-1, self.hidden_size])
+
+    def _attend(
+        self, query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, additive_mask: tf.Tensor | None, training: bool | None
+    ) -> tf.Tensor:
+        """Returns softmax(query · keyᵀ + mask) · value over the last two axes; the mask broadcasts to the scores."""
+        scores = tf.cast(tf.matmul(query, key, transpose_b=True), tf.float32)
+        if additive_mask is not None:
+            scores += additive_mask
+        weights = tf.cast(tf.nn.softmax(scores, axis=-1), query.dtype)
+        weights = self.attention_dropout(weights, training=training)
+        return tf.matmul(weights, value)
 
     def get_config(self) -> dict[str, object]:
         return {
